@@ -1,0 +1,1 @@
+"""Live meter evidence: registry, readings, evidence checks and frozen snapshots (a later issue)."""

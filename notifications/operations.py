@@ -1,0 +1,58 @@
+"""Who hears of a transition: the applicant's people, and everyone who may act next."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from notifications.models import Notification
+from workflow.accounts import User
+from workflow.engine import allowed_triggers
+from workflow.models import Application, AuditEvent
+from workflow.visibility import can_see, programme_definitions
+
+
+def recipients(session: Session, application: Application) -> dict[int, str]:
+    """user id -> kind: 'your_turn' for whoever may fire a trigger now, else 'status_changed'."""
+    definition = programme_definitions(session)[application.programme_version_id]
+    roles = {r for t in definition.from_state(application.state) for r in t.roles}
+    out: dict[int, str] = {}
+    candidates = session.scalars(select(User).where(User.active.is_(True), User.role.in_(roles | {"applicant"})))
+    for user in candidates:
+        if not can_see(session, user, application.id):
+            continue
+        if allowed_triggers(session, application, user, definition):
+            out[user.id] = "your_turn"
+        elif user.role == "applicant":
+            out[user.id] = "status_changed"
+    return out
+
+
+def notify_transition(session: Session, application_id: int, event_seq: int) -> int:
+    """Write the in-app notifications for one audit event; running it twice adds nothing."""
+    application = session.get(Application, application_id)
+    event = session.get(AuditEvent, event_seq)
+    if application is None or event is None:
+        return 0
+    people = recipients(session, application)
+    if not people:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [
+        {"user_id": uid, "application_id": application_id, "event_seq": event_seq, "kind": kind}
+        for uid, kind in sorted(people.items())
+    ]
+    session.execute(insert(Notification).values(rows).on_conflict_do_nothing())
+    return len(rows)
+
+
+def unread(session: Session, user_id: int) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .order_by(Notification.id.desc())
+        )
+    )

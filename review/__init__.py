@@ -1,0 +1,1 @@
+"""Every human decision after submission: pre-review, completeness and supplements, verification, funding."""

@@ -1,0 +1,3 @@
+"""Importing this registers review's guards and effects with the engine."""
+
+from review import funding, supplements  # noqa: F401

@@ -1,0 +1,109 @@
+"""Completeness check: supplement requests (items, due date) and the applicant's item-by-item answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from review.models import SupplementRequest
+from workflow.db import utcnow
+from workflow.errors import Problem
+from workflow.registry import Context, effect, guard
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def normalise_items(raw: Any) -> list[dict[str, str]]:
+    """Accept a list of strings or of {id, text}; number plain strings 1, 2, 3…"""
+    if not isinstance(raw, list):
+        return []
+    items = []
+    for i, item in enumerate(raw, start=1):
+        if isinstance(item, str):
+            items.append({"id": str(i), "text": item.strip()})
+        elif isinstance(item, dict) and str(item.get("text", "")).strip():
+            items.append({"id": str(item.get("id") or i), "text": str(item["text"]).strip()})
+        else:
+            items.append({"id": str(i), "text": ""})
+    return items
+
+
+def open_request(ctx: Context) -> SupplementRequest | None:
+    return ctx.session.scalars(
+        select(SupplementRequest)
+        .where(SupplementRequest.application_id == ctx.application.id, SupplementRequest.answered_at.is_(None))
+        .order_by(SupplementRequest.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+@guard("supplement_request_valid")
+def supplement_request_valid(ctx: Context) -> Iterator[Problem]:
+    raw = ctx.payload.get("items")
+    if raw is not None:
+        items = normalise_items(raw)
+        if not items:
+            yield Problem("items", "empty", "name at least one item the applicant must supply")
+        for n, item in enumerate(items, start=1):
+            if not item["text"]:
+                yield Problem(f"items[{n - 1}]", "empty", f"item {n} has no text")
+        ids = [i["id"] for i in items]
+        if len(set(ids)) != len(ids):
+            yield Problem("items", "duplicate_id", "two items share an id")
+    due = ctx.payload.get("due_date")
+    if due is not None:
+        try:
+            day = dt.date.fromisoformat(str(due))
+        except ValueError:
+            yield Problem("due_date", "invalid_date", f"due_date must be a date like 2026-12-31, not '{due}'")
+            return
+        today = utcnow().astimezone(SHANGHAI).date()
+        if day <= today:
+            yield Problem("due_date", "not_in_future", f"due_date {day} must be after today ({today})")
+
+
+@effect("open_supplement_request")
+def open_supplement_request(ctx: Context) -> None:
+    ctx.session.add(
+        SupplementRequest(
+            application_id=ctx.application.id,
+            items=normalise_items(ctx.payload["items"]),
+            due_date=dt.date.fromisoformat(str(ctx.payload["due_date"])),
+            requested_by_id=ctx.actor.id,
+            requested_seq=ctx.event_seq,
+        )
+    )
+
+
+@guard("supplement_items_answered")
+def supplement_items_answered(ctx: Context) -> Iterator[Problem]:
+    request = open_request(ctx)
+    if request is None:
+        yield Problem("answers", "no_open_request", "there is no open supplement request to answer")
+        return
+    answers = ctx.payload.get("answers")
+    if answers is None:
+        return  # the required-field check already names it
+    if not isinstance(answers, dict):
+        yield Problem("answers", "invalid", "answers must map each item id to the answer")
+        return
+    for item in request.items:
+        if not str(answers.get(item["id"], "")).strip():
+            message = f"item {item['id']} ('{item['text']}') is not answered"
+            yield Problem(f"answers.{item['id']}", "unanswered", message)
+    known = {item["id"] for item in request.items}
+    for key in answers:
+        if key not in known:
+            yield Problem(f"answers.{key}", "unknown_item", f"there is no item '{key}' in the request")
+
+
+@effect("record_supplement_answers")
+def record_supplement_answers(ctx: Context) -> None:
+    request = open_request(ctx)
+    if request is not None:
+        request.answers = {str(k): str(v) for k, v in ctx.payload["answers"].items()}
+        request.answered_at = utcnow()

@@ -1,0 +1,1 @@
+"""Bytes that must last: blob backends, attachments, binders, archive packages."""

@@ -1,0 +1,61 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from web import config as config_module
+from workflow import definitions, registry
+from workflow.db import db
+
+log = logging.getLogger(__name__)
+
+
+def load_plugins(names: list[str]) -> None:
+    """Import the stage packages that register guards, effects and subscribers; check none is missing."""
+    for name in names:
+        importlib.import_module(name)
+    for definition in definitions.shipped():
+        missing = registry.missing(definition)
+        if missing:
+            raise RuntimeError(f"{definition.label} uses unregistered names: {', '.join(missing)}")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = config_module.from_environment()
+    if test_config:
+        settings.update(test_config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.configure(app.config["DATABASE_URL"])
+    load_plugins(app.config["WORKFLOW_PLUGINS"])
+
+    from web.tasks import celery_init_app
+
+    celery_init_app(app)
+
+    from web import extensions
+
+    extensions.init_app(app)
+
+    from web.api import bp as api_bp
+    from web.pages import bp as pages_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(pages_bp)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        db.session.remove()
+
+    from web.cli import register
+
+    register(app)
+    return app

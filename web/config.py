@@ -1,0 +1,59 @@
+"""Configuration from the environment; the embedded default needs none."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("EMC_INSTANCE", PROJECT_ROOT / "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment; for a first local run, one generated and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment() -> dict[str, Any]:
+    instance = instance_path()
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'emc.sqlite3'}"),
+        "STORAGE_URL": os.environ.get("STORAGE_URL", f"file://{instance / 'blobs'}"),
+        "CELERY": {
+            # No broker configured: run tasks in-process (embedded default only).
+            "broker_url": broker or "memory://",
+            "task_always_eager": not broker,
+            "task_eager_propagates": False,
+            "task_ignore_result": True,
+            "task_acks_late": True,
+            "broker_connection_retry_on_startup": True,
+            "beat_schedule": {
+                "relay-outbox": {"task": "workflow.relay_outbox", "schedule": 30.0},
+                "fire-due-deadlines": {"task": "workflow.fire_due_deadlines", "schedule": 300.0},
+            },
+        },
+        "TOKEN_TTL_HOURS": int(os.environ.get("TOKEN_TTL_HOURS", "12")),
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "LANGUAGES": ["zh", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Stage packages that register guards, effects and outbox subscribers with the engine.
+        "WORKFLOW_PLUGINS": ["review.plugin", "notifications.tasks", "workflow.tasks"],
+    }

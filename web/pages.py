@@ -1,0 +1,5 @@
+"""HTML pages (filled in below)."""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)

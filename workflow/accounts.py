@@ -1,0 +1,121 @@
+"""Organisations, users and roles: who may act, and over what (their scope)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflow.db import Base, utcnow
+
+ROLES: tuple[str, ...] = (
+    "applicant",
+    "district_reviewer",
+    "municipal_reviewer",
+    "agency_coordinator",
+    "expert",
+    "finance_officer",
+    "monitoring_reviewer",
+    "market_regulator",
+    "admin",
+    "security_admin",
+    "auditor",
+)
+SYSTEM_ROLE = "system"
+
+ORGANISATION_KINDS: tuple[str, ...] = (
+    "enterprise",
+    "data_centre",
+    "park",
+    "service_company",
+    "group_company",
+    "agency",
+    "authority",
+)
+
+DISTRICTS: tuple[str, ...] = (
+    "黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",
+    "宝山区", "嘉定区", "浦东新区", "金山区", "松江区", "青浦区", "奉贤区", "崇明区",
+    "临港新片区",
+)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint(f"kind IN ({_in(ORGANISATION_KINDS)})", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(16))
+    # The group company (集团公司) a unit reports to; its reviewers see the unit's applications.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[Organisation | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.uscc} {self.name}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN ({_in(ROLES)})", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    # Scope: a district for district reviewers; an organisation for applicants (their unit),
+    # for district reviewers of a group company, and for experts (their employer).
+    district: Mapped[str | None] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    # Flask-Login's protocol, without importing Flask here.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role})>"
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The engine itself acting: deadline lapses, scheduled archiving."""
+
+    id: None = None
+    username: str = "system"
+    role: str = SYSTEM_ROLE
+    district: None = None
+    organisation_id: None = None
+    active: bool = True
+
+
+SYSTEM = SystemActor()
+
+Actor = User | SystemActor

@@ -1,0 +1,122 @@
+"""The one declarative base, the database handle and transaction helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JsonType,
+        list[Any]: JsonType,
+        dt.datetime: DateTime(timezone=True),
+    }
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and lets two writers race
+    # between a read and a write; take over: BEGIN IMMEDIATE serialises writers up front.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, **kwargs)
+        _sqlite_pragmas(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Holds the engine and session factory; configured once by the app factory or a script."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.url: str | None = None
+        self.sessionmaker = sessionmaker(expire_on_commit=False)
+        # Request- or thread-scoped session for reads in views; writes go through transaction().
+        self.session = scoped_session(self.sessionmaker)
+
+    def configure(self, url: str, **engine_kwargs: Any) -> Engine:
+        if self.engine is not None and self.url == url:
+            return self.engine
+        if self.engine is not None:
+            self.engine.dispose()
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessionmaker.configure(bind=self.engine)
+        return self.engine
+
+    @property
+    def dialect(self) -> str:
+        if self.engine is None:
+            raise RuntimeError("database is not configured: call db.configure(url) or create_app()")
+        return self.engine.dialect.name
+
+    def bind_to(self, connection: Connection | None) -> None:
+        """Tests: run every session inside an outer transaction on one connection (savepoints)."""
+        self.session.remove()
+        if connection is None:
+            self.sessionmaker.configure(bind=self.engine)
+        else:
+            self.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any exception."""
+        if self.engine is None:
+            raise RuntimeError("database is not configured: call db.configure(url) or create_app()")
+        session = self.sessionmaker()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+
+db = Database()

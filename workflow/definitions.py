@@ -1,0 +1,269 @@
+"""Programme definitions: declarative data (TOML) parsed and checked into immutable objects."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflow.accounts import ROLES, SYSTEM_ROLE
+
+PROGRAMMES_DIR = Path(__file__).with_name("programmes")
+
+# How far a role's view of a programme's applications reaches (see workflow.visibility).
+SCOPES = ("own_organisation", "jurisdiction", "programme", "assigned")
+
+
+class DefinitionError(ValueError):
+    """A programme definition that cannot be published, with every problem found."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: dict[str, str]
+    terminal: bool = False
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: tuple[str, ...]
+    requires: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    label: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadlineDef:
+    state: str
+    trigger: str
+    due_from: str | None = None  # payload field of the entering transition holding the due date
+    default_days: int = 10
+
+
+@dataclass(frozen=True)
+class Definition:
+    code: str
+    version: int
+    title: dict[str, str]
+    applicant_kinds: tuple[str, ...]
+    initial: str
+    states: dict[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    scopes: dict[str, str]
+    deadlines: dict[str, DeadlineDef]
+    form: str
+    checklists: dict[str, str]
+    editable: tuple[str, ...]
+    digest: str
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}@{self.version}"
+
+    @property
+    def triggers(self) -> list[str]:
+        return list(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def transition(self, trigger: str, state: str) -> TransitionDef | None:
+        for t in self.transitions:
+            if t.trigger == trigger and state in t.sources:
+                return t
+        return None
+
+    def from_state(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def roles_for(self, trigger: str) -> set[str]:
+        return {r for t in self.transitions if t.trigger == trigger for r in t.roles}
+
+    def state_label(self, state: str | None, lang: str = "zh") -> str:
+        if state is None or state not in self.states:
+            return state or ""
+        label = self.states[state].label
+        return label.get(lang) or label.get("en") or state
+
+    def trigger_label(self, trigger: str, lang: str = "zh") -> str:
+        for t in self.transitions:
+            if t.trigger == trigger and t.label:
+                return t.label.get(lang) or t.label.get("en") or trigger
+        return trigger
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest_of(raw: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(raw)).hexdigest()
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
+    """Build a Definition from plain data, or raise DefinitionError listing every problem."""
+    problems: list[str] = []
+    for key in ("code", "version", "initial", "states", "transitions"):
+        if key not in raw:
+            problems.append(f"missing key '{key}'")
+    if problems:
+        raise DefinitionError(source, problems)
+
+    states = {
+        name: StateDef(name=name, label=dict(spec.get("label", {})), terminal=bool(spec.get("terminal", False)))
+        for name, spec in raw["states"].items()
+    }
+    transitions = []
+    for i, spec in enumerate(raw["transitions"]):
+        where = f"transition #{i + 1} ({spec.get('trigger', '?')})"
+        if "trigger" not in spec or "dest" not in spec or "source" not in spec:
+            problems.append(f"{where}: needs trigger, source and dest")
+            continue
+        t = TransitionDef(
+            trigger=spec["trigger"],
+            sources=_strs(spec["source"]),
+            dest=spec["dest"],
+            roles=_strs(spec.get("roles")),
+            requires=_strs(spec.get("requires")),
+            guards=_strs(spec.get("guards")),
+            rules=_strs(spec.get("rules")),
+            effects=_strs(spec.get("effects")),
+            label=dict(spec.get("label", {})),
+        )
+        transitions.append(t)
+        if t.trigger.startswith("to_"):
+            problems.append(f"{where}: trigger names starting 'to_' are reserved (no shortcuts)")
+        for s in (*t.sources, t.dest):
+            if s not in states:
+                problems.append(f"{where}: unknown state '{s}'")
+        if not t.roles:
+            problems.append(f"{where}: no role may fire it")
+        for r in t.roles:
+            if r not in ROLES and r != SYSTEM_ROLE:
+                problems.append(f"{where}: unknown role '{r}'")
+
+    # One transition per (trigger, source): the engine must know which roles and guards apply.
+    seen: dict[tuple[str, str], int] = {}
+    for i, t in enumerate(transitions):
+        for s in t.sources:
+            if (t.trigger, s) in seen:
+                problems.append(f"trigger '{t.trigger}' is defined twice from state '{s}'")
+            seen[(t.trigger, s)] = i
+
+    initial = raw["initial"]
+    if initial not in states:
+        problems.append(f"initial state '{initial}' is not a state")
+    for name, st in states.items():
+        outgoing = [t for t in transitions if name in t.sources]
+        if st.terminal and outgoing:
+            problems.append(f"terminal state '{name}' has a way out ({outgoing[0].trigger})")
+        if not st.terminal and not outgoing:
+            problems.append(f"state '{name}' has no way out but is not marked terminal")
+    reached = reachable_states(initial, transitions)
+    for name in states:
+        if name not in reached:
+            problems.append(f"state '{name}' cannot be reached from '{initial}'")
+
+    scopes = {str(k): str(v) for k, v in raw.get("scopes", {}).items()}
+    for role, scope in scopes.items():
+        if role not in ROLES:
+            problems.append(f"scopes: unknown role '{role}'")
+        if scope not in SCOPES:
+            problems.append(f"scopes: '{role}' has unknown scope '{scope}' (one of {', '.join(SCOPES)})")
+    for t in transitions:
+        for r in t.roles:
+            if r != SYSTEM_ROLE and r not in scopes:
+                problems.append(f"role '{r}' fires '{t.trigger}' but has no scope to see the application")
+
+    deadlines = {}
+    for state, spec in raw.get("deadlines", {}).items():
+        d = DeadlineDef(
+            state=state,
+            trigger=spec["trigger"],
+            due_from=spec.get("due_from"),
+            default_days=int(spec.get("default_days", 10)),
+        )
+        deadlines[state] = d
+        if state not in states:
+            problems.append(f"deadline on unknown state '{state}'")
+        elif not any(t.trigger == d.trigger and state in t.sources for t in transitions):
+            problems.append(f"deadline in '{state}' fires '{d.trigger}', which is not a trigger from there")
+
+    editable = _strs(raw.get("editable", [initial]))
+    for state in editable:
+        if state not in states:
+            problems.append(f"editable: unknown state '{state}'")
+
+    if problems:
+        raise DefinitionError(source, problems)
+    return Definition(
+        code=raw["code"],
+        version=int(raw["version"]),
+        title=dict(raw.get("title", {})),
+        applicant_kinds=_strs(raw.get("applicant_kinds")),
+        initial=initial,
+        states=states,
+        transitions=tuple(transitions),
+        scopes=scopes,
+        deadlines=deadlines,
+        form=str(raw.get("form", "")),
+        checklists={str(k): str(v) for k, v in raw.get("checklists", {}).items()},
+        editable=editable,
+        digest=digest_of(raw),
+        raw=raw,
+    )
+
+
+def reachable_states(initial: str, transitions: tuple[TransitionDef, ...] | list[TransitionDef]) -> set[str]:
+    reached = {initial}
+    queue = deque([initial])
+    while queue:
+        state = queue.popleft()
+        for t in transitions:
+            if state in t.sources and t.dest not in reached:
+                reached.add(t.dest)
+                queue.append(t.dest)
+    return reached
+
+
+def load_file(path: Path) -> Definition:
+    with path.open("rb") as fh:
+        return parse(tomllib.load(fh), source=path.name)
+
+
+def shipped() -> list[Definition]:
+    """Every definition file shipped with the code, in file-name order."""
+    return [load_file(p) for p in sorted(PROGRAMMES_DIR.glob("*.toml"))]
+
+
+_cache: dict[str, Definition] = {}
+
+
+def from_stored(raw: dict[str, Any], digest: str) -> Definition:
+    """Parse a stored definition once per digest: versions are immutable, so the digest is the key."""
+    found = _cache.get(digest)
+    if found is None:
+        found = parse(raw, source=f"{raw.get('code')}@{raw.get('version')}")
+        _cache[digest] = found
+    return found

@@ -1,0 +1,335 @@
+"""fire(): one command on one application, in one transaction, recorded in the audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workflow import audit, outbox, registry
+from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, SystemActor, User
+from workflow.db import db, utcnow
+from workflow.definitions import Definition, TransitionDef, canonical_json
+from workflow.errors import (
+    Forbidden,
+    GuardFailed,
+    IdempotencyConflict,
+    NotAllowedNow,
+    NotFound,
+    Problem,
+    StaleVersion,
+    WorkflowError,
+)
+from workflow.machine import next_state
+from workflow.models import Application, Deadline, IdempotencyRecord
+from workflow.registry import Context
+from workflow.visibility import get_visible, programme_definitions
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TRANSITIONED = "transitioned"
+
+
+@dataclass(frozen=True)
+class FireResult:
+    application_id: int
+    trigger: str
+    from_state: str
+    state: str
+    version: int
+    event_seq: int
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_actor(session: Session, actor: Actor | int) -> Actor:
+    """The actor as the database knows it now (role and scope may have changed since login)."""
+    if isinstance(actor, SystemActor):
+        return actor
+    user_id = actor if isinstance(actor, int) else actor.id
+    user = session.get(User, user_id)
+    if user is None:
+        raise Forbidden(f"no account with id {user_id}")
+    if not user.active:
+        raise Forbidden(f"account '{user.username}' is deactivated")
+    return user
+
+
+def run_rules(ctx: Context, transition: TransitionDef) -> str | None:
+    for ref in transition.rules:
+        name, args = registry.split(ref)
+        fn = registry.RULES.get(name)
+        if fn is None:
+            raise RuntimeError(f"rule '{name}' used by {ctx.definition.label} is not registered")
+        reason = fn(ctx, *args)
+        if reason:
+            return reason
+    return None
+
+
+def allowed_triggers(session: Session, application: Application, actor: Actor, definition: Definition) -> list[str]:
+    """Triggers `actor` may fire now (role and rules; guards may still refuse with reasons)."""
+    out = []
+    for t in definition.from_state(application.state):
+        if actor.role not in t.roles:
+            continue
+        ctx = Context(session, application, actor, t.trigger, {}, definition, t, application.state)
+        if run_rules(ctx, t) is None:
+            out.append(t.trigger)
+    return list(dict.fromkeys(out))
+
+
+def check_guards(ctx: Context) -> list[Problem]:
+    """Every reason the transition may not happen: required payload fields, then each guard."""
+    problems = [
+        Problem(name, "required", f"'{name}' is required to {ctx.trigger}")
+        for name in ctx.transition.requires
+        if ctx.payload.get(name) in (None, "", [], {})
+    ]
+    for ref in ctx.transition.guards:
+        name, args = registry.split(ref)
+        fn = registry.GUARDS.get(name)
+        if fn is None:
+            raise RuntimeError(f"guard '{name}' used by {ctx.definition.label} is not registered")
+        problems.extend(fn(ctx, *args))
+    return problems
+
+
+def _due_at(definition: Definition, state: str, payload: dict[str, Any], now: dt.datetime) -> dt.datetime | None:
+    spec = definition.deadlines.get(state)
+    if spec is None:
+        return None
+    raw = payload.get(spec.due_from) if spec.due_from else None
+    if raw:
+        try:
+            day = dt.date.fromisoformat(str(raw)[:10])
+            # Due all day in Shanghai: it lapses at the following midnight, local time.
+            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(dt.UTC)
+        except ValueError:
+            log.warning("unparseable due date %r; using the default of %s days", raw, spec.default_days)
+    return now + dt.timedelta(days=spec.default_days)
+
+
+def _move_deadlines(ctx: Context, new_state: str, now: dt.datetime) -> None:
+    ctx.session.execute(
+        update(Deadline)
+        .where(Deadline.application_id == ctx.application.id, Deadline.closed_at.is_(None))
+        .values(closed_at=now)
+    )
+    due_at = _due_at(ctx.definition, new_state, ctx.payload, now)
+    if due_at is not None:
+        spec = ctx.definition.deadlines[new_state]
+        ctx.session.add(
+            Deadline(
+                application_id=ctx.application.id,
+                state=new_state,
+                trigger=spec.trigger,
+                due_at=due_at,
+                opened_seq=ctx.event_seq,
+            )
+        )
+
+
+def _request_digest(application_id: int, trigger: str, payload: dict[str, Any], expected: int | None) -> str:
+    body = {"application_id": application_id, "trigger": trigger, "payload": payload, "expected_version": expected}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def _fire(
+    session: Session,
+    application_id: int,
+    trigger: str,
+    actor: Actor,
+    payload: dict[str, Any],
+    expected_version: int | None,
+    idempotency_key: str | None,
+    request_id: str | None,
+) -> FireResult:
+    definitions = programme_definitions(session)
+    # Lock the row and check that the actor may see it in one statement: unseen is "not found".
+    app = get_visible(session, actor, application_id, lock=True)
+    if app is None:
+        raise NotFound(f"application {application_id} not found")
+
+    digest = _request_digest(application_id, trigger, payload, expected_version)
+    if idempotency_key:
+        seen = session.scalars(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.actor_id == actor.id, IdempotencyRecord.key == idempotency_key
+            )
+        ).one_or_none()
+        if seen is not None:
+            if seen.request_digest != digest:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key '{idempotency_key}' was already used for a different command "
+                    f"({seen.trigger} on application {seen.application_id})"
+                )
+            return FireResult(**{**seen.response, "replayed": True})
+
+    definition = definitions[app.programme_version_id]
+    if trigger not in definition.triggers:
+        allowed = allowed_triggers(session, app, actor, definition)
+        raise NotAllowedNow(
+            f"'{trigger}' is not a trigger of {definition.label}; you may now: {', '.join(allowed) or 'nothing'}",
+            app.state,
+            allowed,
+        )
+    if expected_version is not None and expected_version != app.version:
+        raise StaleVersion(
+            f"application {app.id} is at version {app.version}, not {expected_version}: "
+            "someone changed it since you loaded it; reload and decide again",
+            expected_version,
+            app.version,
+        )
+    if actor.role not in definition.roles_for(trigger):
+        raise Forbidden(
+            f"role '{actor.role}' may not {trigger}; in {definition.label} that is for: "
+            + ", ".join(sorted(definition.roles_for(trigger)))
+        )
+    transition = definition.transition(trigger, app.state)
+    if transition is None or actor.role not in transition.roles:
+        allowed = allowed_triggers(session, app, actor, definition)
+        raise NotAllowedNow(
+            f"'{trigger}' is not allowed while the application is in state '{app.state}'; "
+            f"you may now: {', '.join(allowed) or 'nothing'}",
+            app.state,
+            allowed,
+        )
+
+    from_state = app.state
+    ctx = Context(session, app, actor, trigger, payload, definition, transition, from_state, request_id)
+    reason = run_rules(ctx, transition)
+    if reason:
+        raise Forbidden(reason)
+    problems = check_guards(ctx)
+    if problems:
+        raise GuardFailed(f"{trigger} refused: " + "; ".join(p.message for p in problems), problems)
+
+    new_state = next_state(definition, from_state, trigger)
+    now = utcnow()
+    app.state = new_state
+    app.version += 1
+    app.updated_at = now
+    if from_state == definition.initial and app.submitted_at is None:
+        app.submitted_at = now
+    event = audit.append(
+        session,
+        actor=actor,
+        outcome="transition",
+        application_id=app.id,
+        payload=payload,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=new_state,
+        definition=definition.label,
+        request_id=request_id,
+    )
+    ctx.event_seq = event.seq
+    _move_deadlines(ctx, new_state, now)
+    for ref in transition.effects:
+        name, args = registry.split(ref)
+        fn = registry.EFFECTS.get(name)
+        if fn is None:
+            raise RuntimeError(f"effect '{name}' used by {definition.label} is not registered")
+        fn(ctx, *args)
+    outbox.publish(
+        session,
+        TRANSITIONED,
+        {"application_id": app.id, "event_seq": event.seq},
+        application_id=app.id,
+    )
+    result = FireResult(app.id, trigger, from_state, new_state, app.version, event.seq)
+    if idempotency_key:
+        response = result.as_dict()
+        response.pop("replayed")
+        session.add(
+            IdempotencyRecord(
+                actor_id=actor.id,
+                key=idempotency_key,
+                application_id=app.id,
+                trigger=trigger,
+                request_digest=digest,
+                response=response,
+            )
+        )
+    session.flush()
+    return result
+
+
+def _normalise(payload: dict[str, Any] | None) -> dict[str, Any]:
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise TypeError("payload must be a JSON object")
+    return json.loads(canonical_json(payload))
+
+
+def record_denial(
+    actor: Actor | int,
+    application_id: int | None,
+    trigger: str | None,
+    error: WorkflowError,
+    payload: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> None:
+    """Append a 'denied' event in its own transaction (the command's own was rolled back)."""
+    try:
+        with db.transaction() as session:
+            try:
+                who = resolve_actor(session, actor)
+            except Forbidden:
+                user_id = actor if isinstance(actor, int) else getattr(actor, "id", None)
+                who = SystemActor(username=f"unknown#{user_id}", role="unknown")  # type: ignore[arg-type]
+            state = session.scalar(select(Application.state).where(Application.id == application_id))
+            audit.append(
+                session,
+                actor=who,
+                outcome="denied",
+                application_id=application_id,
+                trigger=trigger,
+                from_state=state,
+                payload={"error": error.code, "detail": error.detail, "request": payload or {}},
+                request_id=request_id,
+            )
+    except Exception:
+        log.exception("could not record a denied attempt on application %s", application_id)
+
+
+def fire(
+    application_id: int,
+    trigger: str,
+    actor: Actor | int,
+    payload: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+    request_id: str | None = None,
+) -> FireResult:
+    """Fire `trigger` on an application as `actor`; raise a WorkflowError saying why not."""
+    clean = _normalise(payload)
+    try:
+        with db.transaction() as session:
+            who = resolve_actor(session, actor)
+            result = _fire(session, application_id, trigger, who, clean, expected_version, idempotency_key, request_id)
+    except WorkflowError as exc:
+        record_denial(actor, application_id, trigger, exc, clean, request_id)
+        raise
+    if not result.replayed:
+        outbox.kick()
+    return result
+
+
+def fire_as_system(application_id: int, trigger: str, **kwargs: Any) -> FireResult:
+    return fire(application_id, trigger, SYSTEM, **kwargs)
+
+
+__all__ = ["SYSTEM_ROLE", "FireResult", "allowed_triggers", "fire", "fire_as_system", "record_denial"]

@@ -1,0 +1,259 @@
+"""Verbs outside fire(): publish programmes, create and edit drafts, assign experts, read history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflow import audit, definitions, outbox
+from workflow.accounts import DISTRICTS, Actor, Organisation, User
+from workflow.db import db, utcnow
+from workflow.definitions import Definition, DefinitionError, canonical_json
+from workflow.engine import allowed_triggers, record_denial, resolve_actor
+from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, StaleVersion, WorkflowError
+from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
+from workflow.visibility import get_visible, programme_definitions
+
+
+def publish(session: Session, definition: Definition) -> tuple[ProgrammeVersion, bool]:
+    """Store a definition version; returns (row, created). A published version never changes."""
+    existing = session.scalars(
+        select(ProgrammeVersion).where(
+            ProgrammeVersion.code == definition.code, ProgrammeVersion.version == definition.version
+        )
+    ).one_or_none()
+    if existing is not None:
+        if existing.digest != definition.digest:
+            raise DefinitionError(
+                definition.label,
+                [f"version {definition.version} is already published with different content; "
+                 f"publish it as version {latest_version(session, definition.code) + 1}"],
+            )
+        return existing, False
+    row = ProgrammeVersion(
+        code=definition.code,
+        version=definition.version,
+        title=definition.title.get("zh") or definition.title.get("en") or definition.code,
+        definition=json.loads(canonical_json(definition.raw)),
+        digest=definition.digest,
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def publish_file(session: Session, path: Path) -> tuple[ProgrammeVersion, bool]:
+    return publish(session, definitions.load_file(path))
+
+
+def seed_programmes(session: Session) -> list[tuple[ProgrammeVersion, bool]]:
+    """Publish every shipped definition that is not yet in the database."""
+    return [publish(session, d) for d in definitions.shipped()]
+
+
+def latest_version(session: Session, code: str) -> int:
+    return session.scalar(select(func.max(ProgrammeVersion.version)).where(ProgrammeVersion.code == code)) or 0
+
+
+def current_programme(session: Session, code: str) -> tuple[ProgrammeVersion, Definition]:
+    row = session.scalars(
+        select(ProgrammeVersion).where(ProgrammeVersion.code == code).order_by(ProgrammeVersion.version.desc()).limit(1)
+    ).one_or_none()
+    if row is None:
+        known = session.scalars(select(ProgrammeVersion.code).distinct()).all()
+        raise InvalidInput(
+            f"unknown programme '{code}'",
+            [Problem("programme", "unknown", f"'{code}' is not a programme; known: {', '.join(sorted(known))}")],
+        )
+    return row, programme_definitions(session)[row.id]
+
+
+def _district_of(form: dict[str, Any], organisation: Organisation) -> str | None:
+    value = form.get("district")
+    return value if value in DISTRICTS else organisation.district
+
+
+def create_application(
+    actor: Actor | int,
+    programme: str,
+    kind: str,
+    project_name: str,
+    form: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> Application:
+    """An applicant opens a draft under the programme's current version (and stays pinned to it)."""
+    form = json.loads(canonical_json(form or {}))
+    with db.transaction() as session:
+        user = resolve_actor(session, actor)
+        if user.role != "applicant" or user.organisation_id is None:
+            raise Forbidden("only an applicant account attached to an organisation can open an application")
+        row, definition = current_programme(session, programme)
+        problems = []
+        if kind not in definition.applicant_kinds:
+            problems.append(Problem("kind", "not_allowed",
+                                    f"'{kind}' may not apply to {programme}; allowed: "
+                                    + ", ".join(definition.applicant_kinds)))
+        if not project_name or not project_name.strip():
+            problems.append(Problem("project_name", "required", "project_name is required"))
+        elif len(project_name) > 300:
+            problems.append(Problem("project_name", "too_long", "project_name has at most 300 characters"))
+        if problems:
+            raise InvalidInput("; ".join(p.message for p in problems), problems)
+        organisation = session.get(Organisation, user.organisation_id)
+        assert organisation is not None
+        app = Application(
+            programme_version_id=row.id,
+            organisation_id=organisation.id,
+            kind=kind,
+            project_name=project_name.strip(),
+            district=_district_of(form, organisation),
+            form=form,
+            state=definition.initial,
+            version=1,
+            created_by_id=user.id,
+        )
+        session.add(app)
+        session.flush()
+        audit.append(
+            session,
+            actor=user,
+            outcome="created",
+            application_id=app.id,
+            to_state=app.state,
+            payload={"kind": kind, "project_name": app.project_name, "programme": row.label},
+            definition=definition.label,
+            request_id=request_id,
+        )
+        return app
+
+
+def update_draft(
+    actor: Actor | int,
+    application_id: int,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    project_name: str | None = None,
+    request_id: str | None = None,
+) -> Application:
+    """Merge-patch the form (RFC 7386: null removes a key) while the definition allows editing."""
+    changes = json.loads(canonical_json(changes or {}))
+    try:
+        with db.transaction() as session:
+            user = resolve_actor(session, actor)
+            definitions_by_id = programme_definitions(session)
+            app = get_visible(session, user, application_id, lock=True)
+            if app is None:
+                raise NotFound(f"application {application_id} not found")
+            definition = definitions_by_id[app.programme_version_id]
+            if user.role != "applicant":
+                raise Forbidden("only the applicant edits the form")
+            if app.state not in definition.editable:
+                raise NotAllowedNow(
+                    f"the form can be edited only in state {' or '.join(definition.editable)}; "
+                    f"the application is in '{app.state}'",
+                    app.state,
+                    allowed_triggers(session, app, user, definition),
+                )
+            if expected_version is not None and expected_version != app.version:
+                raise StaleVersion(
+                    f"application {app.id} is at version {app.version}, not {expected_version}; reload and retry",
+                    expected_version,
+                    app.version,
+                )
+            form = dict(app.form)
+            for key, value in changes.items():
+                if value is None:
+                    form.pop(key, None)
+                else:
+                    form[key] = value
+            app.form = form
+            if project_name is not None and project_name.strip():
+                app.project_name = project_name.strip()
+            organisation = session.get(Organisation, app.organisation_id)
+            assert organisation is not None
+            app.district = _district_of(form, organisation)
+            app.version += 1
+            app.updated_at = utcnow()
+            audit.append(
+                session,
+                actor=user,
+                outcome="edited",
+                application_id=app.id,
+                from_state=app.state,
+                to_state=app.state,
+                payload={"changes": changes, **({"project_name": project_name} if project_name else {})},
+                definition=definition.label,
+                request_id=request_id,
+            )
+            return app
+    except WorkflowError as exc:
+        record_denial(actor, application_id, "edit", exc, changes, request_id)
+        raise
+
+
+def assign(
+    actor: Actor | int, application_id: int, user_id: int, role: str = "expert", leader: bool = False
+) -> Assignment:
+    """Put a person on an application (an expert on its panel); the review desks will draw panels."""
+    with db.transaction() as session:
+        who = resolve_actor(session, actor)
+        if who.role not in ("agency_coordinator", "municipal_reviewer", "admin", "system"):
+            raise Forbidden(f"role '{who.role}' may not assign people to applications")
+        app = get_visible(session, who, application_id, lock=True)
+        if app is None:
+            raise NotFound(f"application {application_id} not found")
+        person = session.get(User, user_id)
+        if person is None or person.role != role:
+            raise InvalidInput(
+                f"user {user_id} is not an active {role}",
+                [Problem("user_id", "wrong_role", f"user {user_id} is not an active {role}")],
+            )
+        if leader:
+            for other in session.scalars(select(Assignment).where(Assignment.application_id == app.id)):
+                other.is_leader = False
+        found = session.scalars(
+            select(Assignment).where(Assignment.application_id == app.id, Assignment.user_id == user_id)
+        ).one_or_none()
+        if found is None:
+            found = Assignment(application_id=app.id, user_id=user_id, role=role)
+            session.add(found)
+        found.is_leader, found.active = leader, True
+        session.flush()
+        audit.append(
+            session,
+            actor=who,
+            outcome="assigned",
+            application_id=app.id,
+            from_state=app.state,
+            to_state=app.state,
+            payload={"user": person.username, "role": role, "leader": leader},
+        )
+        return found
+
+
+def history(session: Session, actor: Actor, application_id: int) -> list[AuditEvent]:
+    """The application's timeline as the audit chain holds it, for whoever may see the application."""
+    if get_visible(session, actor, application_id) is None:
+        raise NotFound(f"application {application_id} not found")
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq)
+        )
+    )
+
+
+__all__ = [
+    "assign",
+    "create_application",
+    "current_programme",
+    "history",
+    "outbox",
+    "publish",
+    "publish_file",
+    "seed_programmes",
+    "update_draft",
+]

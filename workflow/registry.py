@@ -1,0 +1,94 @@
+"""Guards, effects and role rules, registered by name and referenced from programme definitions.
+
+Stages (`review`, `forms`, `meters`) register theirs on import; `workflow` never imports them.
+A name may carry arguments after a colon: ``four_eyes:propose_award``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from workflow.errors import Problem
+
+if TYPE_CHECKING:
+    from workflow.accounts import Actor
+    from workflow.definitions import Definition, TransitionDef
+    from workflow.models import Application
+
+
+@dataclass
+class Context:
+    """What a guard, effect or rule gets: the locked application and the command."""
+
+    session: Session
+    application: Application
+    actor: Actor
+    trigger: str
+    payload: dict[str, Any]
+    definition: Definition
+    transition: TransitionDef
+    from_state: str
+    request_id: str | None = None
+    event_seq: int | None = None  # set for effects: the audit event of this transition
+
+
+Guard = Callable[..., Iterable[Problem]]
+Effect = Callable[..., None]
+Rule = Callable[..., str | None]  # None: allowed; a string: why not (answered 403)
+
+GUARDS: dict[str, Guard] = {}
+EFFECTS: dict[str, Effect] = {}
+RULES: dict[str, Rule] = {}
+
+
+def _register(table: dict[str, Any], kind: str, name: str) -> Callable[[Any], Any]:
+    def decorator(fn: Any) -> Any:
+        if name in table and table[name] is not fn:
+            raise ValueError(f"{kind} '{name}' is already registered by {table[name].__module__}")
+        table[name] = fn
+        return fn
+
+    return decorator
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    return _register(GUARDS, "guard", name)
+
+
+def effect(name: str) -> Callable[[Effect], Effect]:
+    return _register(EFFECTS, "effect", name)
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    return _register(RULES, "rule", name)
+
+
+def split(ref: str) -> tuple[str, list[str]]:
+    name, _, args = ref.partition(":")
+    return name, [a for a in args.split(",") if a] if args else []
+
+
+def missing(definition: Definition) -> list[str]:
+    """Names a definition uses that nothing has registered (a plugin not loaded)."""
+    out = []
+    for t in definition.transitions:
+        tables = ((GUARDS, "guard", t.guards), (EFFECTS, "effect", t.effects), (RULES, "rule", t.rules))
+        for table, kind, refs in tables:
+            for ref in refs:
+                if split(ref)[0] not in table:
+                    out.append(f"{kind} '{split(ref)[0]}' (used by {t.trigger})")
+    return sorted(set(out))
+
+
+# Outbox subscribers: topic -> task names (Celery task names, resolved by the relay).
+SUBSCRIBERS: dict[str, list[str]] = {}
+
+
+def subscribe(topic: str, task_name: str) -> None:
+    names = SUBSCRIBERS.setdefault(topic, [])
+    if task_name not in names:
+        names.append(task_name)

@@ -1,0 +1,94 @@
+"""The one function that decides which applications a user may see. Lists and detail pages both use it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from workflow.accounts import SYSTEM_ROLE, Actor, Organisation
+from workflow.definitions import Definition, from_stored
+from workflow.models import Application, Assignment, ProgrammeVersion
+
+_stored: dict[int, tuple[str, Definition]] = {}
+
+
+def programme_definitions(session: Session) -> dict[int, Definition]:
+    """Every published version by id; definition JSON is fetched once per digest."""
+    rows = session.execute(select(ProgrammeVersion.id, ProgrammeVersion.digest)).all()
+    out: dict[int, Definition] = {}
+    for pv_id, digest in rows:
+        cached = _stored.get(pv_id)
+        if cached is None or cached[0] != digest:
+            raw = session.scalar(select(ProgrammeVersion.definition).where(ProgrammeVersion.id == pv_id))
+            cached = (digest, from_stored(raw, digest))
+            _stored[pv_id] = cached
+        out[pv_id] = cached[1]
+    return out
+
+
+def _scope_predicate(scope: str, actor: Actor, initial: str) -> ColumnElement[bool]:
+    submitted = Application.state != initial  # drafts are the applicant's alone
+    if scope == "own_organisation":
+        if actor.organisation_id is None:
+            return false()
+        return Application.organisation_id == actor.organisation_id
+    if scope == "programme":
+        return submitted
+    if scope == "jurisdiction":
+        reach: list[ColumnElement[bool]] = []
+        if actor.district:
+            reach.append(Application.district == actor.district)
+        if actor.organisation_id is not None:
+            # A group company's reviewers see the units that report to it.
+            members = select(Organisation.id).where(Organisation.group_id == actor.organisation_id)
+            reach.append(Application.organisation_id.in_(members))
+        return and_(submitted, or_(*reach)) if reach else false()
+    if scope == "assigned":
+        assigned = exists().where(
+            Assignment.application_id == Application.id,
+            Assignment.user_id == actor.id,
+            Assignment.active.is_(True),
+        )
+        return and_(submitted, assigned)
+    raise ValueError(f"unknown scope '{scope}'")
+
+
+def visibility_predicate(session: Session, actor: Actor) -> ColumnElement[bool]:
+    if actor.role == SYSTEM_ROLE:
+        return true()
+    if not actor.active:
+        return false()
+    grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for pv_id, definition in programme_definitions(session).items():
+        scope = definition.scopes.get(actor.role)
+        if scope:
+            grouped[(scope, definition.initial)].append(pv_id)
+    if not grouped:
+        return false()
+    return or_(
+        *(
+            and_(Application.programme_version_id.in_(ids), _scope_predicate(scope, actor, initial))
+            for (scope, initial), ids in grouped.items()
+        )
+    )
+
+
+def visible_applications(session: Session, actor: Actor) -> Select[Any]:
+    """SELECT of the applications `actor` may see; add filters, ordering and paging to it."""
+    return select(Application).where(visibility_predicate(session, actor))
+
+
+def get_visible(session: Session, actor: Actor, application_id: int, *, lock: bool = False) -> Application | None:
+    """One application if `actor` may see it, else None (exactly as if it did not exist)."""
+    query = visible_applications(session, actor).where(Application.id == application_id)
+    if lock:
+        query = query.with_for_update(of=Application)
+    return session.scalars(query).one_or_none()
+
+
+def can_see(session: Session, actor: Actor, application_id: int) -> bool:
+    query = select(Application.id).where(visibility_predicate(session, actor), Application.id == application_id)
+    return session.scalar(query) is not None
