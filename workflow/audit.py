@@ -57,9 +57,7 @@ def _lock_head(session: Session) -> AuditHead:
         # First event ever: create the tip; a concurrent creator makes this a no-op, then we lock it.
         dialect = session.get_bind().dialect.name
         ins = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            ins(AuditHead).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing()
-        )
+        session.execute(ins(AuditHead).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing())
         head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).one()
     return head
 

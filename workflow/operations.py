@@ -30,8 +30,10 @@ def publish(session: Session, definition: Definition) -> tuple[ProgrammeVersion,
         if existing.digest != definition.digest:
             raise DefinitionError(
                 definition.label,
-                [f"version {definition.version} is already published with different content; "
-                 f"publish it as version {latest_version(session, definition.code) + 1}"],
+                [
+                    f"version {definition.version} is already published with different content; "
+                    f"publish it as version {latest_version(session, definition.code) + 1}"
+                ],
             )
         return existing, False
     row = ProgrammeVersion(
@@ -94,9 +96,13 @@ def create_application(
         row, definition = current_programme(session, programme)
         problems = []
         if kind not in definition.applicant_kinds:
-            problems.append(Problem("kind", "not_allowed",
-                                    f"'{kind}' may not apply to {programme}; allowed: "
-                                    + ", ".join(definition.applicant_kinds)))
+            problems.append(
+                Problem(
+                    "kind",
+                    "not_allowed",
+                    f"'{kind}' may not apply to {programme}; allowed: " + ", ".join(definition.applicant_kinds),
+                )
+            )
         if not project_name or not project_name.strip():
             problems.append(Problem("project_name", "required", "project_name is required"))
         elif len(project_name) > 300:
@@ -240,9 +246,7 @@ def history(session: Session, actor: Actor, application_id: int) -> list[AuditEv
     if get_visible(session, actor, application_id) is None:
         raise NotFound(f"application {application_id} not found")
     return list(
-        session.scalars(
-            select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq)
-        )
+        session.scalars(select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq))
     )
 
 

@@ -1,0 +1,139 @@
+"""Fixtures: one migrated database per run; each test inside a transaction rolled back at its end.
+
+Database: SQLite (a temporary file) unless TEST_DATABASE_URL names a PostgreSQL server, on which
+a fresh database is created for the run and dropped after. With REQUIRE_POSTGRES=1 (CI), a test
+marked `postgres` fails instead of skipping when there is no PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url, text
+
+from tests import factories
+from web import migrate
+from web.app import create_app
+from workflow import operations
+from workflow.db import db
+
+
+def _postgres_server_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = _postgres_server_url()
+    if server is None:
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.exit("REQUIRE_POSTGRES is set but TEST_DATABASE_URL names no PostgreSQL server", returncode=3)
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    import psycopg
+
+    base = make_url(server)
+    name = f"emc_test_{uuid.uuid4().hex[:10]}"
+    admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        if db.engine is not None:
+            db.engine.dispose()
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    instance: Path = tmp_path_factory.mktemp("instance")
+    os.environ.setdefault("EMC_INSTANCE", str(instance))
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": "test-secret-key",
+            "WTF_CSRF_ENABLED": False,
+            "STORAGE_URL": f"file://{instance / 'blobs'}",
+        }
+    )
+    migrate.upgrade(database_url)
+    with db.transaction() as session:
+        operations.seed_programmes(session)
+    return application
+
+
+@pytest.fixture(scope="session")
+def is_postgres(app) -> bool:  # type: ignore[no-untyped-def]
+    return db.dialect == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest, app) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Each test runs in an outer transaction that is rolled back; `commits` tests really commit."""
+    marker = request.node.get_closest_marker("postgres")
+    if marker is not None and db.dialect != "postgresql":
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail("this test needs PostgreSQL and REQUIRE_POSTGRES is set")
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    if "committed_db" in request.fixturenames:
+        yield
+        return
+    assert db.engine is not None
+    connection = db.engine.connect()
+    outer = connection.begin()
+    db.bind_to(connection)
+    try:
+        yield
+    finally:
+        db.bind_to(None)
+        outer.rollback()
+        connection.close()
+
+
+KEEP_TABLES = {"alembic_version", "programme_versions"}
+
+
+@pytest.fixture
+def committed_db(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Real commits on many connections (concurrency tests); every table but the seeds is emptied after."""
+    from web.schema import metadata
+
+    yield
+    assert db.engine is not None
+    tables = [t.name for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            conn.exec_driver_sql(
+                "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+                "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (DELETE refused)'); END"
+            )
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def cast() -> factories.Cast:
+    """One account per role (two finance officers, two experts, a second district), ready to act."""
+    return factories.make_cast()
