@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from notifications.models import Notification
 from workflow.accounts import User
 from workflow.engine import allowed_triggers
-from workflow.models import Application, AuditEvent
+from workflow.models import Application, Assignment, AuditEvent
 from workflow.visibility import can_see, programme_definitions
 
 
@@ -19,7 +19,18 @@ def recipients(session: Session, application: Application) -> dict[int, str]:
     definition = programme_definitions(session)[application.programme_version_id]
     roles = {r for t in definition.from_state(application.state) for r in t.roles}
     out: dict[int, str] = {}
-    candidates = session.scalars(select(User).where(User.active.is_(True), User.role.in_(roles | {"applicant"})))
+    # Narrow in SQL first (applicants of this unit, experts on this panel); visibility then decides.
+    assigned = select(Assignment.user_id).where(Assignment.application_id == application.id)
+    candidates = session.scalars(
+        select(User).where(
+            User.active.is_(True),
+            or_(
+                and_(User.role == "applicant", User.organisation_id == application.organisation_id),
+                and_(User.role == "expert", User.id.in_(assigned)),
+                User.role.in_(roles - {"applicant", "expert"}),
+            ),
+        )
+    )
     for user in candidates:
         if not can_see(session, user, application.id):
             continue

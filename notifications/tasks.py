@@ -18,3 +18,4 @@ def notify_transition(application_id: int, event_seq: int, outbox_id: int | None
 
 
 registry.subscribe("transitioned", TASK)
+registry.subscribe("assigned", TASK)  # an expert put on a panel hears of it (the leader: "your turn")

@@ -12,8 +12,8 @@ from workflow.registry import Context, guard
 @guard("award_amount_valid")
 def award_amount_valid(ctx: Context) -> Iterator[Problem]:
     raw = ctx.payload.get("amount")
-    if raw is None:
-        return
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return  # the required-field check names it
     try:
         amount = Decimal(str(raw))
     except InvalidOperation:

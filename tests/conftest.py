@@ -18,6 +18,7 @@ from sqlalchemy import make_url, text
 from tests import factories
 from web import migrate
 from web.app import create_app
+from web.config import from_environment
 from workflow import operations
 from workflow.db import db
 
@@ -63,6 +64,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: i
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "STORAGE_URL": f"file://{instance / 'blobs'}",
+            # Tasks run in-process even when CELERY_BROKER_URL is set (CI); the broker test builds its own Celery.
+            "CELERY": {**from_environment()["CELERY"], "broker_url": "memory://", "task_always_eager": True},
         }
     )
     migrate.upgrade(database_url)

@@ -1,5 +1,360 @@
-"""JSON API under /api/v1 (filled in below)."""
+"""JSON API under /api/v1: bearer tokens, RFC 7807 problems, thin views over workflow's operations.
 
-from flask import Blueprint
+Reads use `db.session`; every change goes through an operation (its own transaction). A view never reads
+with `db.session` before it writes: on SQLite the read would hold the write lock the operation waits for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from web import openapi, security
+from web.extensions import csrf
+from web.problems import ApiProblem, describe, if_match_version, install, read_body
+from workflow import operations
+from workflow.accounts import User
+from workflow.db import as_utc, db
+from workflow.definitions import Definition
+from workflow.engine import allowed_triggers, fire
+from workflow.errors import InvalidInput, NotFound, Problem
+from workflow.models import Application, AuditEvent
+from workflow.visibility import get_visible, programme_definitions, visible_applications
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Bearer tokens are never sent by a browser on its own, so cross-site requests cannot forge them.
+csrf.exempt(bp)
+install(bp)
+
+PUBLIC_ENDPOINTS = frozenset({"api.issue_token", "api.openapi_document", "api.problem_type"})
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # keeps the offset within what every database accepts
+MAX_ID = 2**31 - 1
+MAX_IDEMPOTENCY_KEY = 200  # the column's width
+MAX_PROJECT_NAME = 300  # the column's width, as create_application enforces
+
+# Outside parties (the applicant, the third-party experts) see only their own refused attempts.
+OWN_DENIALS_ONLY = frozenset({"applicant", "expert"})
+
+
+def _token_needed(detail: str, error: str | None = None) -> ApiProblem:
+    challenge = 'Bearer realm="api"' + (f', error="{error}"' if error else "")
+    return ApiProblem(401, "unauthorized", detail, headers={"WWW-Authenticate": challenge})
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _token_needed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
+    # Its own short transaction: the user is read once and the session is gone before any write.
+    with db.transaction() as session:
+        user = security.user_for_token(session, token.strip())
+    if user is None:
+        raise _token_needed(
+            "the token is invalid, expired or revoked; get a new one from POST /api/v1/auth/token", "invalid_token"
+        )
+    g.api_user = user
+
+
+@bp.before_request
+def _no_such_id() -> None:
+    # Beyond the id column's range (a 32-bit integer on PostgreSQL) nothing exists; the database would refuse to
+    # compare such an id, so answer here exactly as for any other missing application.
+    application_id = (request.view_args or {}).get("application_id")
+    if application_id is not None and application_id > MAX_ID:
+        raise NotFound(f"application {application_id} not found")
+
+
+def _user() -> User:
+    return g.api_user  # type: ignore[no-any-return]
+
+
+# --- serialisers --------------------------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def _label(labels: dict[str, str], fallback: str) -> dict[str, str]:
+    return {"zh": labels.get("zh") or labels.get("en") or fallback, "en": labels.get("en") or fallback}
+
+
+def _state_label(definition: Definition, state: str | None) -> dict[str, str] | None:
+    if state is None:
+        return None
+    return {"zh": definition.state_label(state, "zh"), "en": definition.state_label(state, "en")}
+
+
+def _trigger_label(definition: Definition, trigger: str | None) -> dict[str, str] | None:
+    if trigger is None:
+        return None
+    return {"zh": definition.trigger_label(trigger, "zh"), "en": definition.trigger_label(trigger, "en")}
+
+
+def programme_json(definition: Definition) -> dict[str, Any]:
+    return {
+        "code": definition.code,
+        "version": definition.version,
+        "label": definition.label,
+        "title": _label(definition.title, definition.code),
+        "applicant_kinds": list(definition.applicant_kinds),
+        "initial": definition.initial,
+        "editable": list(definition.editable),
+        "states": [
+            {"name": s.name, "label": _label(s.label, s.name), "terminal": s.terminal}
+            for s in definition.states.values()
+        ],
+        "triggers": [
+            {
+                "trigger": t.trigger,
+                "label": _label(t.label, t.trigger),
+                "sources": list(t.sources),
+                "dest": t.dest,
+                "roles": list(t.roles),
+                "requires": list(t.requires),
+            }
+            for t in definition.transitions
+        ],
+    }
+
+
+def application_summary(app: Application, definition: Definition) -> dict[str, Any]:
+    organisation = app.organisation
+    return {
+        "id": app.id,
+        "programme": definition.label,
+        "kind": app.kind,
+        "project_name": app.project_name,
+        "district": app.district,
+        "organisation": {"id": organisation.id, "name": organisation.name, "uscc": organisation.uscc},
+        "state": app.state,
+        "state_label": _state_label(definition, app.state),
+        "version": app.version,
+        "created_at": _iso(app.created_at),
+        "updated_at": _iso(app.updated_at),
+        "submitted_at": _iso(app.submitted_at),
+    }
+
+
+def event_json(event: AuditEvent, definition: Definition) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "occurred_at": _iso(event.occurred_at),
+        "actor": event.actor,
+        "role": event.role,
+        "outcome": event.outcome,
+        "trigger": event.trigger,
+        "trigger_label": _trigger_label(definition, event.trigger),
+        "from_state": event.from_state,
+        "from_state_label": _state_label(definition, event.from_state),
+        "to_state": event.to_state,
+        "to_state_label": _state_label(definition, event.to_state),
+        "payload": event.payload,
+    }
+
+
+def _with_etag(response: Response, version: int) -> Response:
+    response.set_etag(str(version))
+    return response
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+
+def _visible_or_404(application_id: int) -> tuple[Application, Definition]:
+    """Through the one visibility function: not visible answers exactly as not existing."""
+    app = get_visible(db.session, _user(), application_id)
+    if app is None:
+        raise NotFound(f"application {application_id} not found")
+    return app, programme_definitions(db.session)[app.programme_version_id]
+
+
+def _detail_response(application_id: int) -> Response:
+    app, definition = _visible_or_404(application_id)
+    body = application_summary(app, definition)
+    body["form"] = app.form
+    body["allowed_triggers"] = allowed_triggers(db.session, app, _user(), definition)
+    return _with_etag(jsonify(body), app.version)
+
+
+def _positive_int(name: str, default: int, maximum: int | None = None) -> tuple[int, Problem | None]:
+    raw = request.args.get(name)
+    if raw is None:
+        return default, None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        limit = f" up to {maximum}" if maximum else ""
+        return default, Problem(name, "invalid", f"'{name}' is a whole number from 1{limit}; got {raw!r}")
+    return int(raw), None
+
+
+# --- views --------------------------------------------------------------------------------------------------
+
+
+@bp.post("/auth/token")
+def issue_token() -> Response:
+    """Exchange a username and password for a bearer token (shown once; only its hash is stored)."""
+    body = read_body({"username": str, "password": str}, required=("username", "password"))
+    with db.transaction() as session:
+        user = security.authenticate(session, body["username"], body["password"])
+        if user is None:
+            raise ApiProblem(401, "invalid_credentials", "wrong username or password, or the account is deactivated")
+        token, row = security.issue_token(session, user, current_app.config["TOKEN_TTL_HOURS"], label="api")
+    response = jsonify(token=token, token_type="Bearer", expires_at=_iso(row.expires_at))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/programmes")
+def list_programmes() -> Response:
+    """The current version of each programme: what a new application is created under."""
+    latest: dict[str, Definition] = {}
+    for definition in programme_definitions(db.session).values():
+        if definition.code not in latest or definition.version > latest[definition.code].version:
+            latest[definition.code] = definition
+    return jsonify(items=[programme_json(d) for _, d in sorted(latest.items())])
+
+
+@bp.post("/applications")
+def create_application() -> Response:
+    body = read_body(
+        {"programme": str, "kind": str, "project_name": str, "form": dict},
+        required=("programme", "kind", "project_name"),
+    )
+    app = operations.create_application(
+        _user(), body["programme"], body["kind"], body["project_name"], body.get("form", {}), request_id=g.request_id
+    )
+    response = jsonify(id=app.id, state=app.state, version=app.version)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_application", application_id=app.id)
+    return _with_etag(response, app.version)
+
+
+@bp.get("/applications")
+def list_applications() -> Response:
+    """The applications the caller may see, newest first; filters `state` and `programme` (a code)."""
+    definitions = programme_definitions(db.session)
+    page, page_problem = _positive_int("page", 1, MAX_PAGE)
+    per_page, per_page_problem = _positive_int("per_page", 20, MAX_PER_PAGE)
+    found = [p for p in (page_problem, per_page_problem) if p]
+    query = visible_applications(db.session, _user())
+    state = request.args.get("state")
+    if state:
+        if not any(state in d.states for d in definitions.values()):
+            found.append(Problem("state", "unknown", f"'{state}' is not a state of any programme"))
+        query = query.where(Application.state == state)
+    programme = request.args.get("programme")
+    if programme:
+        ids = [pv_id for pv_id, d in definitions.items() if d.code == programme]
+        if not ids:
+            known = ", ".join(sorted({d.code for d in definitions.values()}))
+            found.append(Problem("programme", "unknown", f"'{programme}' is not a programme; known: {known}"))
+        query = query.where(Application.programme_version_id.in_(ids))
+    if found:
+        raise InvalidInput("; ".join(p.message for p in found), found)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.options(joinedload(Application.organisation))
+        .order_by(Application.created_at.desc(), Application.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [application_summary(app, definitions[app.programme_version_id]) for app in rows]
+    return jsonify(items=items, total=total, page=page, per_page=per_page)
+
+
+@bp.get("/applications/<int:application_id>")
+def get_application(application_id: int) -> Response:
+    """One application with the triggers the caller may fire now; ETag is its version."""
+    return _detail_response(application_id)
+
+
+@bp.patch("/applications/<int:application_id>")
+def update_application(application_id: int) -> Response:
+    """Edit a draft: `form` is a JSON merge patch (null removes a field); If-Match names the version edited."""
+    expected = if_match_version()
+    body = read_body({"form": dict, "project_name": str})
+    found = []
+    if not body:
+        found.append(Problem("form", "required", "send 'form' (a merge patch of the form) or 'project_name'"))
+    name = body.get("project_name")
+    if name is not None and not name.strip():
+        found.append(Problem("project_name", "required", "project_name cannot be blank"))
+    elif name is not None and len(name) > MAX_PROJECT_NAME:
+        found.append(Problem("project_name", "too_long", f"project_name has at most {MAX_PROJECT_NAME} characters"))
+    if found:
+        raise InvalidInput("; ".join(p.message for p in found), found)
+    operations.update_draft(
+        _user(), application_id, body.get("form", {}), expected, project_name=name, request_id=g.request_id
+    )
+    return _detail_response(application_id)
+
+
+@bp.post("/applications/<int:application_id>/transitions")
+def fire_transition(application_id: int) -> Response:
+    """Fire a trigger. `comment` is stored as payload["comment"]; Idempotency-Key makes a retry safe."""
+    body = read_body({"trigger": str, "comment": str, "payload": dict, "expected_version": int}, required=("trigger",))
+    payload = dict(body.get("payload", {}))
+    if "comment" in body:
+        payload["comment"] = body["comment"]
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY):
+        message = f"Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters"
+        raise InvalidInput(message, [Problem("Idempotency-Key", "invalid", message)])
+    result = fire(
+        application_id,
+        body["trigger"],
+        _user(),
+        payload,
+        expected_version=body.get("expected_version"),
+        idempotency_key=key.strip() if key else None,
+        request_id=g.request_id,
+    )
+    response = jsonify(result.as_dict())
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return _with_etag(response, result.version)
+
+
+def shown_to(event: AuditEvent, user: User) -> bool:
+    """Whether `user` sees this audit event in an application's history.
+
+    Everyone who may see the application sees every change to it (creation, edits, transitions with their
+    comments, assignments). Refused attempts are audit data: the authorities that run and oversee the
+    programme (reviewers, finance, coordinators, administrators, auditors) see all of them, but outside
+    parties, the applicant and the third-party experts, see only their own, never what another person
+    tried and was refused.
+    """
+    if event.outcome != "denied" or user.role not in OWN_DENIALS_ONLY:
+        return True
+    return event.actor_id == user.id
+
+
+@bp.get("/applications/<int:application_id>/history")
+def application_history(application_id: int) -> Response:
+    """The application's audit events in order, as `shown_to` lets the caller see them."""
+    _app, definition = _visible_or_404(application_id)
+    user = _user()
+    events = operations.history(db.session, user, application_id)
+    return jsonify(items=[event_json(e, definition) for e in events if shown_to(e, user)])
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    return jsonify(openapi.document())
+
+
+@bp.get("/problems/<code>")
+def problem_type(code: str) -> Response:
+    """What a problem's `type` URI names, in both languages."""
+    described = describe(code)
+    if described is None:
+        raise ApiProblem(404, "not_found", f"no problem type '{code}'")
+    return jsonify(described)

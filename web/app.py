@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from storage.blobs import BlobStore, from_url
 from web import config as config_module
 from workflow import definitions, registry
 from workflow.db import db
@@ -24,6 +25,14 @@ def load_plugins(names: list[str]) -> None:
         missing = registry.missing(definition)
         if missing:
             raise RuntimeError(f"{definition.label} uses unregistered names: {', '.join(missing)}")
+
+
+def blob_store(app: Flask) -> BlobStore:
+    """The blob backend STORAGE_URL names, connected on first use (MinIO may start after the app)."""
+    store = app.extensions.get("blobs")
+    if store is None:
+        store = app.extensions["blobs"] = from_url(app.config["STORAGE_URL"])
+    return store
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -44,7 +44,8 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 def _sqlite_pragmas(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and lets two writers race
-    # between a read and a write; take over: BEGIN IMMEDIATE serialises writers up front.
+    # between a read and a write; take over: BEGIN IMMEDIATE serialises units of work up front,
+    # while the request's read session begins DEFERRED (WAL readers never block the writer).
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -56,7 +57,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -80,7 +82,8 @@ class Database:
         self.url: str | None = None
         self.sessionmaker = sessionmaker(expire_on_commit=False)
         # Request- or thread-scoped session for reads in views; writes go through transaction().
-        self.session = scoped_session(self.sessionmaker)
+        self._read_sessionmaker = sessionmaker(expire_on_commit=False)
+        self.session = scoped_session(self._read_sessionmaker)
 
     def configure(self, url: str, **engine_kwargs: Any) -> Engine:
         if self.engine is not None and self.url == url:
@@ -89,7 +92,7 @@ class Database:
             self.engine.dispose()
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessionmaker.configure(bind=self.engine)
+        self.bind_to(None)
         return self.engine
 
     @property
@@ -102,9 +105,13 @@ class Database:
         """Tests: run every session inside an outer transaction on one connection (savepoints)."""
         self.session.remove()
         if connection is None:
+            assert self.engine is not None
             self.sessionmaker.configure(bind=self.engine)
+            # Reads must not take SQLite's write lock, or the request's own fire() would wait on it.
+            self._read_sessionmaker.configure(bind=self.engine.execution_options(sqlite_begin="DEFERRED"))
         else:
-            self.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+            for maker in (self.sessionmaker, self._read_sessionmaker):
+                maker.configure(bind=connection, join_transaction_mode="create_savepoint")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from workflow.accounts import SYSTEM
-from workflow.db import db, utcnow
+from workflow.db import as_utc, db, utcnow
 from workflow.engine import fire
 from workflow.errors import WorkflowError
 from workflow.models import Deadline
@@ -28,7 +28,8 @@ class DeadlineOutcome:
 
 def fire_due(now: dt.datetime | None = None, limit: int = 200) -> list[DeadlineOutcome]:
     """Fire every overdue, still-open deadline through fire(), as the system."""
-    now = now or utcnow()
+    # As UTC: SQLite stores times without their zone, so a Shanghai clock would compare 8 hours off.
+    now = as_utc(now) if now is not None else utcnow()
     with db.transaction() as session:
         due = session.execute(
             select(Deadline.id, Deadline.application_id, Deadline.trigger)

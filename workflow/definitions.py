@@ -45,6 +45,7 @@ class TransitionDef:
     rules: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     label: dict[str, str] = field(default_factory=dict)
+    submits: bool = False  # the application counts as submitted from this transition on
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
             rules=_strs(spec.get("rules")),
             effects=_strs(spec.get("effects")),
             label=dict(spec.get("label", {})),
+            submits=bool(spec.get("submits", False)),
         )
         transitions.append(t)
         if t.trigger.startswith("to_"):
@@ -172,6 +174,7 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
             seen[(t.trigger, s)] = i
 
     initial = raw["initial"]
+    states = _in_flow_order(states, initial, transitions)
     if initial not in states:
         problems.append(f"initial state '{initial}' is not a state")
     for name, st in states.items():
@@ -233,6 +236,12 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
         digest=digest_of(raw),
         raw=raw,
     )
+
+
+def _in_flow_order(states: dict[str, StateDef], initial: str, transitions: list[TransitionDef]) -> dict[str, StateDef]:
+    """Order states as the flow meets them, so a definition read back from JSONB (keys sorted) looks the same."""
+    order = [initial] + [s for t in transitions for s in (*t.sources, t.dest)] + list(states)
+    return {name: states[name] for name in dict.fromkeys(order) if name in states}
 
 
 def reachable_states(initial: str, transitions: tuple[TransitionDef, ...] | list[TransitionDef]) -> set[str]:

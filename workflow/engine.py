@@ -89,12 +89,17 @@ def allowed_triggers(session: Session, application: Application, actor: Actor, d
     return list(dict.fromkeys(out))
 
 
+def _blank(value: Any) -> bool:
+    # A comment of only spaces explains nothing: it counts as missing.
+    return value is None or value in ([], {}) or (isinstance(value, str) and not value.strip())
+
+
 def check_guards(ctx: Context) -> list[Problem]:
     """Every reason the transition may not happen: required payload fields, then each guard."""
     problems = [
         Problem(name, "required", f"'{name}' is required to {ctx.trigger}")
         for name in ctx.transition.requires
-        if ctx.payload.get(name) in (None, "", [], {})
+        if _blank(ctx.payload.get(name))
     ]
     for ref in ctx.transition.guards:
         name, args = registry.split(ref)
@@ -220,7 +225,7 @@ def _fire(
     app.state = new_state
     app.version += 1
     app.updated_at = now
-    if from_state == definition.initial and app.submitted_at is None:
+    if transition.submits and app.submitted_at is None:
         app.submitted_at = now
     event = audit.append(
         session,
@@ -289,7 +294,9 @@ def record_denial(
                 who = resolve_actor(session, actor)
             except Forbidden:
                 user_id = actor if isinstance(actor, int) else getattr(actor, "id", None)
-                who = SystemActor(username=f"unknown#{user_id}", role="unknown")  # type: ignore[arg-type]
+                # A deactivated account is still named; only an id with no account at all is "unknown".
+                known = session.get(User, user_id) if user_id is not None else None
+                who = known or SystemActor(username=f"unknown#{user_id}", role="unknown")  # type: ignore[arg-type]
             state = session.scalar(select(Application.state).where(Application.id == application_id))
             audit.append(
                 session,

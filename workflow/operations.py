@@ -18,6 +18,8 @@ from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Pr
 from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
 from workflow.visibility import get_visible, programme_definitions
 
+ASSIGNED = "assigned"
+
 
 def publish(session: Session, definition: Definition) -> tuple[ProgrammeVersion, bool]:
     """Store a definition version; returns (row, created). A published version never changes."""
@@ -229,7 +231,7 @@ def assign(
             session.add(found)
         found.is_leader, found.active = leader, True
         session.flush()
-        audit.append(
+        event = audit.append(
             session,
             actor=who,
             outcome="assigned",
@@ -238,7 +240,9 @@ def assign(
             to_state=app.state,
             payload={"user": person.username, "role": role, "leader": leader},
         )
-        return found
+        outbox.publish(session, ASSIGNED, {"application_id": app.id, "event_seq": event.seq}, application_id=app.id)
+    outbox.kick()
+    return found
 
 
 def history(session: Session, actor: Actor, application_id: int) -> list[AuditEvent]:
@@ -255,7 +259,6 @@ __all__ = [
     "create_application",
     "current_programme",
     "history",
-    "outbox",
     "publish",
     "publish_file",
     "seed_programmes",

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflow import registry
-from workflow.db import db, utcnow
+from workflow.db import as_utc, db, utcnow
 from workflow.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def relay(limit: int = 100, now: dt.datetime | None = None) -> int:
     """Send pending rows; at-least-once (tasks are idempotent). Returns how many were sent."""
     if _sender is None:
         raise RuntimeError("outbox has no sender: configure it with the Celery app (web.tasks)")
-    now = now or utcnow()
+    now = as_utc(now) if now is not None else utcnow()  # SQLite compares times without their zone
     with db.transaction() as session:
         rows = session.scalars(
             select(OutboxMessage)
@@ -77,16 +77,16 @@ def relay(limit: int = 100, now: dt.datetime | None = None) -> int:
             log.exception("outbox row %s (%s) failed", row_id, task)
             error = f"{type(exc).__name__}: {exc}"
         with db.transaction() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
+            done = session.get(OutboxMessage, row_id)
+            if done is None:
                 continue
-            row.attempts += 1
+            done.attempts += 1
             if error is None:
-                row.dispatched_at = utcnow()
+                done.dispatched_at = utcnow()
                 sent += 1
             else:
-                row.last_error = error[:2000]
-                row.claimed_until = utcnow() + min(LEASE * row.attempts, dt.timedelta(hours=1))
+                done.last_error = error[:2000]
+                done.claimed_until = utcnow() + min(LEASE * done.attempts, dt.timedelta(hours=1))
     return sent
 
 

@@ -23,6 +23,7 @@ def programme_definitions(session: Session) -> dict[int, Definition]:
         cached = _stored.get(pv_id)
         if cached is None or cached[0] != digest:
             raw = session.scalar(select(ProgrammeVersion.definition).where(ProgrammeVersion.id == pv_id))
+            assert raw is not None
             cached = (digest, from_stored(raw, digest))
             _stored[pv_id] = cached
         out[pv_id] = cached[1]

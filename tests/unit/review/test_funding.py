@@ -1,0 +1,55 @@
+"""The proposed award is money: positive yuan with at most two decimals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from workflow.engine import fire
+from workflow.errors import GuardFailed
+
+
+@pytest.fixture(params=["emc-acceptance", "monitoring-fund"])
+def funding(request, cast) -> int:
+    """An application of each programme at the funding review."""
+    app_id = factories.new_application(cast, request.param)
+    factories.drive_to(cast, app_id, "funding_review")
+    return app_id
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("-5", "not_positive"),
+        ("0", "not_positive"),
+        (-1200, "not_positive"),
+        ("NaN", "not_positive"),
+        ("Infinity", "not_positive"),
+        ("1000.005", "too_precise"),
+        (0.001, "too_precise"),
+        ("五十万", "not_a_number"),
+        ("500,000", "not_a_number"),
+        (True, "not_a_number"),
+    ],
+)
+def test_bad_amount_is_refused(cast, funding, amount, code):
+    """Each kind of bad amount is named with its own code; the application stays in funding review."""
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(funding, "propose_award", cast.finance_officer, {"amount": amount})
+    assert [(p.field, p.code) for p in excinfo.value.problems] == [("amount", code)]
+    assert factories.state_of(funding)[0] == "funding_review"
+
+
+@pytest.mark.parametrize("amount", [None, "", "  "], ids=["missing", "empty", "blank"])
+def test_missing_amount_is_required(cast, funding, amount):
+    """No amount at all is named as required."""
+    payload = {} if amount is None else {"amount": amount}
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(funding, "propose_award", cast.finance_officer, payload)
+    assert ("amount", "required") in [(p.field, p.code) for p in excinfo.value.problems]
+
+
+@pytest.mark.parametrize("amount", ["500000", "500000.5", "123456.78", 800000, 99.9])
+def test_good_amount_is_accepted(cast, funding, amount):
+    """Whole yuan, jiao and fen are all fine, as text or as a JSON number."""
+    assert fire(funding, "propose_award", cast.finance_officer, {"amount": amount}).state == "award_proposed"

@@ -1,0 +1,122 @@
+"""Guards of the engine itself: required payload fields and four eyes on the award."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from workflow.definitions import shipped
+from workflow.engine import fire
+from workflow.errors import GuardFailed
+
+DEFINITIONS = shipped()
+
+
+def _required_fields() -> list[pytest.ParameterSet]:
+    """One case per (programme, trigger, source, required field), from the definitions."""
+    return [
+        pytest.param(
+            definition,
+            transition,
+            transition.sources[0],
+            name,
+            id=f"{definition.code}:{transition.trigger}@{transition.sources[0]}:{name}",
+        )
+        for definition in DEFINITIONS
+        for transition in definition.transitions
+        for name in transition.requires
+    ]
+
+
+def _comment_required() -> list[pytest.ParameterSet]:
+    return [case for case in _required_fields() if case.values[3] == "comment"]
+
+
+def _problems(error: GuardFailed) -> dict[str, str]:
+    return {p.field: p.code for p in error.problems}
+
+
+@pytest.mark.parametrize(("definition", "transition", "source", "field"), _required_fields())
+def test_missing_required_field_is_named(cast, definition, transition, source, field):
+    """Leaving out a field the transition requires: GuardFailed naming the field, nothing moves."""
+    app_id = factories.new_application(cast, definition.code, definition.applicant_kinds[0])
+    factories.drive_to(cast, app_id, source)
+    role = transition.roles[0]
+    if role == "expert":
+        factories.ensure_leader(cast, app_id)
+    payload = factories.payload_for(transition.trigger, app_id)
+    payload.pop(field)
+
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(app_id, transition.trigger, factories.actor_for(cast, transition.trigger, role), payload)
+
+    assert excinfo.value.status == 422
+    assert _problems(excinfo.value)[field] == "required"
+    # The API answers with these as RFC 7807 `errors`.
+    assert any(e["field"] == field and e["code"] == "required" for e in excinfo.value.as_dict()["errors"])
+    assert factories.state_of(app_id)[0] == source
+
+
+@pytest.mark.parametrize(("definition", "transition", "source", "field"), _comment_required())
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t"], ids=["empty", "spaces", "whitespace"])
+def test_blank_comment_counts_as_missing(cast, definition, transition, source, field, blank):
+    """A comment of only whitespace explains nothing: refused as missing."""
+    app_id = factories.new_application(cast, definition.code, definition.applicant_kinds[0])
+    factories.drive_to(cast, app_id, source)
+    role = transition.roles[0]
+    if role == "expert":
+        factories.ensure_leader(cast, app_id)
+    payload = {**factories.payload_for(transition.trigger, app_id), field: blank}
+
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(app_id, transition.trigger, factories.actor_for(cast, transition.trigger, role), payload)
+
+    assert _problems(excinfo.value) == {"comment": "required"}
+
+
+def test_every_problem_is_reported_at_once(cast):
+    """Two missing fields are both named, not just the first."""
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "completeness_check")
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(app_id, "request_supplement", cast.municipal_reviewer, {})
+    assert _problems(excinfo.value) == {"items": "required", "due_date": "required"}
+
+
+# --- four eyes: the officer who proposed an award does not also approve or send it back ----------------------
+
+
+@pytest.fixture(params=[d.code for d in DEFINITIONS])
+def proposed(request, cast) -> int:
+    """An application of each programme with an award proposed by the first finance officer."""
+    definition = next(d for d in DEFINITIONS if d.code == request.param)
+    app_id = factories.new_application(cast, definition.code, definition.applicant_kinds[0])
+    factories.drive_to(cast, app_id, "funding_review")
+    fire(app_id, "propose_award", cast.finance_officer, {"amount": "120000.00"})
+    return app_id
+
+
+@pytest.mark.parametrize("trigger", ["approve_award", "send_back"])
+def test_proposer_may_not_also_decide(cast, proposed, trigger):
+    """The proposing officer is refused with the four-eyes reason; the application stays proposed."""
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(proposed, trigger, cast.finance_officer, factories.payload_for(trigger, proposed))
+    assert _problems(excinfo.value) == {"actor": "four_eyes"}
+    assert cast.finance_officer.username in excinfo.value.detail
+    assert factories.state_of(proposed)[0] == "award_proposed"
+
+
+@pytest.mark.parametrize(("trigger", "dest"), [("approve_award", "award_approved"), ("send_back", "funding_review")])
+def test_second_officer_decides(cast, proposed, trigger, dest):
+    """A different finance officer approves or sends back."""
+    result = fire(proposed, trigger, cast.finance_officer2, factories.payload_for(trigger, proposed))
+    assert result.state == dest
+
+
+def test_four_eyes_follows_the_latest_proposal(cast, proposed):
+    """After a send-back the second officer re-proposes; now the first may approve and the second may not."""
+    fire(proposed, "send_back", cast.finance_officer2, {"comment": "金额超出预算"})
+    fire(proposed, "propose_award", cast.finance_officer2, {"amount": "100000.00"})
+    with pytest.raises(GuardFailed):
+        fire(proposed, "approve_award", cast.finance_officer2)
+    assert fire(proposed, "approve_award", cast.finance_officer).state == "award_approved"

@@ -1,0 +1,165 @@
+"""Scope: who may see (and so act on) which application, through the one visibility function."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests import factories
+from workflow import operations
+from workflow.accounts import User
+from workflow.db import db
+from workflow.definitions import shipped
+from workflow.engine import fire
+from workflow.errors import Forbidden, NotFound
+from workflow.models import AuditEvent
+from workflow.visibility import can_see, get_visible, visible_applications
+
+
+def _visible_ids(actor: User) -> set[int]:
+    with db.transaction() as session:
+        return set(session.scalars(select(visible_applications(session, actor).subquery().c.id)))
+
+
+def _sees(actor: User, app_id: int) -> bool:
+    with db.transaction() as session:
+        seen = can_see(session, actor, app_id)
+        # The list and the detail lookup must agree (a leak hides in the difference).
+        assert seen == (get_visible(session, actor, app_id) is not None) == (app_id in _visible_ids(actor))
+        return seen
+
+
+@pytest.fixture
+def submitted(cast) -> int:
+    """An application of the cast's organisation, submitted to its district (闵行区)."""
+    app_id = factories.new_application(cast)
+    fire(app_id, "submit", cast.applicant)
+    return app_id
+
+
+def test_applicant_of_another_organisation_cannot_find_it(cast, submitted):
+    """Another unit's applicant gets NotFound, exactly as for an id that does not exist."""
+    assert not _sees(cast.other_applicant, submitted)
+    with pytest.raises(NotFound) as excinfo:
+        fire(submitted, "withdraw", cast.other_applicant)
+    with pytest.raises(NotFound) as missing:
+        fire(10**9, "withdraw", cast.other_applicant)
+    assert excinfo.value.status == missing.value.status == 404
+    assert excinfo.value.detail == f"application {submitted} not found"
+
+
+def test_district_reviewer_of_another_district_cannot_find_it(cast, submitted):
+    """徐汇区's reviewer does not see a 闵行区 application; 闵行区's does."""
+    assert not _sees(cast.other_district_reviewer, submitted)
+    with pytest.raises(NotFound):
+        fire(submitted, "pass_prereview", cast.other_district_reviewer)
+    assert _sees(cast.district_reviewer, submitted)
+    assert fire(submitted, "pass_prereview", cast.district_reviewer).state == "completeness_check"
+
+
+def test_group_company_reviewer_sees_its_member_units(cast):
+    """A reviewer attached to a group company sees its units' applications in any district, and no others."""
+    group = factories.make_org("group_company", district=None, name="上海某集团有限公司")
+    unit = factories.make_org("enterprise", district="浦东新区", group=group.id)
+    unit_applicant = factories.make_user("applicant", organisation=unit)
+    group_reviewer = factories.make_user("district_reviewer", organisation=group)
+    member_app = operations.create_application(unit_applicant, "emc-acceptance", "enterprise", "集团成员单位项目").id
+    fire(member_app, "submit", unit_applicant)
+    outsider_app = factories.new_application(cast)
+    fire(outsider_app, "submit", cast.applicant)
+
+    assert _visible_ids(group_reviewer) == {member_app}
+    with pytest.raises(NotFound):
+        fire(outsider_app, "pass_prereview", group_reviewer)
+    assert fire(member_app, "pass_prereview", group_reviewer).state == "completeness_check"
+
+
+def test_group_company_reviewer_does_not_see_member_drafts(cast):
+    """Drafts stay the unit's own even for its group company."""
+    group = factories.make_org("group_company", district=None)
+    unit = factories.make_org("enterprise", district="浦东新区", group=group.id)
+    unit_applicant = factories.make_user("applicant", organisation=unit)
+    group_reviewer = factories.make_user("district_reviewer", organisation=group)
+    draft = operations.create_application(unit_applicant, "emc-acceptance", "enterprise", "草稿项目").id
+    assert not _sees(group_reviewer, draft)
+
+
+@pytest.fixture
+def on_site(cast) -> int:
+    """An application in site verification, no panel assigned yet."""
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    return app_id
+
+
+def test_experts_see_only_assigned_applications(cast, on_site):
+    """An expert not on the panel cannot find the application; once assigned, they can."""
+    assert not _sees(cast.expert2, on_site)
+    with pytest.raises(NotFound):
+        fire(on_site, "conclude_pass", cast.expert2)
+    operations.assign(cast.agency_coordinator, on_site, cast.expert2.id)
+    assert _sees(cast.expert2, on_site)
+    assert on_site in _visible_ids(cast.expert2)
+
+
+def test_only_the_panel_leader_concludes(cast, on_site):
+    """An assigned expert who is not the leader is forbidden; the leader concludes."""
+    operations.assign(cast.agency_coordinator, on_site, cast.expert.id, leader=True)
+    operations.assign(cast.agency_coordinator, on_site, cast.expert2.id)
+    with pytest.raises(Forbidden) as excinfo:
+        fire(on_site, "conclude_pass", cast.expert2)
+    assert "leader" in excinfo.value.detail
+    assert excinfo.value.status == 403
+    assert fire(on_site, "conclude_pass", cast.expert).state == "funding_review"
+
+
+def test_leadership_moves_with_reassignment(cast, on_site):
+    """Making another expert the leader takes the role away from the first."""
+    operations.assign(cast.agency_coordinator, on_site, cast.expert.id, leader=True)
+    operations.assign(cast.agency_coordinator, on_site, cast.expert2.id, leader=True)
+    with pytest.raises(Forbidden):
+        fire(on_site, "conclude_fail", cast.expert, {"comment": "不通过"})
+    assert fire(on_site, "conclude_fail", cast.expert2, {"comment": "不通过"}).state == "verification_failed"
+
+
+@pytest.mark.parametrize("definition", shipped(), ids=lambda d: d.label)
+def test_drafts_are_the_applicants_alone(cast, definition):
+    """A draft is invisible to every account but its own organisation's applicants."""
+    app_id = factories.new_application(cast, definition.code, definition.applicant_kinds[0])
+    people = [*cast.by_role.values(), cast.other_district_reviewer, cast.other_applicant, cast.expert2]
+    for person in people:
+        assert _sees(person, app_id) is (person is cast.applicant), person
+    colleague = factories.make_user("applicant", organisation=cast.org)
+    assert _sees(colleague, app_id)
+    with pytest.raises(NotFound):
+        operations.assign(cast.agency_coordinator, app_id, cast.expert.id)
+
+
+def test_deactivated_user_is_forbidden(cast, submitted):
+    """A deactivated account is refused outright, and sees nothing."""
+    with db.transaction() as session:
+        session.get(User, cast.district_reviewer.id).active = False
+    with pytest.raises(Forbidden) as excinfo:
+        fire(submitted, "pass_prereview", cast.district_reviewer)
+    assert "deactivated" in excinfo.value.detail
+    with db.transaction() as session:
+        attempt = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+        # The audit names who tried, not an anonymous "unknown".
+        assert (attempt.outcome, attempt.actor_id, attempt.actor) == (
+            "denied",
+            cast.district_reviewer.id,
+            cast.district_reviewer.username,
+        )
+    with db.transaction() as session:
+        reviewer = session.get(User, cast.district_reviewer.id)
+        assert get_visible(session, reviewer, submitted) is None
+    assert factories.state_of(submitted)[0] == "district_review"
+
+
+def test_role_change_takes_effect_at_once(cast, submitted):
+    """fire() trusts the database, not the caller's copy of the account: a demoted reviewer is refused."""
+    stale_copy = cast.district_reviewer
+    with db.transaction() as session:
+        session.get(User, stale_copy.id).role = "auditor"
+    with pytest.raises(Forbidden):
+        fire(submitted, "pass_prereview", stale_copy)

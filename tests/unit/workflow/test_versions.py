@@ -1,0 +1,98 @@
+"""Programme versions: applications stay on the version they were created under; published versions never change."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from sqlalchemy import select
+
+from tests import factories
+from workflow import operations
+from workflow.db import db
+from workflow.definitions import Definition, DefinitionError, parse, shipped
+from workflow.engine import fire
+from workflow.errors import NotAllowedNow
+from workflow.models import Application, ProgrammeVersion
+
+V1 = next(d for d in shipped() if d.code == "emc-acceptance")
+
+
+def _v2() -> Definition:
+    """Version 2 sends a corrected application straight to the municipal completeness check."""
+    raw = copy.deepcopy(V1.raw)
+    raw["version"] = 2
+    next(t for t in raw["transitions"] if t["trigger"] == "resubmit")["dest"] = "completeness_check"
+    return parse(raw, source="emc-acceptance.v2.toml")
+
+
+def _publish(definition: Definition) -> tuple[ProgrammeVersion, bool]:
+    with db.transaction() as session:
+        return operations.publish(session, definition)
+
+
+def _pinned_label(app_id: int) -> str:
+    with db.transaction() as session:
+        app = session.get(Application, app_id)
+        return app.programme_version.label
+
+
+def test_new_version_does_not_move_applications_in_flight(cast):
+    """An application created under v1 keeps v1's graph after v2 is published; a new one follows v2."""
+    old = factories.new_application(cast)
+    factories.drive_to(cast, old, "returned")
+    row, created = _publish(_v2())
+    assert (row.label, created) == ("emc-acceptance@2", True)
+    new = factories.new_application(cast)
+    factories.drive_to(cast, new, "returned")
+
+    assert (_pinned_label(old), _pinned_label(new)) == ("emc-acceptance@1", "emc-acceptance@2")
+    assert fire(old, "resubmit", cast.applicant).state == "district_review"
+    assert fire(new, "resubmit", cast.applicant).state == "completeness_check"
+
+
+def test_each_version_answers_with_its_own_graph(cast):
+    """After resubmitting, v1 is back in pre-review (pass_prereview allowed) while on v2 it is not allowed now."""
+    old = factories.new_application(cast)
+    factories.drive_to(cast, old, "returned")
+    _publish(_v2())
+    new = factories.new_application(cast)
+    factories.drive_to(cast, new, "returned")
+    fire(old, "resubmit", cast.applicant)
+    fire(new, "resubmit", cast.applicant)
+    assert fire(old, "pass_prereview", cast.district_reviewer).state == "completeness_check"
+    with pytest.raises(NotAllowedNow) as excinfo:
+        fire(new, "pass_prereview", cast.district_reviewer)
+    assert excinfo.value.state == "completeness_check"
+
+
+def test_current_programme_is_the_latest_version(cast):
+    """New applications pin the highest published version."""
+    _publish(_v2())
+    with db.transaction() as session:
+        row, definition = operations.current_programme(session, "emc-acceptance")
+        assert (row.version, definition.version) == (2, 2)
+        assert definition.transition("resubmit", "returned").dest == "completeness_check"
+
+
+def test_republishing_a_version_with_other_content_is_refused():
+    """Version 1 is published; changing it in place is refused, naming the next free version."""
+    raw = copy.deepcopy(V1.raw)
+    next(t for t in raw["transitions"] if t["trigger"] == "submit")["label"] = {"zh": "改过的", "en": "Changed"}
+    with pytest.raises(DefinitionError) as excinfo:
+        _publish(parse(raw))
+    assert "already published with different content" in str(excinfo.value)
+    assert "version 2" in str(excinfo.value)
+    with db.transaction() as session:
+        stored = session.scalars(
+            select(ProgrammeVersion).where(ProgrammeVersion.code == "emc-acceptance", ProgrammeVersion.version == 1)
+        ).one()
+        assert stored.digest == V1.digest
+
+
+def test_republishing_the_same_content_is_a_no_op():
+    """Seeding again changes nothing (the same digest is already there)."""
+    row, created = _publish(parse(copy.deepcopy(V1.raw)))
+    assert (row.label, created) == ("emc-acceptance@1", False)
+    with db.transaction() as session:
+        assert all(not created for _, created in operations.seed_programmes(session))

@@ -1,0 +1,602 @@
+"""Set-up (schema, programmes, demo accounts) and the demo: one application of each kind driven through fire()."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import select
+
+from forms.uscc import check_character
+from web import migrate
+from web.security import hash_password
+from workflow import audit, operations
+from workflow.accounts import SYSTEM, Organisation, User
+from workflow.db import as_utc, db
+from workflow.definitions import Definition
+from workflow.engine import fire
+from workflow.errors import Forbidden, GuardFailed, NotAllowedNow, NotFound, StaleVersion, WorkflowError
+from workflow.models import Application
+from workflow.visibility import programme_definitions
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# Shared by every demo account. For a local demo only: never seed demo accounts on a reachable server.
+DEMO_PASSWORD = "demo-password-2026"
+
+
+# --- Set-up -------------------------------------------------------------------------------------------------------
+
+
+def schema_revisions(url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(current, head) Alembic revisions; the current ones read through `db`, on the connection it already has."""
+    heads = tuple(sorted(ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads()))
+    with db.transaction() as session:
+        current = tuple(sorted(MigrationContext.configure(session.connection()).get_current_heads()))
+    return current, heads
+
+
+def ensure_schema(url: str) -> str:
+    """Migrate to head unless already there; says which. Alembic opens its own connection only when it has work."""
+    current, heads = schema_revisions(url)
+    if current == heads:
+        return f"schema: already at {', '.join(heads)} (nothing to migrate)"
+    migrate.upgrade(url)
+    return f"schema: migrated from {', '.join(current) or 'an empty database'} to {', '.join(heads)}"
+
+
+def seed_programmes() -> list[str]:
+    with db.transaction() as session:
+        published = operations.seed_programmes(session)
+    return [f"programme {row.label}: {'published' if created else 'already published'}" for row, created in published]
+
+
+def demo_uscc(division: str, serial: str) -> str:
+    """A well-formed, fictitious code: 91 (a company), the district's division code, a 9-character serial."""
+    body = f"91{division}{serial}"
+    return body + check_character(body)
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    key: str
+    uscc: str
+    name: str
+    kind: str
+    district: str
+    group: str | None = None
+
+
+DEMO_ORGANISATIONS = (
+    DemoOrganisation(
+        "manufacturer", demo_uscc("310112", "MA1FP0001"), "上海申闵精密制造有限公司（演示）", "enterprise", "闵行区"
+    ),
+    DemoOrganisation(
+        "group", demo_uscc("310115", "MA1FP0002"), "上海浦江能源集团有限公司（演示）", "group_company", "浦东新区"
+    ),
+    DemoOrganisation(
+        "data_centre",
+        demo_uscc("310115", "MA1FP0003"),
+        "上海浦江云数据中心有限公司（演示）",
+        "data_centre",
+        "浦东新区",
+        group="group",
+    ),
+    DemoOrganisation(
+        "park", demo_uscc("310112", "MA1FP0004"), "上海紫竹低碳产业园发展有限公司（演示）", "park", "闵行区"
+    ),
+    DemoOrganisation(
+        "esco", demo_uscc("310104", "MA1FP0005"), "上海徐汇节能技术服务有限公司（演示）", "service_company", "徐汇区"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    display_name: str
+    organisation: str | None = None  # a DemoOrganisation key
+    district: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("applicant", "applicant", "申闵精密 能源主管（演示）", organisation="manufacturer"),
+    DemoAccount("applicant_dc", "applicant", "浦江云数据中心 运维主管（演示）", organisation="data_centre"),
+    DemoAccount("applicant_park", "applicant", "紫竹低碳产业园 管委会（演示）", organisation="park"),
+    DemoAccount("applicant_esco", "applicant", "徐汇节能技术服务 项目经理（演示）", organisation="esco"),
+    DemoAccount("district_minhang", "district_reviewer", "闵行区经委 初审员（演示）", district="闵行区"),
+    DemoAccount("district_pudong", "district_reviewer", "浦东新区商务委 初审员（演示）", district="浦东新区"),
+    DemoAccount("group_reviewer", "district_reviewer", "浦江能源集团 主管部门（演示）", organisation="group"),
+    DemoAccount("municipal", "municipal_reviewer", "市经信委 审核员（演示）"),
+    DemoAccount("coordinator", "agency_coordinator", "第三方机构 项目协调人（演示）"),
+    DemoAccount("expert1", "expert", "核查专家组 组长（演示）"),
+    DemoAccount("expert2", "expert", "核查专家组 组员（演示）"),
+    DemoAccount("finance1", "finance_officer", "资金处 经办人（演示）"),
+    DemoAccount("finance2", "finance_officer", "资金处 复核人（演示）"),
+    DemoAccount("metering", "monitoring_reviewer", "市计测院 审核员（演示）"),
+    DemoAccount("regulator", "market_regulator", "市市场监管局 审批人（演示）"),
+    DemoAccount("admin", "admin", "系统管理员（演示）"),
+    DemoAccount("secadmin", "security_admin", "安全管理员（演示）"),
+    DemoAccount("auditor", "auditor", "审计员（演示）"),
+)
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+    def lines(self, what: str) -> list[str]:
+        out = [f"{what}: {len(self.created)} created, {len(self.existing)} already there"]
+        out += [f"  + {name}" for name in self.created]
+        return out
+
+
+def seed_demo_organisations() -> SeedReport:
+    """Add the sample organisations that are missing (matched by USCC); never changes existing ones."""
+    report = SeedReport()
+    with db.transaction() as session:
+        by_key: dict[str, Organisation] = {}
+        for spec in DEMO_ORGANISATIONS:
+            org = session.scalars(select(Organisation).where(Organisation.uscc == spec.uscc)).one_or_none()
+            if org is None:
+                group = by_key[spec.group] if spec.group else None
+                org = Organisation(
+                    uscc=spec.uscc,
+                    name=spec.name,
+                    kind=spec.kind,
+                    district=spec.district,
+                    group_id=group.id if group else None,
+                )
+                session.add(org)
+                session.flush()
+                report.created.append(f"{spec.uscc} {spec.name} ({spec.kind}, {spec.district})")
+            else:
+                report.existing.append(spec.uscc)
+            by_key[spec.key] = org
+    return report
+
+
+def seed_demo_accounts() -> SeedReport:
+    """Add the demo accounts that are missing (matched by username); never changes existing ones."""
+    report = SeedReport()
+    with db.transaction() as session:
+        orgs = {
+            spec.key: session.scalars(select(Organisation).where(Organisation.uscc == spec.uscc)).one()
+            for spec in DEMO_ORGANISATIONS
+        }
+        existing = set(session.scalars(select(User.username)))
+        missing = [a for a in DEMO_ACCOUNTS if a.username not in existing]
+        # argon2 is slow on purpose; every demo account shares one password, so hash it once.
+        password_hash = hash_password(DEMO_PASSWORD) if missing else ""
+        for spec in DEMO_ACCOUNTS:
+            if spec.username in existing:
+                report.existing.append(spec.username)
+                continue
+            org = orgs[spec.organisation] if spec.organisation else None
+            session.add(
+                User(
+                    username=spec.username,
+                    display_name=spec.display_name,
+                    password_hash=password_hash,
+                    role=spec.role,
+                    district=spec.district,
+                    organisation_id=org.id if org else None,
+                )
+            )
+            scope = spec.district or (org.name if org else "")
+            report.created.append(f"{spec.username:<17} {spec.role:<20} {scope}".rstrip())
+    return report
+
+
+def initialise(url: str, demo: bool) -> list[str]:
+    """Migrate, publish the shipped programmes and, with `demo`, add the sample organisations and accounts."""
+    lines = [ensure_schema(url), *seed_programmes()]
+    if demo:
+        lines += seed_demo_organisations().lines("demo organisations")
+        lines += seed_demo_accounts().lines("demo accounts")
+    return lines
+
+
+# --- The demo -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fire:
+    actor: str
+    trigger: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Assign:
+    """The agency coordinator puts the site-verification panel together: the first expert leads."""
+
+    experts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """A wrong move that the engine must refuse with `error`; the refusal is recorded in the audit chain."""
+
+    actor: str
+    trigger: str
+    error: type[WorkflowError]
+    why: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    stale: bool = False  # send the version before the last change as expected_version
+
+
+Step = Fire | Assign | Refuse
+
+
+@dataclass(frozen=True)
+class Scenario:
+    title: str
+    programme: str
+    kind: str
+    applicant: str
+    project_name: str
+    steps: tuple[Step, ...]
+    path: str  # every state the application passes through, in order, separated by spaces
+
+    @property
+    def states(self) -> list[str]:
+        return self.path.split()
+
+
+FUNDED = "funding_review award_proposed award_approved paid archived"  # the common funding, payment, archive tail
+
+
+def scenarios(today: dt.date) -> list[Scenario]:
+    due = (today + dt.timedelta(days=14)).isoformat()
+    items = ["会计师事务所出具的项目专项审计报告", "三级计量器具配备清单及接入率说明"]
+    answers = {"1": "已上传专项审计报告（沪审字〔2026〕第118号）", "2": "已上传器具清单，三级接入率92%"}
+    panel = Assign(("expert1", "expert2"))
+    award_tail: tuple[Step, ...] = (
+        Fire("finance1", "propose_award", {"amount": "800000.00", "comment": "按核定投资额的20%拟定"}),
+        Fire("finance2", "approve_award", {"comment": "复核无误"}),
+        Fire("finance1", "record_payment", {"payment_reference": "SH-EMC-2026-0001"}),
+    )
+    return [
+        Scenario(
+            "工业企业 · 全流程（含四眼复核）",
+            "emc-acceptance",
+            "enterprise",
+            "applicant",
+            "申闵精密 能源管理中心建设项目（演示）",
+            (
+                Fire("applicant", "submit"),
+                Refuse("applicant", "pass_prereview", Forbidden, "an applicant passing its own pre-review"),
+                Refuse(
+                    "district_pudong",
+                    "pass_prereview",
+                    NotFound,
+                    "a reviewer of another district (may not even see it)",
+                ),
+                Refuse(
+                    "district_minhang",
+                    "pass_prereview",
+                    StaleVersion,
+                    "a decision taken on a stale version",
+                    stale=True,
+                ),
+                Fire("district_minhang", "pass_prereview"),
+                Fire("municipal", "confirm_complete"),
+                panel,
+                Fire("expert1", "conclude_pass", {"comment": "现场核查通过"}),
+                award_tail[0],
+                Refuse("finance1", "approve_award", GuardFailed, "the proposer approving their own proposal"),
+                *award_tail[1:],
+                Fire("municipal", "archive"),
+                Refuse("applicant", "withdraw", NotAllowedNow, "withdrawing an archived application"),
+            ),
+            f"draft district_review completeness_check site_verification {FUNDED}",
+        ),
+        Scenario(
+            "数据中心 · 退回修改 + 补充材料",
+            "emc-acceptance",
+            "data_centre",
+            "applicant_dc",
+            "浦江云数据中心 能源管理中心建设项目（演示）",
+            (
+                Fire("applicant_dc", "submit"),
+                Fire("group_reviewer", "return_for_correction", {"comment": "申请表缺少法定代表人签字页，请补正"}),
+                Fire("applicant_dc", "resubmit"),
+                Fire("group_reviewer", "pass_prereview"),
+                Fire("municipal", "request_supplement", {"items": items, "due_date": due}),
+                Refuse(
+                    "applicant_dc",
+                    "supply",
+                    GuardFailed,
+                    "a supplement with an item unanswered",
+                    payload={"answers": {"1": answers["1"]}},
+                ),
+                Fire("applicant_dc", "supply", {"answers": answers}),
+                Fire("municipal", "confirm_complete"),
+                panel,
+                Fire("expert1", "conclude_pass", {"comment": "PUE 与能耗数据核查一致"}),
+                *award_tail,
+                Fire("municipal", "archive"),
+            ),
+            "draft district_review returned district_review completeness_check supplement_requested completeness_check "
+            f"site_verification {FUNDED}",
+        ),
+        Scenario(
+            "园区 · 现场核查不通过",
+            "emc-acceptance",
+            "park",
+            "applicant_park",
+            "紫竹低碳产业园 能源管理中心建设项目（演示）",
+            (
+                Fire("applicant_park", "submit"),
+                Fire("district_minhang", "pass_prereview"),
+                Fire("municipal", "confirm_complete"),
+                panel,
+                Refuse("expert2", "conclude_fail", Forbidden, "a panel member who is not the leader concluding"),
+                Fire("expert1", "conclude_fail", {"comment": "园区重点用能企业接入率不足80%"}),
+                Fire("municipal", "archive"),
+            ),
+            "draft district_review completeness_check site_verification verification_failed archived",
+        ),
+        Scenario(
+            "在线监测专项 · 全流程",
+            "monitoring-fund",
+            "enterprise",
+            "applicant",
+            "申闵精密 能耗在线监测系统建设项目（演示）",
+            (
+                Fire("applicant", "submit"),
+                Refuse("metering", "approve_support", Forbidden, "the metering institute approving for the regulator"),
+                Fire("metering", "pass_technical_review", {"comment": "接入数据完整"}),
+                Fire("regulator", "approve_support"),
+                Fire("finance1", "propose_award", {"amount": "150000.00"}),
+                Fire("finance2", "approve_award"),
+                Fire("finance1", "record_payment", {"payment_reference": "SH-MON-2026-0001"}),
+                Fire("regulator", "archive"),
+            ),
+            f"draft technical_review regulator_approval {FUNDED}",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    seq: int
+    occurred_at: dt.datetime
+    actor: str
+    role: str
+    outcome: str  # created | transition | assigned | denied | edited
+    trigger: str | None
+    from_state: str | None
+    to_state: str | None
+    detail: str = ""
+
+
+@dataclass
+class Run:
+    scenario: Scenario
+    application_id: int | None = None
+    definition: Definition | None = None
+    state: str | None = None
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def expected_state(self) -> str:
+        return self.scenario.states[-1]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Refusal:
+    application_id: int | None
+    actor: str
+    trigger: str
+    why: str
+    expected: str
+    got: str | None
+    detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.got == self.expected
+
+
+@dataclass
+class DemoResult:
+    runs: list[Run]
+    refusals: list[Refusal]
+    audit: audit.Verification
+
+    @property
+    def problems(self) -> list[str]:
+        out = [f"{run.scenario.title}: {p}" for run in self.runs for p in run.problems]
+        out += [
+            f"{r.actor} {r.trigger} ({r.why}): expected {r.expected}, got {r.got or 'success'}"
+            for r in self.refusals
+            if not r.ok
+        ]
+        if not self.audit.ok:
+            out.append(str(self.audit))
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def end_states(self) -> dict[str, str | None]:
+        return {f"{run.scenario.programme}/{run.scenario.kind}": run.state for run in self.runs}
+
+
+def _user_ids() -> dict[str, int]:
+    with db.transaction() as session:
+        return {username: user_id for username, user_id in session.execute(select(User.username, User.id))}
+
+
+def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tuple[str, str | None]]:
+    """Play the scenario; returns the timeline it should leave: (outcome, trigger) per event."""
+    sc = run.scenario
+    app = operations.create_application(users[sc.applicant], sc.programme, sc.kind, sc.project_name)
+    run.application_id = app.id
+    expected: list[tuple[str, str | None]] = [("created", None)]
+    version, previous = app.version, app.version
+    for step in sc.steps:
+        if isinstance(step, Fire):
+            result = fire(app.id, step.trigger, users[step.actor], step.payload, expected_version=version)
+            previous, version = version, result.version
+            expected.append(("transition", step.trigger))
+        elif isinstance(step, Assign):
+            for i, username in enumerate(step.experts):
+                operations.assign(users["coordinator"], app.id, users[username], "expert", leader=i == 0)
+                expected.append(("assigned", None))
+        else:
+            refusal = Refusal(app.id, step.actor, step.trigger, step.why, step.error.__name__, None, "")
+            try:
+                fire(
+                    app.id,
+                    step.trigger,
+                    users[step.actor],
+                    step.payload,
+                    expected_version=previous if step.stale else version,
+                )
+            except WorkflowError as exc:
+                refusal.got, refusal.detail = type(exc).__name__, exc.detail
+            refusals.append(refusal)
+            expected.append(("denied", step.trigger))
+            if refusal.got is None:
+                raise RuntimeError(f"{step.actor} could {step.trigger} although {step.why} must be refused")
+    return expected
+
+
+def _load(run: Run) -> None:
+    """Read the application's state and its timeline as the audit chain holds it."""
+    with db.transaction() as session:
+        app = session.get(Application, run.application_id)
+        if app is None:
+            return
+        run.state = app.state
+        run.definition = programme_definitions(session)[app.programme_version_id]
+        run.timeline = [
+            TimelineEvent(
+                e.seq,
+                as_utc(e.occurred_at),
+                e.actor,
+                e.role,
+                e.outcome,
+                e.trigger,
+                e.from_state,
+                e.to_state,
+                _detail(e.outcome, e.payload),
+            )
+            for e in operations.history(session, SYSTEM, app.id)
+        ]
+
+
+def _detail(outcome: str, payload: dict[str, Any]) -> str:
+    if outcome == "denied":
+        return str(payload.get("error", ""))
+    if outcome == "assigned":
+        return f"{payload.get('user')}{' (leader)' if payload.get('leader') else ''}"
+    return ""
+
+
+def _check(run: Run, expected: list[tuple[str, str | None]]) -> None:
+    """Compare the timeline and the end state with what the scenario should have left."""
+    actual = [(e.outcome, e.trigger) for e in run.timeline]
+    if actual != expected:
+        run.problems.append(f"timeline {actual} differs from the expected {expected}")
+    moves = [(e.from_state, e.to_state) for e in run.timeline if e.outcome == "transition"]
+    path = run.scenario.states
+    if moves != list(itertools.pairwise(path)):
+        run.problems.append(f"states went {moves}, expected the path {' → '.join(path)}")
+    if run.state != run.expected_state:
+        run.problems.append(f"ended in '{run.state}', expected '{run.expected_state}'")
+
+
+def run_demo(today: dt.date | None = None) -> DemoResult:
+    """Drive every scenario through fire(), then check timelines, end states, refusals and the audit chain."""
+    today = today or dt.datetime.now(SHANGHAI).date()
+    users = _user_ids()
+    runs: list[Run] = []
+    refusals: list[Refusal] = []
+    for scenario in scenarios(today):
+        run = Run(scenario)
+        runs.append(run)
+        needed = {scenario.applicant, "coordinator"} | {s.actor for s in scenario.steps if isinstance(s, Fire | Refuse)}
+        needed |= {name for s in scenario.steps if isinstance(s, Assign) for name in s.experts}
+        missing = sorted(needed - set(users))
+        if missing:
+            run.problems.append(f"demo accounts missing: {', '.join(missing)} (run `manage.py init --demo`)")
+            continue
+        try:
+            expected = _drive(run, users, refusals)
+        except (WorkflowError, RuntimeError) as exc:
+            run.problems.append(f"stopped: {getattr(exc, 'detail', exc)}")
+            _load(run)
+            continue
+        _load(run)
+        _check(run, expected)
+    with db.transaction() as session:
+        verification = audit.verify(session)
+    return DemoResult(runs, refusals, verification)
+
+
+# --- Printing -----------------------------------------------------------------------------------------------------
+
+
+def _state(definition: Definition | None, state: str | None) -> str:
+    if state is None:
+        return ""
+    if definition is None:
+        return state
+    return f"{definition.state_label(state, 'zh')} ({definition.state_label(state, 'en')})"
+
+
+def render(result: DemoResult) -> list[str]:
+    """The report the `demo` command prints: each timeline, then every check."""
+    lines: list[str] = []
+    for n, run in enumerate(result.runs, start=1):
+        sc = run.scenario
+        lines.append(f"[{n}] {sc.title} — {sc.programme} / {sc.kind} — 申请 #{run.application_id}《{sc.project_name}》")
+        lines.append(
+            f"    {'seq':>5}  {'time (Asia/Shanghai)':<19}  {'actor':<16} {'role':<19} {'trigger':<22} from → to"
+        )
+        for e in run.timeline:
+            when = e.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+            if e.outcome == "transition":
+                what = f"{_state(run.definition, e.from_state)} → {_state(run.definition, e.to_state)}"
+            elif e.outcome == "denied":
+                what = f"✗ refused ({e.detail}), stays {_state(run.definition, e.from_state)}"
+            elif e.outcome == "created":
+                what = f"created → {_state(run.definition, e.to_state)}"
+            else:
+                what = f"{e.outcome} {e.detail}, stays {_state(run.definition, e.to_state)}"
+            trigger = e.trigger or f"({e.outcome})"
+            lines.append(f"    {e.seq:>5}  {when:<20} {e.actor:<16} {e.role:<19} {trigger:<22} {what}")
+        lines.append("")
+    lines.append("Checks")
+    for run in result.runs:
+        head = f"#{run.application_id} {run.scenario.title}"
+        if run.ok:
+            moves = [e for e in run.timeline if e.outcome == "transition"]
+            via = f" from {_state(run.definition, moves[-1].from_state)}" if moves else ""
+            lines.append(f"  ✓ {head}: ends {_state(run.definition, run.state)}{via}, timeline as expected")
+        else:
+            lines.append(f"  ✗ {head}: " + "; ".join(run.problems))
+    for r in result.refusals:
+        mark = "✓" if r.ok else "✗"
+        got = f"{r.got}: {r.detail}" if r.got else "it was allowed"
+        lines.append(f"  {mark} refused: {r.why} ({r.actor} {r.trigger} on #{r.application_id}) → {got}")
+    lines.append(f"  {'✓' if result.audit.ok else '✗'} {result.audit}")
+    return lines
