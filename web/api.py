@@ -38,7 +38,6 @@ MAX_IDEMPOTENCY_KEY = 200  # the column's width
 MAX_PROJECT_NAME = 300  # the column's width, as create_application enforces
 
 # Outside parties (the applicant, the third-party experts) see only their own refused attempts.
-OWN_DENIALS_ONLY = frozenset({"applicant", "expert"})
 
 
 def _token_needed(detail: str, error: str | None = None) -> ApiProblem:
@@ -323,27 +322,13 @@ def fire_transition(application_id: int) -> Response:
     return _with_etag(response, result.version)
 
 
-def shown_to(event: AuditEvent, user: User) -> bool:
-    """Whether `user` sees this audit event in an application's history.
-
-    Everyone who may see the application sees every change to it (creation, edits, transitions with their
-    comments, assignments). Refused attempts are audit data: the authorities that run and oversee the
-    programme (reviewers, finance, coordinators, administrators, auditors) see all of them, but outside
-    parties, the applicant and the third-party experts, see only their own, never what another person
-    tried and was refused.
-    """
-    if event.outcome != "denied" or user.role not in OWN_DENIALS_ONLY:
-        return True
-    return event.actor_id == user.id
-
-
 @bp.get("/applications/<int:application_id>/history")
 def application_history(application_id: int) -> Response:
-    """The application's audit events in order, as `shown_to` lets the caller see them."""
+    """The application's audit events in order, as `operations.shown_to` lets the caller see them."""
     _app, definition = _visible_or_404(application_id)
     user = _user()
     events = operations.history(db.session, user, application_id)
-    return jsonify(items=[event_json(e, definition) for e in events if shown_to(e, user)])
+    return jsonify(items=[event_json(e, definition) for e in events])
 
 
 @bp.get("/openapi.json")

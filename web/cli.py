@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from forms import uscc as uscc_rules
 from web import demo as demo_module
+from web import seed
 from web.security import hash_password, issue_token, password_problem
 from workflow import audit, definitions, diagram, operations, registry
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, Organisation, User
@@ -39,11 +40,11 @@ def register(app: Flask) -> None:
 @with_appcontext
 def init_command(demo: bool) -> None:
     """Migrate the database to the latest schema and publish the shipped programmes. Safe to run again."""
-    for line in demo_module.initialise(current_app.config["DATABASE_URL"], demo):
+    for line in seed.initialise(current_app.config["DATABASE_URL"], demo):
         click.echo(line)
     if demo:
         click.echo("")
-        click.echo(f"demo password for every demo account: {demo_module.DEMO_PASSWORD}")
+        click.echo(f"demo password for every demo account: {seed.DEMO_PASSWORD}")
         click.echo("  (for a local demo only — never run `init --demo` on a server others can reach)")
 
 
@@ -91,7 +92,7 @@ def worker_command(beat: bool, loglevel: str, celery_args: tuple[str, ...]) -> N
 @with_appcontext
 def demo_command() -> None:
     """Drive one application of each kind through fire(), print each timeline, and check everything."""
-    for line in demo_module.initialise(current_app.config["DATABASE_URL"], demo=True):
+    for line in seed.initialise(current_app.config["DATABASE_URL"], demo=True):
         if not line.startswith("  +"):
             click.echo(f"set-up: {line}")
     click.echo("")
@@ -229,6 +230,24 @@ def workflow_list() -> None:
         click.echo("no programme is published yet: run `manage.py init`")
     for line in lines:
         click.echo(line)
+
+
+@workflow_group.command("docs")
+@click.option("--check", is_flag=True, help="Exit 1 if docs/architecture.md is out of date instead of writing it.")
+def workflow_docs(check: bool) -> None:
+    """Redraw the programme diagrams in docs/architecture.md from the shipped definitions."""
+    from web.config import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "docs" / "architecture.md"
+    text = path.read_text(encoding="utf-8")
+    updated = diagram.replace_docs_section(text, definitions.shipped())
+    if updated == text:
+        click.echo(f"{path.name}: diagrams are up to date")
+    elif check:
+        raise click.ClickException(f"{path.name} is out of date: run `manage.py workflow docs`")
+    else:
+        path.write_text(updated, encoding="utf-8")
+        click.echo(f"{path.name}: diagrams redrawn")
 
 
 # --- orgs and users -----------------------------------------------------------------------------------------------

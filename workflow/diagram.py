@@ -324,3 +324,22 @@ def _label(x: float, y: float, text: str, anchor: str) -> str:
         f'<text class="edge-label" x="{x:.1f}" y="{y:.1f}" font-size="{EDGE_SIZE:g}" text-anchor="{anchor}" '
         f'fill="#1a237e" stroke="#ffffff" stroke-width="3" paint-order="stroke">{escape(text)}</text>'
     )
+
+
+DOCS_BEGIN = "<!-- diagrams:begin -->"
+DOCS_END = "<!-- diagrams:end -->"
+
+
+def docs_section(definitions: list[Definition]) -> str:
+    """The Markdown block docs/architecture.md carries between its diagram markers."""
+    parts = [DOCS_BEGIN]
+    for d in definitions:
+        title = d.title.get("zh", d.code)
+        parts.append(f"\n### `{d.label}` — {title}\n\n```mermaid\n{mermaid(d).rstrip()}\n```")
+    parts.append(DOCS_END)
+    return "\n".join(parts)
+
+
+def replace_docs_section(text: str, definitions: list[Definition]) -> str:
+    start, end = text.index(DOCS_BEGIN), text.index(DOCS_END) + len(DOCS_END)
+    return text[:start] + docs_section(definitions) + text[end:]

@@ -81,6 +81,14 @@ def _district_of(form: dict[str, Any], organisation: Organisation) -> str | None
     return value if value in DISTRICTS else organisation.district
 
 
+def _project_name_problem(project_name: str | None) -> Problem | None:
+    if not project_name or not project_name.strip():
+        return Problem("project_name", "required", "project_name is required")
+    if len(project_name.strip()) > 300:
+        return Problem("project_name", "too_long", f"project_name has at most 300 characters, not {len(project_name)}")
+    return None
+
+
 def create_application(
     actor: Actor | int,
     programme: str,
@@ -105,10 +113,9 @@ def create_application(
                     f"'{kind}' may not apply to {programme}; allowed: " + ", ".join(definition.applicant_kinds),
                 )
             )
-        if not project_name or not project_name.strip():
-            problems.append(Problem("project_name", "required", "project_name is required"))
-        elif len(project_name) > 300:
-            problems.append(Problem("project_name", "too_long", "project_name has at most 300 characters"))
+        name_problem = _project_name_problem(project_name)
+        if name_problem:
+            problems.append(name_problem)
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), problems)
         organisation = session.get(Organisation, user.organisation_id)
@@ -179,7 +186,10 @@ def update_draft(
                 else:
                     form[key] = value
             app.form = form
-            if project_name is not None and project_name.strip():
+            if project_name is not None:
+                problem = _project_name_problem(project_name)
+                if problem:
+                    raise InvalidInput(problem.message, [problem])
                 app.project_name = project_name.strip()
             organisation = session.get(Organisation, app.organisation_id)
             assert organisation is not None
@@ -245,16 +255,35 @@ def assign(
     return found
 
 
+# Outside parties see only their own refused attempts, never what another person tried.
+OWN_DENIALS_ONLY = frozenset({"applicant", "expert"})
+
+
+def shown_to(event: AuditEvent, actor: Actor) -> bool:
+    """Whether `actor` sees this event in an application's history.
+
+    Everyone who may see the application sees every change to it (creation, edits, transitions with their
+    comments, assignments). Refused attempts are audit data: the authorities that run and oversee the
+    programme (reviewers, finance, coordinators, administrators, auditors) see all of them; the applicant
+    and the third-party experts see only their own.
+    """
+    if event.outcome != "denied" or actor.role not in OWN_DENIALS_ONLY:
+        return True
+    return event.actor_id == actor.id
+
+
 def history(session: Session, actor: Actor, application_id: int) -> list[AuditEvent]:
-    """The application's timeline as the audit chain holds it, for whoever may see the application."""
+    """The application's timeline from the audit chain, as much of it as `actor` may see (pages and API alike)."""
     if get_visible(session, actor, application_id) is None:
         raise NotFound(f"application {application_id} not found")
-    return list(
-        session.scalars(select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq))
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq)
     )
+    return [event for event in events if shown_to(event, actor)]
 
 
 __all__ = [
+    "OWN_DENIALS_ONLY",
     "assign",
     "create_application",
     "current_programme",
@@ -262,5 +291,6 @@ __all__ = [
     "publish",
     "publish_file",
     "seed_programmes",
+    "shown_to",
     "update_draft",
 ]

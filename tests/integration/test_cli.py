@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from forms.uscc import is_valid
 from tests import factories
-from web import demo
+from web import demo, seed
 from web.security import authenticate, user_for_token
 from workflow import definitions
 from workflow.accounts import ROLES, Organisation, User
@@ -45,8 +45,8 @@ def test_init_demo_twice_creates_once_and_then_changes_nothing(runner):
     first = _invoke(runner, "init --demo")
     assert first.exit_code == 0, first.output
     assert "schema: already at" in first.output  # the session fixture migrated; init does not migrate again
-    assert f"demo accounts: {len(demo.DEMO_ACCOUNTS)} created" in first.output
-    assert demo.DEMO_PASSWORD in first.output and "local demo only" in first.output
+    assert f"demo accounts: {len(seed.DEMO_ACCOUNTS)} created" in first.output
+    assert seed.DEMO_PASSWORD in first.output and "local demo only" in first.output
     after_first = _snapshot()
 
     second = _invoke(runner, "init --demo")
@@ -57,15 +57,15 @@ def test_init_demo_twice_creates_once_and_then_changes_nothing(runner):
 
 
 def test_init_demo_gives_every_role_an_account_that_can_log_in():
-    demo.initialise(db.url, demo=True)  # type: ignore[arg-type]
+    seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
     with db.transaction() as session:
         roles = set(
-            session.scalars(select(User.role).where(User.username.in_([a.username for a in demo.DEMO_ACCOUNTS])))
+            session.scalars(select(User.role).where(User.username.in_([a.username for a in seed.DEMO_ACCOUNTS])))
         )
         assert roles == set(ROLES)
-        assert authenticate(session, "finance1", demo.DEMO_PASSWORD) is not None
+        assert authenticate(session, "finance1", seed.DEMO_PASSWORD) is not None
         codes = session.scalars(select(Organisation.uscc).where(Organisation.name.like("%（演示）"))).all()
-    assert len(codes) == len(demo.DEMO_ORGANISATIONS)
+    assert len(codes) == len(seed.DEMO_ORGANISATIONS)
     assert all(is_valid(code) for code in codes)
 
 
@@ -78,7 +78,7 @@ def test_demo_drives_every_kind_to_its_end_and_exits_zero(runner):
 
 
 def test_demo_result_has_the_expected_end_states_and_refusals():
-    demo.initialise(db.url, demo=True)  # type: ignore[arg-type]
+    seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
     result = demo.run_demo()
     assert result.ok, result.problems
     assert result.end_states == {
@@ -95,7 +95,7 @@ def test_demo_result_has_the_expected_end_states_and_refusals():
 
 
 def test_demo_exits_non_zero_naming_what_went_wrong(runner):
-    demo.initialise(db.url, demo=True)  # type: ignore[arg-type]
+    seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
     with db.transaction() as session:
         session.scalars(select(User).where(User.username == "finance2")).one().active = False
     result = _invoke(runner, "demo")

@@ -12,7 +12,7 @@ from workflow import operations
 from workflow.db import db
 from workflow.definitions import Definition, DefinitionError, parse, shipped
 from workflow.engine import fire
-from workflow.errors import NotAllowedNow
+from workflow.errors import InvalidInput, NotAllowedNow
 from workflow.models import Application, ProgrammeVersion
 
 V1 = next(d for d in shipped() if d.code == "emc-acceptance")
@@ -96,3 +96,13 @@ def test_republishing_the_same_content_is_a_no_op():
     assert (row.label, created) == ("emc-acceptance@1", False)
     with db.transaction() as session:
         assert all(not created for _, created in operations.seed_programmes(session))
+
+
+def test_editing_a_draft_refuses_a_blank_or_overlong_project_name(cast):
+
+    app_id = factories.new_application(cast)
+    for bad, code in (("   ", "required"), ("项" * 301, "too_long")):
+        with pytest.raises(InvalidInput) as refused:
+            operations.update_draft(cast.applicant, app_id, {}, expected_version=1, project_name=bad)
+        assert [(p.field, p.code) for p in refused.value.problems] == [("project_name", code)]
+    assert factories.state_of(app_id) == ("draft", 1)

@@ -1,0 +1,190 @@
+"""Set-up: the schema, the shipped programmes and, for a local demo, sample organisations and accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import select
+
+from forms.uscc import check_character
+from web import migrate
+from web.security import hash_password
+from workflow import operations
+from workflow.accounts import Organisation, User
+from workflow.db import db
+
+# Shared by every demo account. For a local demo only: never seed demo accounts on a reachable server.
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def schema_revisions(url: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(current, head) Alembic revisions; the current ones read through `db`, on the connection it already has."""
+    heads = tuple(sorted(ScriptDirectory.from_config(migrate.alembic_config(url)).get_heads()))
+    with db.transaction() as session:
+        current = tuple(sorted(MigrationContext.configure(session.connection()).get_current_heads()))
+    return current, heads
+
+
+def ensure_schema(url: str) -> str:
+    """Migrate to head unless already there; says which. Alembic opens its own connection only when it has work."""
+    current, heads = schema_revisions(url)
+    if current == heads:
+        return f"schema: already at {', '.join(heads)} (nothing to migrate)"
+    migrate.upgrade(url)
+    return f"schema: migrated from {', '.join(current) or 'an empty database'} to {', '.join(heads)}"
+
+
+def seed_programmes() -> list[str]:
+    with db.transaction() as session:
+        published = operations.seed_programmes(session)
+    return [f"programme {row.label}: {'published' if created else 'already published'}" for row, created in published]
+
+
+def demo_uscc(division: str, serial: str) -> str:
+    """A well-formed, fictitious code: 91 (a company), the district's division code, a 9-character serial."""
+    body = f"91{division}{serial}"
+    return body + check_character(body)
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    key: str
+    uscc: str
+    name: str
+    kind: str
+    district: str
+    group: str | None = None
+
+
+DEMO_ORGANISATIONS = (
+    DemoOrganisation(
+        "manufacturer", demo_uscc("310112", "MA1FP0001"), "上海申闵精密制造有限公司（演示）", "enterprise", "闵行区"
+    ),
+    DemoOrganisation(
+        "group", demo_uscc("310115", "MA1FP0002"), "上海浦江能源集团有限公司（演示）", "group_company", "浦东新区"
+    ),
+    DemoOrganisation(
+        "data_centre",
+        demo_uscc("310115", "MA1FP0003"),
+        "上海浦江云数据中心有限公司（演示）",
+        "data_centre",
+        "浦东新区",
+        group="group",
+    ),
+    DemoOrganisation(
+        "park", demo_uscc("310112", "MA1FP0004"), "上海紫竹低碳产业园发展有限公司（演示）", "park", "闵行区"
+    ),
+    DemoOrganisation(
+        "esco", demo_uscc("310104", "MA1FP0005"), "上海徐汇节能技术服务有限公司（演示）", "service_company", "徐汇区"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    display_name: str
+    organisation: str | None = None  # a DemoOrganisation key
+    district: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("applicant", "applicant", "申闵精密 能源主管（演示）", organisation="manufacturer"),
+    DemoAccount("applicant_dc", "applicant", "浦江云数据中心 运维主管（演示）", organisation="data_centre"),
+    DemoAccount("applicant_park", "applicant", "紫竹低碳产业园 管委会（演示）", organisation="park"),
+    DemoAccount("applicant_esco", "applicant", "徐汇节能技术服务 项目经理（演示）", organisation="esco"),
+    DemoAccount("district_minhang", "district_reviewer", "闵行区经委 初审员（演示）", district="闵行区"),
+    DemoAccount("district_pudong", "district_reviewer", "浦东新区商务委 初审员（演示）", district="浦东新区"),
+    DemoAccount("group_reviewer", "district_reviewer", "浦江能源集团 主管部门（演示）", organisation="group"),
+    DemoAccount("municipal", "municipal_reviewer", "市经信委 审核员（演示）"),
+    DemoAccount("coordinator", "agency_coordinator", "第三方机构 项目协调人（演示）"),
+    DemoAccount("expert1", "expert", "核查专家组 组长（演示）"),
+    DemoAccount("expert2", "expert", "核查专家组 组员（演示）"),
+    DemoAccount("finance1", "finance_officer", "资金处 经办人（演示）"),
+    DemoAccount("finance2", "finance_officer", "资金处 复核人（演示）"),
+    DemoAccount("metering", "monitoring_reviewer", "市计测院 审核员（演示）"),
+    DemoAccount("regulator", "market_regulator", "市市场监管局 审批人（演示）"),
+    DemoAccount("admin", "admin", "系统管理员（演示）"),
+    DemoAccount("secadmin", "security_admin", "安全管理员（演示）"),
+    DemoAccount("auditor", "auditor", "审计员（演示）"),
+)
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+    def lines(self, what: str) -> list[str]:
+        out = [f"{what}: {len(self.created)} created, {len(self.existing)} already there"]
+        out += [f"  + {name}" for name in self.created]
+        return out
+
+
+def seed_demo_organisations() -> SeedReport:
+    """Add the sample organisations that are missing (matched by USCC); never changes existing ones."""
+    report = SeedReport()
+    with db.transaction() as session:
+        by_key: dict[str, Organisation] = {}
+        for spec in DEMO_ORGANISATIONS:
+            org = session.scalars(select(Organisation).where(Organisation.uscc == spec.uscc)).one_or_none()
+            if org is None:
+                group = by_key[spec.group] if spec.group else None
+                org = Organisation(
+                    uscc=spec.uscc,
+                    name=spec.name,
+                    kind=spec.kind,
+                    district=spec.district,
+                    group_id=group.id if group else None,
+                )
+                session.add(org)
+                session.flush()
+                report.created.append(f"{spec.uscc} {spec.name} ({spec.kind}, {spec.district})")
+            else:
+                report.existing.append(spec.uscc)
+            by_key[spec.key] = org
+    return report
+
+
+def seed_demo_accounts() -> SeedReport:
+    """Add the demo accounts that are missing (matched by username); never changes existing ones."""
+    report = SeedReport()
+    with db.transaction() as session:
+        orgs = {
+            spec.key: session.scalars(select(Organisation).where(Organisation.uscc == spec.uscc)).one()
+            for spec in DEMO_ORGANISATIONS
+        }
+        existing = set(session.scalars(select(User.username)))
+        missing = [a for a in DEMO_ACCOUNTS if a.username not in existing]
+        # argon2 is slow on purpose; every demo account shares one password, so hash it once.
+        password_hash = hash_password(DEMO_PASSWORD) if missing else ""
+        for spec in DEMO_ACCOUNTS:
+            if spec.username in existing:
+                report.existing.append(spec.username)
+                continue
+            org = orgs[spec.organisation] if spec.organisation else None
+            session.add(
+                User(
+                    username=spec.username,
+                    display_name=spec.display_name,
+                    password_hash=password_hash,
+                    role=spec.role,
+                    district=spec.district,
+                    organisation_id=org.id if org else None,
+                )
+            )
+            scope = spec.district or (org.name if org else "")
+            report.created.append(f"{spec.username:<17} {spec.role:<20} {scope}".rstrip())
+    return report
+
+
+def initialise(url: str, demo: bool) -> list[str]:
+    """Migrate, publish the shipped programmes and, with `demo`, add the sample organisations and accounts."""
+    lines = [ensure_schema(url), *seed_programmes()]
+    if demo:
+        lines += seed_demo_organisations().lines("demo organisations")
+        lines += seed_demo_accounts().lines("demo accounts")
+    return lines
