@@ -132,4 +132,17 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
-Actor = User | SystemActor
+
+@dataclass(frozen=True)
+class ActorSnapshot:
+    """A user as the database knows it when a command starts: who, which role, which scope."""
+
+    id: int
+    username: str
+    role: str
+    district: str | None
+    organisation_id: int | None
+    active: bool
+
+
+Actor = User | SystemActor | ActorSnapshot

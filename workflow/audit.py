@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from workflow.accounts import Actor
-from workflow.db import as_utc, utcnow
+from workflow.db import as_utc, table_of, utcnow
 from workflow.definitions import canonical_json
 from workflow.models import AuditEvent, AuditHead
 
@@ -27,39 +27,56 @@ def _stamp(value: dt.datetime) -> str:
     return as_utc(value).isoformat(timespec="microseconds")
 
 
-def row_content(event: AuditEvent) -> dict[str, Any]:
+HASHED_FIELDS = (
+    "seq", "occurred_at", "actor_id", "actor", "role", "application_id", "outcome", "trigger",
+    "from_state", "to_state", "payload", "definition", "request_id", "prev_hash",
+)  # fmt: skip
+
+
+def _content(values: dict[str, Any]) -> dict[str, Any]:
     """The fields a hash covers, in a form that survives any database's round trip."""
-    return {
-        "seq": event.seq,
-        "occurred_at": _stamp(event.occurred_at),
-        "actor_id": event.actor_id,
-        "actor": event.actor,
-        "role": event.role,
-        "application_id": event.application_id,
-        "outcome": event.outcome,
-        "trigger": event.trigger,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "payload": event.payload,
-        "definition": event.definition,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
+    content = {name: values[name] for name in HASHED_FIELDS}
+    content["occurred_at"] = _stamp(values["occurred_at"])
+    return content
+
+
+def row_content(event: AuditEvent) -> dict[str, Any]:
+    return _content({name: getattr(event, name) for name in HASHED_FIELDS})
+
+
+def _digest(values: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(_content(values))).hexdigest()
 
 
 def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_json(row_content(event))).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
-    head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).one_or_none()
+# Prebuilt Core statements: the append runs inside every command, so it skips the ORM's unit of work.
+_events = table_of(AuditEvent)
+_head = table_of(AuditHead)
+_LOCK_HEAD = select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ID).with_for_update()
+_INSERT_EVENT = _events.insert()
+_MOVE_HEAD = (
+    update(_head).where(_head.c.id == HEAD_ID).values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash"))
+)
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    hash: str
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    conn = session.connection()
+    head = conn.execute(_LOCK_HEAD).first()
     if head is None:
         # First event ever: create the tip; a concurrent creator makes this a no-op, then we lock it.
-        dialect = session.get_bind().dialect.name
-        ins = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(ins(AuditHead).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing())
-        head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).one()
-    return head
+        ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(ins(_head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing())
+        head = conn.execute(_LOCK_HEAD).one()
+    return head.last_seq, head.last_hash
 
 
 def append(
@@ -74,32 +91,31 @@ def append(
     to_state: str | None = None,
     definition: str | None = None,
     request_id: str | None = None,
-) -> AuditEvent:
+) -> Appended:
     """Append one event under the chain lock; the caller's transaction commits it."""
-    head = _lock_head(session)
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=utcnow(),
-        actor_id=actor.id,
-        actor=actor.username,
-        role=actor.role,
-        application_id=application_id,
-        outcome=outcome,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
+    last_seq, last_hash = _lock_head(session)
+    values: dict[str, Any] = {
+        "seq": last_seq + 1,
+        "occurred_at": utcnow(),
+        "actor_id": actor.id,
+        "actor": actor.username,
+        "role": actor.role,
+        "application_id": application_id,
+        "outcome": outcome,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
         # Stored exactly as hashed: round-trip through canonical JSON first.
-        payload=json.loads(canonical_json(payload or {})),
-        definition=definition,
-        request_id=request_id,
-        prev_hash=head.last_hash,
-    )
-    event.hash = compute_hash(event)
-    session.add(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    session.flush()
-    return event
+        "payload": json.loads(canonical_json(payload or {})),
+        "definition": definition,
+        "request_id": request_id,
+        "prev_hash": last_hash,
+    }
+    values["hash"] = _digest(values)
+    conn = session.connection()
+    conn.execute(_INSERT_EVENT, values)
+    conn.execute(_MOVE_HEAD, {"b_seq": values["seq"], "b_hash": values["hash"]})
+    return Appended(values["seq"], values["hash"])
 
 
 @dataclass

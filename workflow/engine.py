@@ -10,12 +10,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow import audit, outbox, registry
-from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, SystemActor, User
-from workflow.db import db, utcnow
+from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, ActorSnapshot, SystemActor, User
+from workflow.db import db, table_of, utcnow
 from workflow.definitions import Definition, TransitionDef, canonical_json
 from workflow.errors import (
     Forbidden,
@@ -52,17 +53,23 @@ class FireResult:
         return asdict(self)
 
 
+_users = table_of(User)
+_LOAD_ACTOR = select(
+    _users.c.id, _users.c.username, _users.c.role, _users.c.district, _users.c.organisation_id, _users.c.active
+).where(_users.c.id == bindparam("b_id"))
+
+
 def resolve_actor(session: Session, actor: Actor | int) -> Actor:
     """The actor as the database knows it now (role and scope may have changed since login)."""
     if isinstance(actor, SystemActor):
         return actor
     user_id = actor if isinstance(actor, int) else actor.id
-    user = session.get(User, user_id)
-    if user is None:
+    row = session.connection().execute(_LOAD_ACTOR, {"b_id": user_id}).first()
+    if row is None:
         raise Forbidden(f"no account with id {user_id}")
-    if not user.active:
-        raise Forbidden(f"account '{user.username}' is deactivated")
-    return user
+    if not row.active:
+        raise Forbidden(f"account '{row.username}' is deactivated")
+    return ActorSnapshot(**row._asdict())
 
 
 def run_rules(ctx: Context, transition: TransitionDef) -> str | None:
@@ -125,24 +132,53 @@ def _due_at(definition: Definition, state: str, payload: dict[str, Any], now: dt
     return now + dt.timedelta(days=spec.default_days)
 
 
+# The write phase runs in every command: prebuilt Core statements, not the ORM's unit of work.
+_applications = table_of(Application)
+_deadlines = table_of(Deadline)
+_idempotency = table_of(IdempotencyRecord)
+_MOVE_APPLICATION = (
+    update(_applications)
+    .where(_applications.c.id == bindparam("b_id"))
+    .values(state=bindparam("b_state"), version=bindparam("b_version"), updated_at=bindparam("b_now"))
+)
+_CLOSE_DEADLINES = (
+    update(_deadlines)
+    .where(_deadlines.c.application_id == bindparam("b_application_id"), _deadlines.c.closed_at.is_(None))
+    .values(closed_at=bindparam("b_now"))
+)
+
+
 def _move_deadlines(ctx: Context, new_state: str, now: dt.datetime) -> None:
-    ctx.session.execute(
-        update(Deadline)
-        .where(Deadline.application_id == ctx.application.id, Deadline.closed_at.is_(None))
-        .values(closed_at=now)
-    )
+    """Leaving a state closes its deadline; entering one with a deadline opens it (same transaction)."""
+    conn = ctx.session.connection()
+    if ctx.from_state in ctx.definition.deadlines:  # deadlines only ever open in states that define one
+        conn.execute(_CLOSE_DEADLINES, {"b_application_id": ctx.application.id, "b_now": now})
     due_at = _due_at(ctx.definition, new_state, ctx.payload, now)
     if due_at is not None:
         spec = ctx.definition.deadlines[new_state]
-        ctx.session.add(
-            Deadline(
-                application_id=ctx.application.id,
-                state=new_state,
-                trigger=spec.trigger,
-                due_at=due_at,
-                opened_seq=ctx.event_seq,
-            )
+        conn.execute(
+            _deadlines.insert(),
+            {
+                "application_id": ctx.application.id,
+                "state": new_state,
+                "trigger": spec.trigger,
+                "due_at": due_at,
+                "opened_seq": ctx.event_seq,
+            },
         )
+
+
+def _move_application(session: Session, app: Application, state: str, now: dt.datetime, submits: bool) -> None:
+    """UPDATE the locked row, and keep the loaded object in step without marking it dirty."""
+    version = app.version + 1
+    conn = session.connection()
+    conn.execute(_MOVE_APPLICATION, {"b_id": app.id, "b_state": state, "b_version": version, "b_now": now})
+    changed: dict[str, Any] = {"state": state, "version": version, "updated_at": now}
+    if submits and app.submitted_at is None:
+        conn.execute(update(_applications).where(_applications.c.id == app.id).values(submitted_at=now))
+        changed["submitted_at"] = now
+    for name, value in changed.items():
+        set_committed_value(app, name, value)
 
 
 def _request_digest(application_id: int, trigger: str, payload: dict[str, Any], expected: int | None) -> str:
@@ -162,7 +198,7 @@ def _fire(
 ) -> FireResult:
     definitions = programme_definitions(session)
     # Lock the row and check that the actor may see it in one statement: unseen is "not found".
-    app = get_visible(session, actor, application_id, lock=True)
+    app = get_visible(session, actor, application_id, lock=True, definitions=definitions)
     if app is None:
         raise NotFound(f"application {application_id} not found")
 
@@ -222,11 +258,7 @@ def _fire(
 
     new_state = next_state(definition, from_state, trigger)
     now = utcnow()
-    app.state = new_state
-    app.version += 1
-    app.updated_at = now
-    if transition.submits and app.submitted_at is None:
-        app.submitted_at = now
+    _move_application(session, app, new_state, now, transition.submits)
     event = audit.append(
         session,
         actor=actor,
@@ -257,17 +289,18 @@ def _fire(
     if idempotency_key:
         response = result.as_dict()
         response.pop("replayed")
-        session.add(
-            IdempotencyRecord(
-                actor_id=actor.id,
-                key=idempotency_key,
-                application_id=app.id,
-                trigger=trigger,
-                request_digest=digest,
-                response=response,
-            )
+        session.connection().execute(
+            _idempotency.insert(),
+            {
+                "actor_id": actor.id,
+                "key": idempotency_key,
+                "application_id": app.id,
+                "trigger": trigger,
+                "request_digest": digest,
+                "response": response,
+                "created_at": now,
+            },
         )
-    session.flush()
     return result
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from workflow import registry
-from workflow.db import as_utc, db, utcnow
+from workflow.db import as_utc, db, table_of, utcnow
 from workflow.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ _sender: Sender | None = None
 _kicker: Callable[[], None] | None = None
 
 LEASE = dt.timedelta(seconds=60)
+_INSERT = table_of(OutboxMessage).insert()
 
 
 def configure(sender: Sender | None, kicker: Callable[[], None] | None) -> None:
@@ -33,8 +34,13 @@ def configure(sender: Sender | None, kicker: Callable[[], None] | None) -> None:
 def publish(session: Session, topic: str, kwargs: dict[str, Any], application_id: int | None = None) -> int:
     """Write one outbox row per subscriber of `topic`, inside the caller's transaction."""
     names = registry.SUBSCRIBERS.get(topic, [])
-    for name in names:
-        session.add(OutboxMessage(task=name, kwargs=kwargs, application_id=application_id))
+    if names:
+        now = utcnow()
+        rows = [
+            {"task": name, "kwargs": kwargs, "application_id": application_id, "created_at": now, "attempts": 0}
+            for name in names
+        ]
+        session.connection().execute(_INSERT, rows)  # Core: part of every command's write phase
     return len(names)
 
 

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflow.accounts import SYSTEM_ROLE, Actor, Organisation
+from workflow.db import table_of
 from workflow.definitions import Definition, from_stored
 from workflow.models import Application, Assignment, ProgrammeVersion
 
 _stored: dict[int, tuple[str, Definition]] = {}
+_versions = table_of(ProgrammeVersion)
+_VERSION_DIGESTS = select(_versions.c.id, _versions.c.digest)
 
 
 def programme_definitions(session: Session) -> dict[int, Definition]:
     """Every published version by id; definition JSON is fetched once per digest."""
-    rows = session.execute(select(ProgrammeVersion.id, ProgrammeVersion.digest)).all()
+    rows = session.connection().execute(_VERSION_DIGESTS).all()
     out: dict[int, Definition] = {}
     for pv_id, digest in rows:
         cached = _stored.get(pv_id)
@@ -57,13 +60,15 @@ def _scope_predicate(scope: str, actor: Actor, initial: str) -> ColumnElement[bo
     raise ValueError(f"unknown scope '{scope}'")
 
 
-def visibility_predicate(session: Session, actor: Actor) -> ColumnElement[bool]:
+def visibility_predicate(
+    session: Session, actor: Actor, definitions: dict[int, Definition] | None = None
+) -> ColumnElement[bool]:
     if actor.role == SYSTEM_ROLE:
         return true()
     if not actor.active:
         return false()
     grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for pv_id, definition in programme_definitions(session).items():
+    for pv_id, definition in (definitions or programme_definitions(session)).items():
         scope = definition.scopes.get(actor.role)
         if scope:
             grouped[(scope, definition.initial)].append(pv_id)
@@ -77,17 +82,38 @@ def visibility_predicate(session: Session, actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def visible_applications(session: Session, actor: Actor) -> Select[Any]:
+def visible_applications(
+    session: Session, actor: Actor, definitions: dict[int, Definition] | None = None
+) -> Select[Any]:
     """SELECT of the applications `actor` may see; add filters, ordering and paging to it."""
-    return select(Application).where(visibility_predicate(session, actor))
+    return select(Application).where(visibility_predicate(session, actor, definitions))
 
 
-def get_visible(session: Session, actor: Actor, application_id: int, *, lock: bool = False) -> Application | None:
+_one_visible: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def get_visible(
+    session: Session,
+    actor: Actor,
+    application_id: int,
+    *,
+    lock: bool = False,
+    definitions: dict[int, Definition] | None = None,
+) -> Application | None:
     """One application if `actor` may see it, else None (exactly as if it did not exist)."""
-    query = visible_applications(session, actor).where(Application.id == application_id)
-    if lock:
-        query = query.with_for_update(of=Application)
-    return session.scalars(query).one_or_none()
+    definitions = definitions if definitions is not None else programme_definitions(session)
+    scope = (actor.role, actor.id, actor.organisation_id, actor.district, actor.active, lock)
+    key = (scope, tuple((pv_id, d.digest) for pv_id, d in definitions.items()))
+    query = _one_visible.get(key)
+    if query is None:
+        # Building the predicate costs more than running it; the statement depends only on the scope.
+        query = visible_applications(session, actor, definitions).where(Application.id == bindparam("b_app_id"))
+        if lock:
+            query = query.with_for_update(of=Application)
+        if len(_one_visible) >= 4096:
+            _one_visible.clear()
+        _one_visible[key] = query
+    return session.scalars(query, {"b_app_id": application_id}).one_or_none()
 
 
 def can_see(session: Session, actor: Actor, application_id: int) -> bool:
