@@ -25,7 +25,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,17 +88,12 @@ def database(url: str) -> Iterator[str]:
     if parsed.database:
         yield url
         return
-    name = f"emc_bench_{uuid.uuid4().hex[:10]}"
-    admin = libpq_dsn(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if db.engine is not None:
-            db.engine.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrate.scratch_postgres(url, prefix="emc_bench") as scratch:
+        try:
+            yield scratch
+        finally:
+            if db.engine is not None:
+                db.engine.dispose()
 
 
 def prepare(url: str, pool_size: int, live: int) -> dict[str, Any]:

@@ -8,12 +8,11 @@ marked `postgres` fails instead of skipping when there is no PostgreSQL.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from tests import factories
 from web import migrate
@@ -36,20 +35,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.exit("REQUIRE_POSTGRES is set but TEST_DATABASE_URL names no PostgreSQL server", returncode=3)
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
-    import psycopg
-
-    base = make_url(server)
-    name = f"emc_test_{uuid.uuid4().hex[:10]}"
-    admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        if db.engine is not None:
-            db.engine.dispose()
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrate.scratch_postgres(server, prefix="emc_test") as url:
+        try:
+            yield url
+        finally:
+            if db.engine is not None:
+                db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Any
 from forms.uscc import ALPHABET, check_character
 from web.security import hash_password
 from workflow import operations
-from workflow.accounts import Organisation, User
+from workflow.accounts import ROLES, Organisation, User
 from workflow.db import db
 from workflow.definitions import Definition
 from workflow.engine import fire
@@ -116,22 +116,7 @@ def make_cast(district: str = "闵行区") -> Cast:
         "other_applicant": make_user("applicant", organisation=other_org),
     }
     cast = Cast(org=org, **people)
-    cast.by_role = {
-        role: people[role]
-        for role in (
-            "applicant",
-            "district_reviewer",
-            "municipal_reviewer",
-            "agency_coordinator",
-            "expert",
-            "finance_officer",
-            "monitoring_reviewer",
-            "market_regulator",
-            "admin",
-            "security_admin",
-            "auditor",
-        )
-    }
+    cast.by_role = {role: people[role] for role in ROLES}
     return cast
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import make_url
 
 from web.config import PROJECT_ROOT
 
@@ -26,3 +31,20 @@ def downgrade(url: str, revision: str = "base") -> None:
 def check(url: str) -> None:
     """Raise if the models and the migrated schema differ (alembic check)."""
     command.check(alembic_config(url))
+
+
+@contextmanager
+def scratch_postgres(server_url: str, prefix: str = "emc_scratch") -> Iterator[str]:
+    """A new, empty PostgreSQL database on `server_url`'s server; dropped (connections and all) afterwards."""
+    import psycopg
+
+    base = make_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin_dsn = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

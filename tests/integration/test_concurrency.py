@@ -67,6 +67,37 @@ def test_sixteen_racers_one_winner(cast, committed_db):
         assert audit.verify(session).ok
 
 
+def test_sixteen_racers_over_http_one_200_the_rest_409(app, cast, committed_db):
+    """The same race through the JSON API: exactly one 200, fifteen 409 problem documents, one audit event."""
+    app_id = factories.new_application(cast)
+    fire(app_id, "submit", cast.applicant)
+    _, version = factories.state_of(app_id)
+    login = app.test_client().post(
+        "/api/v1/auth/token", json={"username": cast.district_reviewer.username, "password": factories.PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.get_json()['token']}"}
+    start = threading.Barrier(16)
+
+    def race(_: int) -> tuple[int, dict]:
+        client = app.test_client()  # one client per thread, as sixteen browsers would be
+        start.wait()
+        response = client.post(
+            f"/api/v1/applications/{app_id}/transitions",
+            json={"trigger": "pass_prereview", "expected_version": version},
+            headers=headers,
+        )
+        return response.status_code, response.get_json()
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(race, range(16)))
+
+    statuses = Counter(status for status, _ in outcomes)
+    assert statuses == {200: 1, 409: 15}, outcomes
+    assert all(body["code"] == "stale_version" for status, body in outcomes if status == 409)
+    assert factories.state_of(app_id) == ("completeness_check", version + 1)
+    assert _count("transition", app_id, "pass_prereview") == 1
+
+
 def _cycling_moves(definition: Definition) -> dict[str, list[tuple[str, str]]]:
     """state -> [(trigger, role)] a human may fire there, leaving out the exits."""
     moves: dict[str, list[tuple[str, str]]] = defaultdict(list)
