@@ -8,10 +8,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from notifications.models import Notification
-from workflow.accounts import User
+from workflow.accounts import SYSTEM, User
 from workflow.engine import allowed_triggers
 from workflow.models import Application, Assignment, AuditEvent
-from workflow.visibility import can_see, programme_definitions
+from workflow.visibility import can_see, get_visible, programme_definitions
 
 
 def recipients(session: Session, application: Application) -> dict[int, str]:
@@ -43,7 +43,7 @@ def recipients(session: Session, application: Application) -> dict[int, str]:
 
 def notify_transition(session: Session, application_id: int, event_seq: int) -> int:
     """Write the in-app notifications for one audit event; running it twice adds nothing."""
-    application = session.get(Application, application_id)
+    application = get_visible(session, SYSTEM, application_id)
     event = session.get(AuditEvent, event_seq)
     if application is None or event is None:
         return 0

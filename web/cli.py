@@ -17,11 +17,11 @@ from web import demo as demo_module
 from web import seed
 from web.security import hash_password, issue_token, password_problem
 from workflow import audit, definitions, diagram, operations, registry
-from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, Organisation, User
+from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, SYSTEM, Organisation, User
 from workflow.db import as_utc, db
 from workflow.definitions import Definition, DefinitionError
-from workflow.models import Application, ProgrammeVersion
-from workflow.visibility import programme_definitions
+from workflow.models import ProgrammeVersion
+from workflow.visibility import programme_definitions, visible_applications
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
@@ -215,9 +215,10 @@ def _problems(head: str, problems: list[str]) -> str:
 def workflow_list() -> None:
     """Programme versions in the database, with how many applications each carries."""
     with db.transaction() as session:
+        every = visible_applications(session, SYSTEM).subquery()
         counts = dict(
             session.execute(
-                select(Application.programme_version_id, func.count()).group_by(Application.programme_version_id)
+                select(every.c.programme_version_id, func.count()).group_by(every.c.programme_version_id)
             ).all()
         )
         rows = session.scalars(select(ProgrammeVersion).order_by(ProgrammeVersion.code, ProgrammeVersion.version))

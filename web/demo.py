@@ -16,8 +16,7 @@ from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import fire
 from workflow.errors import Forbidden, GuardFailed, NotAllowedNow, NotFound, StaleVersion, WorkflowError
-from workflow.models import Application
-from workflow.visibility import programme_definitions
+from workflow.visibility import get_visible, programme_definitions
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -300,7 +299,7 @@ def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tup
 def _load(run: Run) -> None:
     """Read the application's state and its timeline as the audit chain holds it."""
     with db.transaction() as session:
-        app = session.get(Application, run.application_id)
+        app = get_visible(session, SYSTEM, run.application_id)
         if app is None:
             return
         run.state = app.state

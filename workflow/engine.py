@@ -330,7 +330,8 @@ def record_denial(
                 # A deactivated account is still named; only an id with no account at all is "unknown".
                 known = session.get(User, user_id) if user_id is not None else None
                 who = known or SystemActor(username=f"unknown#{user_id}", role="unknown")  # type: ignore[arg-type]
-            state = session.scalar(select(Application.state).where(Application.id == application_id))
+            found = get_visible(session, SYSTEM, application_id) if application_id is not None else None
+            state = found.state if found is not None else None
             audit.append(
                 session,
                 actor=who,
