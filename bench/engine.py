@@ -14,7 +14,6 @@ import cProfile
 import datetime as dt
 import gc
 import hashlib
-import importlib
 import io
 import json
 import os
@@ -35,6 +34,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import event, insert, make_url, select
 
 from web import migrate
+from web.app import load_plugins
+from web.config import from_environment
 from workflow import operations, outbox
 from workflow.db import db
 from workflow.engine import allowed_triggers, fire, resolve_actor
@@ -45,7 +46,6 @@ from workflow.visibility import programme_definitions, visible_applications
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The stage packages the app factory loads (WORKFLOW_PLUGINS in web/config.py): guards, effects, subscribers.
-PLUGINS = ("review.plugin", "notifications.tasks", "workflow.tasks")
 POOL_DISTRICT = "闵行区"
 LIVE_DISTRICT = "浦东新区"  # the live rows sit apart, so the pools' reviewer never sees them
 LABEL = "emc-acceptance@1"
@@ -71,8 +71,7 @@ def rss_kib() -> int:
 
 def connect(url: str) -> None:
     db.configure(url)
-    for name in PLUGINS:
-        importlib.import_module(name)
+    load_plugins(from_environment()["WORKFLOW_PLUGINS"])  # the same stage plugins the app loads
     # The relay stays out of the timed region: no sender, no kicker; outbox rows are left pending.
     outbox.configure(None, None)
 

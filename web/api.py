@@ -13,9 +13,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from forms.fields import form_version
+from forms.rules import computed, validate
+from forms.schema import json_schema
 from web import openapi, security
 from web.extensions import csrf
-from web.problems import ApiProblem, describe, if_match_version, install, read_body
+from web.problems import ApiProblem, describe, if_match_version, install, language, read_body
 from workflow import operations
 from workflow.accounts import User
 from workflow.db import as_utc, db
@@ -181,6 +184,11 @@ def _detail_response(application_id: int) -> Response:
     body = application_summary(app, definition)
     body["form"] = app.form
     body["allowed_triggers"] = allowed_triggers(db.session, app, _user(), definition)
+    # A draft keeps whatever was saved; what the rules say of it is told at once, not at submit time.
+    form = form_version(definition.form)
+    problems = validate(form, app.kind, app.form, complete=False, lang=language())
+    body["form_problems"] = [p.as_dict() for p in problems]
+    body["computed"] = computed(form, app.kind, app.form)
     return _with_etag(jsonify(body), app.version)
 
 
@@ -211,14 +219,32 @@ def issue_token() -> Response:
     return response
 
 
-@bp.get("/programmes")
-def list_programmes() -> Response:
-    """The current version of each programme: what a new application is created under."""
+def _current_definitions() -> dict[str, Definition]:
     latest: dict[str, Definition] = {}
     for definition in programme_definitions(db.session).values():
         if definition.code not in latest or definition.version > latest[definition.code].version:
             latest[definition.code] = definition
-    return jsonify(items=[programme_json(d) for _, d in sorted(latest.items())])
+    return latest
+
+
+@bp.get("/programmes")
+def list_programmes() -> Response:
+    """The current version of each programme: what a new application is created under."""
+    return jsonify(items=[programme_json(d) for _, d in sorted(_current_definitions().items())])
+
+
+@bp.get("/programmes/<code>/form-schema")
+def programme_form_schema(code: str) -> Response:
+    """The current form of a programme for one applicant kind, as JSON Schema (a complete submission)."""
+    definition = _current_definitions().get(code)
+    if definition is None:
+        raise NotFound(f"programme '{code}' not found")
+    kind = request.args.get("kind", "")
+    if kind not in definition.applicant_kinds:
+        allowed = ", ".join(definition.applicant_kinds)
+        message = f"kind must be one of {allowed} for {code}, not '{kind}'"
+        raise InvalidInput(message, [Problem("kind", "not_allowed" if kind else "required", message)])
+    return jsonify(json_schema(form_version(definition.form), kind))
 
 
 @bp.post("/applications")

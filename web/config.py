@@ -55,5 +55,5 @@ def from_environment() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Stage packages that register guards, effects and outbox subscribers with the engine.
-        "WORKFLOW_PLUGINS": ["review.plugin", "notifications.tasks", "workflow.tasks"],
+        "WORKFLOW_PLUGINS": ["forms.plugin", "review.plugin", "notifications.tasks", "workflow.tasks"],
     }

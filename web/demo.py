@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from forms.samples import sample_form
 from workflow import audit, operations
-from workflow.accounts import SYSTEM, User
+from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import fire
@@ -261,10 +262,22 @@ def _user_ids() -> dict[str, int]:
         return {username: user_id for username, user_id in session.execute(select(User.username, User.id))}
 
 
+def _form_of(user_id: int, sc: Scenario) -> dict[str, Any]:
+    """The sample form, filled in with the applicant's own unit: name, credit code, district."""
+    with db.transaction() as session:
+        org = session.scalars(
+            select(Organisation).join(User, User.organisation_id == Organisation.id).where(User.id == user_id)
+        ).one()
+        own = {"unit_name": org.name, "uscc": org.uscc, "district": org.district}
+    return {**sample_form(sc.programme, sc.kind), **{k: v for k, v in own.items() if v}}
+
+
 def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tuple[str, str | None]]:
     """Play the scenario; returns the timeline it should leave: (outcome, trigger) per event."""
     sc = run.scenario
-    app = operations.create_application(users[sc.applicant], sc.programme, sc.kind, sc.project_name)
+    app = operations.create_application(
+        users[sc.applicant], sc.programme, sc.kind, sc.project_name, _form_of(users[sc.applicant], sc)
+    )
     run.application_id = app.id
     expected: list[tuple[str, str | None]] = [("created", None)]
     version, previous = app.version, app.version

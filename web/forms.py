@@ -11,6 +11,7 @@ from wtforms import BooleanField, DateField, Field, IntegerField, PasswordField,
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from forms.fields import FORMS
 from workflow.definitions import TransitionDef
 from workflow.errors import Problem
 
@@ -34,6 +35,9 @@ PROBLEM_MESSAGES = {
     "not_allowed": N_("This kind of applicant may not apply to this programme."),
     "four_eyes": N_("A second officer must do this: whoever proposed the award may not also decide on it."),
 }
+
+# Keys of the application forms: their problems carry their own wording (forms.rules).
+FORM_FIELDS = frozenset(f.key for form in FORMS.values() for f in form.fields)
 
 # Payload fields a transition may require, in the words a person reads.
 FIELD_LABELS = {
@@ -134,10 +138,11 @@ class TransitionForm(FlaskForm):
 
 def problem_text(problem: Problem) -> str:
     """A guard's problem in the reader's language."""
-    template = PROBLEM_MESSAGES.get(problem.code)
-    if template is None:
-        return problem.message
     field = problem.field.split("[", 1)[0].split(".", 1)[0]
+    template = PROBLEM_MESSAGES.get(problem.code)
+    if template is None or field in FORM_FIELDS:
+        # The application form's rules already write for a person, with the field's label and the numbers.
+        return problem.message
     return gettext(template, field=str(FIELD_LABELS.get(field, field)), item=problem.field.partition(".")[2])
 
 

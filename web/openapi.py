@@ -147,7 +147,21 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Application": obj(
-        {**SUMMARY, "form": FREE, "allowed_triggers": {**STRS, "description": "what the caller may fire now"}}
+        {
+            **SUMMARY,
+            "form": FREE,
+            "allowed_triggers": {**STRS, "description": "what the caller may fire now"},
+            "form_problems": {
+                "type": "array",
+                "items": ref("FieldError"),
+                "description": "what the form's rules say of the values saved so far (submit also needs the rest)",
+            },
+            "computed": {
+                "type": "object",
+                "additionalProperties": {"type": ["string", "null"]},
+                "description": "access ratios and park shares computed from the counts (4 decimals, rounded down)",
+            },
+        }
     ),
     "DraftPatch": {
         **obj(
@@ -213,6 +227,20 @@ PATHS: dict[str, Any] = {
             "operationId": "listProgrammes",
             "summary": "The current version of each programme, with its states and triggers",
             "responses": {"200": ok("Programmes", ref("ProgrammeList")), **problem_responses(401)},
+        }
+    },
+    "/programmes/{code}/form-schema": {
+        "get": {
+            "operationId": "getFormSchema",
+            "summary": "The programme's current application form for one applicant kind, as JSON Schema 2020-12",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": STR},
+                {"name": "kind", "in": "query", "required": True, "schema": STR, "description": "an applicant kind"},
+            ],
+            "responses": {
+                "200": ok("A JSON Schema document", {"type": "object", "additionalProperties": True}),
+                **problem_responses(401, 404, 422),
+            },
         }
     },
     "/applications": {

@@ -349,17 +349,23 @@ def test_patch_merges_the_form_and_bumps_the_version(client, cast):
     headers = bearer(client, cast.applicant)
     client.patch(
         f"/api/v1/applications/{app_id}",
-        json={"form": {"contact": "王工", "phone": "021-1234"}},
+        json={"form": {"contact_person": "王工", "contact_phone": "021-64220001"}},
         headers={**headers, "If-Match": '"1"'},
     )
     response = client.patch(
         f"/api/v1/applications/{app_id}",
-        json={"form": {"phone": None, "investment": "800000"}, "project_name": "园区能源管理中心"},
+        json={"form": {"contact_phone": None, "annual_output_value_wan": "800000"}, "project_name": "园区能源管理中心"},
         headers={**headers, "If-Match": '"2"'},
     )
     assert response.status_code == 200
     body = response.get_json()
-    assert body["form"] == {"district": cast.org.district, "contact": "王工", "investment": "800000"}
+    form = body["form"]
+    assert (form["district"], form["contact_person"], form["annual_output_value_wan"]) == (
+        cast.org.district,
+        "王工",
+        "800000",
+    )
+    assert "contact_phone" not in form  # null removes a key (RFC 7386)
     assert body["project_name"] == "园区能源管理中心"
     assert body["version"] == 3
     assert response.headers["ETag"] == '"3"'

@@ -157,7 +157,7 @@ def test_an_overlong_idempotency_key_is_422(client, cast):
 def test_history_is_the_timeline_with_labels(client, cast):
     app_id = factories.new_application(cast)
     headers = {**bearer(client, cast.applicant), "If-Match": '"1"'}
-    client.patch(f"/api/v1/applications/{app_id}", json={"form": {"contact": "王工"}}, headers=headers)
+    client.patch(f"/api/v1/applications/{app_id}", json={"form": {"contact_person": "王工"}}, headers=headers)
     transition(client, cast.applicant, app_id, trigger="submit")
     events = history(client, cast.applicant, app_id)
     assert [(e["outcome"], e["trigger"], e["from_state"], e["to_state"]) for e in events] == [

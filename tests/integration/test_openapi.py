@@ -10,11 +10,14 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from forms.samples import sample_form
 from tests import factories
 from tests.integration.test_api import bearer
 from web.problems import PROBLEM_TYPES
 from workflow.errors import WorkflowError
 
+PARK_FORM = sample_form("emc-acceptance", "park")
+EDIT = {"form": {"innovation": "空压站群控"}}
 PREFIX = "/api/v1"
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -99,7 +102,7 @@ def test_responses_match_the_documented_schemas(client, cast, document):
 
     created = client.post(
         f"{PREFIX}/applications",
-        json={"programme": "emc-acceptance", "kind": "park", "project_name": "园区能源管理中心", "form": {"a": 1}},
+        json={"programme": "emc-acceptance", "kind": "park", "project_name": "园区能源管理中心", "form": PARK_FORM},
         headers=applicant,
     )
     conform.check(created, "/applications", "post")
@@ -112,9 +115,9 @@ def test_responses_match_the_documented_schemas(client, cast, document):
     conform.check(client.get(f"{PREFIX}/applications/0", headers=applicant), "/applications/{application_id}", "get")
 
     patch = "/applications/{application_id}"
-    conform.check(client.patch(item, json={"form": {"b": 2}}, headers=applicant), patch, "patch")
-    conform.check(client.patch(item, json={"form": {"b": 2}}, headers={**applicant, "If-Match": "9"}), patch, "patch")
-    conform.check(client.patch(item, json={"form": {"b": 2}}, headers={**applicant, "If-Match": "1"}), patch, "patch")
+    conform.check(client.patch(item, json=EDIT, headers=applicant), patch, "patch")
+    conform.check(client.patch(item, json=EDIT, headers={**applicant, "If-Match": "9"}), patch, "patch")
+    conform.check(client.patch(item, json=EDIT, headers={**applicant, "If-Match": "1"}), patch, "patch")
 
     fire = "/applications/{application_id}/transitions"
     key = {**applicant, "Idempotency-Key": "conformance"}

@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from flask_babel import get_babel
 from werkzeug.exceptions import InternalServerError
 
+from forms.samples import sample_form
 from tests import factories
 from web import pages
 from web.app import create_app
@@ -174,7 +175,9 @@ def test_forms_without_csrf_token_are_refused_when_csrf_is_on(app, cast, monkeyp
 
 
 def _other_district_application(cast) -> int:  # type: ignore[no-untyped-def]
-    created = operations.create_application(cast.other_applicant, "emc-acceptance", "enterprise", "徐汇数据中心能管")
+    form = {**sample_form("emc-acceptance", "enterprise"), "district": "徐汇区"}
+    applicant = cast.other_applicant
+    created = operations.create_application(applicant, "emc-acceptance", "enterprise", "徐汇数据中心能管", form)
     fire(created.id, "submit", cast.other_applicant)
     return created.id
 

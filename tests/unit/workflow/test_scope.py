@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from forms.samples import sample_form
 from tests import factories
 from workflow import operations
 from workflow.accounts import User
@@ -63,7 +64,9 @@ def test_group_company_reviewer_sees_its_member_units(cast):
     unit = factories.make_org("enterprise", district="浦东新区", group=group.id)
     unit_applicant = factories.make_user("applicant", organisation=unit)
     group_reviewer = factories.make_user("district_reviewer", organisation=group)
-    member_app = operations.create_application(unit_applicant, "emc-acceptance", "enterprise", "集团成员单位项目").id
+    form = {**sample_form("emc-acceptance", "enterprise"), "district": "浦东新区"}
+    member = operations.create_application(unit_applicant, "emc-acceptance", "enterprise", "集团成员项目", form)
+    member_app = member.id
     fire(member_app, "submit", unit_applicant)
     outsider_app = factories.new_application(cast)
     fire(outsider_app, "submit", cast.applicant)

@@ -1,0 +1,42 @@
+"""The application form through the API: a draft keeps what was typed and is told at once what the rules say."""
+
+from __future__ import annotations
+
+from forms.samples import sample_form
+from tests import factories
+from tests.integration.test_api import bearer
+from workflow import operations
+
+
+def test_a_bad_value_is_kept_in_the_draft_and_reported_with_its_field(client, cast):
+    app_id = factories.new_application(cast)
+    headers = bearer(client, cast.applicant)
+    response = client.patch(
+        f"/api/v1/applications/{app_id}",
+        json={"form": {"contact_phone": "12345", "tier2_connected": 30}},
+        headers={**headers, "If-Match": '"1"'},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["form"]["contact_phone"] == "12345"  # nothing typed is lost
+    problems = {(p["field"], p["code"]) for p in body["form_problems"]}
+    assert problems == {("contact_phone", "invalid_phone"), ("tier2_connected", "access_ratio_too_low")}
+    assert body["computed"]["tier2_access_ratio"] == "0.7500"
+    english = client.get(f"/api/v1/applications/{app_id}?lang=en", headers=headers).get_json()
+    assert any("below the required 95.00%" in p["message"] for p in english["form_problems"])
+
+
+def test_submit_through_the_api_is_refused_naming_every_field_the_rules_want(client, cast):
+    draft = operations.create_application(cast.applicant, "emc-acceptance", "park", "园区项目", {"district": "闵行区"})
+    headers = bearer(client, cast.applicant)
+    refused = client.post(f"/api/v1/applications/{draft.id}/transitions", json={"trigger": "submit"}, headers=headers)
+    assert refused.status_code == 422
+    fields = {e["field"] for e in refused.get_json()["errors"] if e["code"] == "required"}
+    assert {"uscc", "park_large_enterprises", "park_total_energy_tce", "report_profile"} <= fields
+
+    headers_v = {**headers, "If-Match": '"1"'}
+    client.patch(
+        f"/api/v1/applications/{draft.id}", json={"form": sample_form("emc-acceptance", "park")}, headers=headers_v
+    )
+    ok = client.post(f"/api/v1/applications/{draft.id}/transitions", json={"trigger": "submit"}, headers=headers)
+    assert ok.status_code == 200 and ok.get_json()["state"] == "district_review"

@@ -1,0 +1,89 @@
+"""The form as JSON Schema, served by the API; and the form guard refusing `submit` through fire()."""
+
+from __future__ import annotations
+
+import copy
+
+import jsonschema
+import pytest
+
+from forms.fields import EMC_FORM_V1, MONITORING_FORM_V1
+from forms.samples import sample_form
+from forms.schema import json_schema
+from tests import factories
+from workflow import operations
+from workflow.db import db
+from workflow.definitions import parse, shipped
+from workflow.engine import fire
+from workflow.errors import GuardFailed
+
+CASES = [
+    ("emc-acceptance", EMC_FORM_V1, "enterprise"),
+    ("emc-acceptance", EMC_FORM_V1, "data_centre"),
+    ("emc-acceptance", EMC_FORM_V1, "park"),
+    ("monitoring-fund", MONITORING_FORM_V1, "enterprise"),
+]
+
+
+@pytest.mark.parametrize("programme,form,kind", CASES)
+def test_schema_is_valid_and_accepts_the_sample_form(programme, form, kind):
+    schema = json_schema(form, kind)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(sample_form(programme, kind), schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_schema_fields_follow_the_applicant_kind():
+    park = json_schema(EMC_FORM_V1, "park")["properties"]
+    enterprise = json_schema(EMC_FORM_V1, "enterprise")["properties"]
+    assert "park_total_energy_tce" in park and "park_total_energy_tce" not in enterprise
+    assert "dc_platform_connected" in json_schema(EMC_FORM_V1, "data_centre")["required"]
+    typed_ratio = {**sample_form("emc-acceptance", "enterprise"), "tier1_access_ratio": 1}
+    with pytest.raises(jsonschema.ValidationError, match="tier1_access_ratio"):  # ratios are computed, not typed
+        jsonschema.validate(typed_ratio, json_schema(EMC_FORM_V1, "enterprise"))
+
+
+def _token(client, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/auth/token", json={"username": user.username, "password": factories.PASSWORD})
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_form_schema_endpoint(client, cast):
+    headers = _token(client, cast.applicant)
+    ok = client.get("/api/v1/programmes/emc-acceptance/form-schema?kind=park", headers=headers)
+    assert ok.status_code == 200
+    assert "park_large_enterprises" in ok.get_json()["properties"]
+    wrong_kind = client.get("/api/v1/programmes/monitoring-fund/form-schema?kind=park", headers=headers)
+    assert wrong_kind.status_code == 422
+    assert wrong_kind.get_json()["errors"][0]["field"] == "kind"
+    assert client.get("/api/v1/programmes/nope/form-schema?kind=park", headers=headers).status_code == 404
+    assert client.get("/api/v1/programmes/emc-acceptance/form-schema?kind=park").status_code == 401
+
+
+def _publish_guarded_v2() -> None:
+    """emc-acceptance v2 whose submit and resubmit name the form guard (as the next step will ship)."""
+    raw = copy.deepcopy(next(d for d in shipped() if d.code == "emc-acceptance").raw)
+    raw["version"] = 2
+    for t in raw["transitions"]:
+        if t["trigger"] in ("submit", "resubmit"):
+            t["guards"] = ["application_form_complete"]
+    with db.transaction() as session:
+        operations.publish(session, parse(raw))
+
+
+def test_the_form_guard_refuses_submit_with_every_field_problem_and_passes_a_complete_form(cast):
+    _publish_guarded_v2()
+    incomplete = operations.create_application(cast.applicant, "emc-acceptance", "data_centre", "未填完的申报", {}).id
+    with pytest.raises(GuardFailed) as refused:
+        fire(incomplete, "submit", cast.applicant)
+    fields = {p.field for p in refused.value.problems}
+    assert {"uscc", "tier1_points", "dc_platform_connected"} <= fields
+    assert factories.state_of(incomplete)[0] == "draft"
+
+    complete = operations.create_application(
+        cast.applicant,
+        "emc-acceptance",
+        "data_centre",
+        "数据中心能源管理中心",
+        sample_form("emc-acceptance", "data_centre"),
+    )
+    assert fire(complete.id, "submit", cast.applicant).state == "district_review"
