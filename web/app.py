@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
 
+    from web import form_page  # noqa: F401  (adds the form page's routes to the pages blueprint)
     from web.api import bp as api_bp
     from web.pages import bp as pages_bp
 

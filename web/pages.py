@@ -409,6 +409,7 @@ def _render_detail(
         state_label=definition.state_label(app.state, lang()),
         programme=definition.title.get(lang()) or definition.code,
         form_data=sorted((k, _shown(v)) for k, v in (app.form or {}).items()),
+        can_edit_form=user.role == "applicant" and app.state in definition.editable,
         events=[_event_view(e, definition) for e in reversed(events)],
         actions=actions,
     ), status

@@ -1,0 +1,80 @@
+"""WTForms classes built from a form version, one per programme version and applicant kind (for the pages).
+
+They only render and collect; `forms.rules` decides what is right, so the pages and the API judge alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields import Field as WTField
+from wtforms.fields.choices import SelectChoice
+
+from forms import fields as F
+from forms.fields import FormVersion
+from workflow.accounts import DISTRICTS
+
+# Where each part of 附件2 begins: (first field, Chinese heading, English heading).
+SECTIONS = {
+    "unit_name": ("一、申报（投资）主体基本情况", "1. The applicant (investor)"),
+    "total_investment_wan": ("二、申报项目基本情况", "2. The project"),
+    "tier1_points": ("计量表具及接入情况", "Metering points and access"),
+    "management_system": ("三、能源管理中心建设情况", "3. The energy management centre"),
+    "report_profile": ("验收申请报告", "Acceptance application report"),
+    "key_unit_list_year": ("计量器具改造及数据上传", "Meter retrofit and data upload"),
+}
+
+
+def _field(f: F.Field, label: str) -> WTField:
+    if f.type == F.LONG_TEXT:
+        return TextAreaField(label, render_kw={"rows": 5, "maxlength": f.max_length})
+    if f.type == F.FLAG:
+        return BooleanField(label)
+    if f.type == F.DISTRICT:
+        return SelectField(label, choices=[SelectChoice("", "—"), *(SelectChoice(d, d) for d in DISTRICTS)])
+    if f.type == F.DATE:
+        return StringField(label, render_kw={"type": "date"})
+    if f.type == F.COUNT:
+        return StringField(label, render_kw={"inputmode": "numeric", "pattern": r"\d*"})
+    if f.type in (F.MONEY, F.ENERGY):
+        return StringField(label, render_kw={"inputmode": "decimal"})
+    if f.type == F.PHONE:
+        return StringField(label, render_kw={"type": "tel", "maxlength": 30})
+    return StringField(label, render_kw={"maxlength": f.max_length})
+
+
+def form_class(form: FormVersion, kind: str, lang: str = "zh") -> type[FlaskForm]:
+    optional = " (optional)" if lang == "en" else "（选填）"
+    attrs: dict[str, Any] = {}
+    for f in form.fields_for(kind):
+        label = f.en if lang == "en" else f.zh
+        attrs[f.key] = _field(f, label if f.required else label + optional)
+    attrs["expected_version"] = HiddenField()
+    return type("ApplicationForm", (FlaskForm,), attrs)
+
+
+def to_form_data(form: FormVersion, kind: str, submitted: FlaskForm) -> dict[str, Any]:
+    """What the page sent, as the form's JSON (None removes a field); typing mistakes are kept for the rules."""
+    data: dict[str, Any] = {}
+    for f in form.fields_for(kind):
+        raw = getattr(submitted, f.key).data
+        if f.type == F.FLAG:
+            data[f.key] = bool(raw)
+        elif raw is None or (isinstance(raw, str) and not raw.strip()):
+            data[f.key] = None
+        elif f.type == F.COUNT and str(raw).strip().isdigit():
+            data[f.key] = int(str(raw).strip())
+        else:
+            data[f.key] = str(raw).strip()
+    return data
+
+
+def from_form_data(form: FormVersion, kind: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """The stored JSON as the page's fields show it."""
+    out: dict[str, Any] = {}
+    for f in form.fields_for(kind):
+        value = stored.get(f.key)
+        out[f.key] = bool(value) if f.type == F.FLAG else ("" if value is None else str(value))
+    return out

@@ -1,0 +1,78 @@
+"""The application form page: a draft saves whatever was typed and shows what the rules say beside each field."""
+
+from __future__ import annotations
+
+from forms.samples import sample_form
+from tests import factories
+from tests.integration.test_pages import fire_form, log_in, state_badge, text_of
+from workflow import operations
+
+
+def _draft(cast, kind="enterprise", form=None) -> int:  # type: ignore[no-untyped-def]
+    return operations.create_application(cast.applicant, "emc-acceptance", kind, "能源管理中心项目", form or {}).id
+
+
+def _page_data(form: dict, version: int) -> dict:  # type: ignore[type-arg]
+    data = {k: ("y" if v is True else str(v)) for k, v in form.items() if v is not False}
+    return {**data, "expected_version": str(version)}
+
+
+def test_the_page_has_every_field_of_the_kind_in_its_sections(app, cast):
+    browser = log_in(app, cast.applicant)
+    page = text_of(browser.get(f"/applications/{_draft(cast, 'park')}/form"))
+    for text in ("一、申报（投资）主体基本情况", "二、申报项目基本情况", "三、能源管理中心建设情况", "验收申请报告",
+                 "统一社会信用代码", "园区综合能耗2000tce以上企业数量", "第六章 下一步计划", "保存草稿"):  # fmt: skip
+        assert text in page
+    assert "已接入“上海市数据中心能耗在线监测平台”" not in page  # a data centre's field, not a park's
+
+
+def test_saving_keeps_what_was_typed_and_shows_each_problem_beside_its_field(app, cast):
+    app_id = _draft(cast)
+    browser = log_in(app, cast.applicant)
+    saved = browser.post(
+        f"/applications/{app_id}/form",
+        data={"unit_name": "上海某厂", "contact_phone": "12345", "tier1_points": "4", "tier1_connected": "3",
+              "expected_version": "1"},
+    )  # fmt: skip
+    assert saved.status_code == 303
+    page = browser.get(saved.headers["Location"])
+    text = text_of(page)
+    assert "草稿已保存" in text
+    assert "“12345”不是有效的手机号码或座机号码" in text
+    assert "一级（关口）表具接入率 75.00%（3/4）低于要求的 100.00%" in text
+    assert "提交前还需填写" in text and "请填写“统一社会信用代码”" in text
+    assert 'value="12345"' in page.text  # nothing typed is lost
+    assert "75.00%" in text  # the ratio, computed
+
+
+def test_a_form_completed_on_the_page_can_be_submitted(app, cast):
+    app_id = _draft(cast, "data_centre")
+    browser = log_in(app, cast.applicant)
+    form = {**sample_form("emc-acceptance", "data_centre"), "district": cast.org.district}
+    assert browser.post(f"/applications/{app_id}/form", data=_page_data(form, 1)).status_code == 303
+    assert "提交前还需填写" not in text_of(browser.get(f"/applications/{app_id}/form"))
+    submitted = fire_form(browser, app_id, "submit")
+    assert state_badge(browser.get(submitted.headers["Location"])) == "区主管部门初审中"
+
+
+def test_a_stale_save_keeps_the_entries_and_says_why(app, cast):
+    app_id = _draft(cast)
+    browser = log_in(app, cast.applicant)
+    operations.update_draft(cast.applicant, app_id, {"unit_name": "别处改过"}, expected_version=1)
+    stale = browser.post(f"/applications/{app_id}/form", data={"unit_name": "我的改动", "expected_version": "1"})
+    assert stale.status_code == 409
+    assert "已被他人修改" in text_of(stale) and 'value="我的改动"' in stale.text
+
+
+def test_only_the_applicant_edits_and_only_while_editable(app, cast):
+    app_id = factories.new_application(cast)
+    assert log_in(app, cast.other_applicant).get(f"/applications/{app_id}/form").status_code == 404
+    factories.drive_to(cast, app_id, "district_review")
+    moved_on = log_in(app, cast.applicant).get(f"/applications/{app_id}/form")
+    assert moved_on.status_code == 303 and moved_on.headers["Location"].endswith(f"/applications/{app_id}")
+    assert log_in(app, cast.district_reviewer).get(f"/applications/{app_id}/form").status_code == 303
+
+
+def test_english_labels_on_request(app, cast):
+    page = text_of(log_in(app, cast.applicant, lang="en").get(f"/applications/{_draft(cast)}/form"))
+    assert "Unified social credit code" in page and "Save draft" in page
