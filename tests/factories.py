@@ -204,3 +204,53 @@ def drive_to(cast: Cast, application_id: int, target: str) -> None:
         if role == "expert":
             ensure_leader(cast, application_id)
         fire(application_id, trigger, actor_for(cast, trigger, role), payload_for(trigger, application_id))
+
+
+# --- attachments (storage) ----------------------------------------------------------------------------------
+
+# A minimal PDF: the upload is typed by its bytes, so a name ending in .pdf would not be enough.
+SAMPLE_PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def upload(
+    app: Any,
+    cast: Cast,
+    application_id: int,
+    category: str,
+    data: bytes = SAMPLE_PDF,
+    filename: str = "附件.pdf",
+    actor: Any = None,
+) -> Any:
+    """Upload one file through storage's operation (streamed, typed, stored in the app's blob store, audited)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from storage.attachments import upload as upload_attachment
+    from web.app import blob_store
+
+    boundary, body = encode_multipart({"category": category, "file": FileStorage(io.BytesIO(data), filename)})
+    return upload_attachment(
+        actor or cast.applicant,
+        application_id,
+        io.BytesIO(body),
+        boundary.encode(),
+        blob_store(app),
+        max_bytes=app.config["MAX_UPLOAD_BYTES"],
+    )
+
+
+def attach_required(app: Any, cast: Cast, application_id: int) -> list[str]:
+    """Upload a PDF for every category the application's submission requires; returns those categories."""
+    from storage.attachments import required_categories
+    from workflow.models import Application
+
+    with db.transaction() as session:
+        found = session.get(Application, application_id)
+        assert found is not None
+        kind, form = found.kind, dict(found.form)
+    categories = required_categories(definition_of(application_id).code, kind, form)
+    for category in categories:
+        upload(app, cast, application_id, category)
+    return categories

@@ -7,6 +7,7 @@ with `db.session` before it writes: on SQLite the read would hold the write lock
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -16,7 +17,10 @@ from sqlalchemy.orm import joinedload
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.schema import json_schema
+from storage import attachments
+from storage.models import Attachment, category_label
 from web import openapi, security
+from web.app import blob_store
 from web.extensions import csrf
 from web.problems import ApiProblem, describe, if_match_version, install, language, read_body
 from workflow import operations
@@ -355,6 +359,96 @@ def application_history(application_id: int) -> Response:
     user = _user()
     events = operations.history(db.session, user, application_id)
     return jsonify(items=[event_json(e, definition) for e in events])
+
+
+# --- attachments ----------------------------------------------------------------------------------------------
+
+UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing and the `category` part around the file
+
+
+def attachment_json(row: Attachment) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "application_id": row.application_id,
+        "category": row.category,
+        "category_label": {"zh": category_label(row.category, "zh"), "en": category_label(row.category, "en")},
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size": row.size,
+        "sha256": row.sha256,
+        "version": row.version,
+        "current": row.current,
+        "uploaded_by": row.uploaded_by.username if row.uploaded_by else None,
+        "uploaded_at": _iso(row.uploaded_at),
+        "download_url": url_for("api.download_attachment", attachment_id=row.id),
+    }
+
+
+@bp.post("/applications/<int:application_id>/attachments")
+def upload_attachment(application_id: int) -> Response:
+    """Upload one document (multipart `file`, `category`), streamed to the blob store; a re-upload adds a version."""
+    boundary = request.mimetype_params.get("boundary", "")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise ApiProblem(415, "unsupported_media_type", "send multipart/form-data with the parts 'file' and 'category'")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if request.content_length is not None and request.content_length > limit + UPLOAD_OVERHEAD:
+        raise attachments.UploadTooLarge(limit)  # known from the header: refused before a byte is read
+    # This route only: every other body keeps MAX_CONTENT_LENGTH; the file itself is counted as it streams.
+    request.max_content_length = limit + UPLOAD_OVERHEAD
+    tmp_dir = Path(current_app.instance_path) / "uploads"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    row = attachments.upload(
+        _user(),
+        application_id,
+        request.stream,
+        boundary.encode("latin-1"),
+        blob_store(current_app),
+        max_bytes=limit,
+        tmp_dir=tmp_dir,
+        request_id=g.request_id,
+        lang=language(),
+    )
+    response = jsonify(attachment_json(row))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.download_attachment", attachment_id=row.id)
+    return response
+
+
+@bp.get("/applications/<int:application_id>/attachments")
+def list_attachments(application_id: int) -> Response:
+    """Current attachments (every version with `?all=1`), the categories required and those still missing."""
+    raw = request.args.get("all", "0")
+    if raw not in ("0", "1", "true", "false"):
+        message = f"'all' is 1 (every version) or 0 (current versions only); got {raw!r}"
+        raise InvalidInput(message, [Problem("all", "invalid", message)])
+    app, definition = _visible_or_404(application_id)
+    rows = attachments.attachments_of(db.session, _user(), application_id, all_versions=raw in ("1", "true"))
+    required = attachments.required_categories(definition.code, app.kind, app.form)
+    present = {row.category for row in rows if row.current}
+    return jsonify(
+        items=[attachment_json(row) for row in rows],
+        required=required,
+        missing=[category for category in required if category not in present],
+    )
+
+
+@bp.get("/attachments/<int:attachment_id>/download")
+def download_attachment(attachment_id: int) -> Response:
+    """The stored bytes, always as a download, only for someone who may see the application."""
+    if attachment_id > MAX_ID:
+        raise NotFound(f"attachment {attachment_id} not found")
+    row = attachments.for_download(db.session, _user(), attachment_id)
+    response = Response(
+        attachments.open_blob(blob_store(current_app), row), content_type=row.content_type, direct_passthrough=True
+    )
+    response.content_length = row.size
+    response.headers["Content-Disposition"] = attachments.content_disposition(row.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Should a browser render it anyway, nothing in it runs.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.set_etag(row.sha256)
+    return response
 
 
 @bp.get("/openapi.json")

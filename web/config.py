@@ -53,7 +53,16 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Every request body but an attachment upload, which raises its own limit to MAX_UPLOAD_BYTES.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Largest attachment kept (bytes); an upload streams to disk and is cut off the moment it passes this.
+        "MAX_UPLOAD_BYTES": int(os.environ.get("MAX_UPLOAD_BYTES", str(200 * 1024 * 1024))),
         # Stage packages that register guards, effects and outbox subscribers with the engine.
-        "WORKFLOW_PLUGINS": ["forms.plugin", "review.plugin", "notifications.tasks", "workflow.tasks"],
+        "WORKFLOW_PLUGINS": [
+            "forms.plugin",
+            "review.plugin",
+            "storage.plugin",
+            "notifications.tasks",
+            "workflow.tasks",
+        ],
     }

@@ -41,6 +41,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "invalid_precondition": (400, "If-Match 版本号格式有误", "Invalid If-Match header"),
     "unsupported_media_type": (415, "不支持的内容类型", "Unsupported media type"),
     "payload_too_large": (413, "请求体过大", "Payload too large"),
+    "too_large": (413, "文件超过上传大小上限", "File too large"),
     "internal_error": (500, "服务器内部错误", "Internal server error"),
 }
 

@@ -1,0 +1,306 @@
+"""Attachment operations: the streaming receiver, names, versions and audit, and the required-attachments guard."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from storage import sniff
+from storage.attachments import (
+    UploadTooLarge,
+    attachments_of,
+    clean_filename,
+    content_disposition,
+    receive,
+    required_categories,
+)
+from storage.models import Attachment
+from tests import factories
+from workflow import operations
+from workflow.db import db
+from workflow.definitions import parse, shipped
+from workflow.engine import fire
+from workflow.errors import Forbidden, GuardFailed, InvalidInput, NotAllowedNow, NotFound
+from workflow.models import AuditEvent
+
+EMC_BASE = [
+    "business_licence",
+    "equipment_list",
+    "construction_contract",
+    "completion_report",
+    "investment_proof",
+    "authenticity_commitment",
+    "credit_authorisation",
+]
+
+
+def body(fields: dict[str, object]) -> tuple[bytes, bytes]:
+    boundary, data = encode_multipart(fields)
+    return data, boundary.encode()
+
+
+class CountingStream(io.BytesIO):
+    """A request body that records how much of it was read."""
+
+    consumed = 0
+
+    def read(self, n: int | None = -1) -> bytes:
+        data = super().read(n)
+        self.consumed += len(data)
+        return data
+
+
+# --- receiving ------------------------------------------------------------------------------------------------
+
+
+def test_receive_streams_the_file_to_disk_with_its_hash_and_size():
+    data = b"%PDF-1.7\n" + bytes(range(256)) * 4000
+    raw, boundary = body({"category": "other", "file": FileStorage(io.BytesIO(data), "扫描件.pdf")})
+    with receive(io.BytesIO(raw), boundary, max_bytes=len(data), chunk=4096) as received:
+        assert received.fields == {"category": "other"}
+        assert (received.filename, received.size) == ("扫描件.pdf", len(data))
+        assert received.sha256 == hashlib.sha256(data).hexdigest()
+        assert received.file is not None
+        received.file.seek(0)
+        assert received.file.read() == data
+
+
+def test_receive_stops_reading_as_soon_as_the_file_passes_the_limit():
+    raw, boundary = body({"category": "other", "file": FileStorage(io.BytesIO(b"x" * 10_000_000), "big.pdf")})
+    stream = CountingStream(raw)
+    with pytest.raises(UploadTooLarge) as refused:
+        receive(stream, boundary, max_bytes=1_000_000, chunk=64 * 1024)
+    assert stream.consumed < 1_200_000  # the limit and one chunk, not the other 9 MB
+    assert refused.value.status == 413 and refused.value.code == "too_large"
+    assert refused.value.extra["errors"][0]["field"] == "file"
+
+
+@pytest.mark.parametrize("cut", [10, 200, -30])
+def test_a_body_cut_short_is_refused(cut):
+    raw, boundary = body({"category": "other", "file": FileStorage(io.BytesIO(b"%PDF-" + b"y" * 500), "a.pdf")})
+    with pytest.raises(InvalidInput) as refused:
+        receive(io.BytesIO(raw[:cut]), boundary, max_bytes=10_000)
+    assert refused.value.problems[0].code == "malformed"
+
+
+def test_only_one_file_part_named_file_is_accepted():
+    two = {"file": FileStorage(io.BytesIO(b"%PDF-1"), "a.pdf"), "extra": FileStorage(io.BytesIO(b"%PDF-2"), "b.pdf")}
+    raw, boundary = body(two)
+    with pytest.raises(InvalidInput, match="exactly one file"):
+        receive(io.BytesIO(raw), boundary, max_bytes=10_000)
+
+
+def test_headers_without_end_are_not_buffered_without_limit():
+    raw = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nX: ' + b"h" * 2_000_000
+    with pytest.raises(InvalidInput, match=r"headers .* too long"):
+        receive(io.BytesIO(raw), b"b", max_bytes=10_000_000, chunk=64 * 1024)
+
+
+# --- names ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw,kind,expected",
+    [
+        ("营业执照.pdf", sniff.PDF, "营业执照.pdf"),
+        ("C:\\Users\\张三\\Desktop\\合同.PDF", sniff.PDF, "合同.PDF"),
+        ("../../etc/passwd", sniff.PDF, "passwd.pdf"),
+        ("scan.html", sniff.PDF, "scan.html.pdf"),  # the name must say what the bytes are
+        ("invoice\u202efdp.exe", sniff.PDF, "invoicefdp.exe.pdf"),  # no right-to-left override tricks
+        ("photo.jpeg", sniff.JPEG, "photo.jpeg"),
+        ("", sniff.XLSX, "附件.xlsx"),
+        (None, sniff.CSV_GB18030, "附件.csv"),
+        ("  .hidden  ", sniff.PNG, "hidden.png"),
+    ],
+)
+def test_filenames_are_cleaned_for_display(raw, kind, expected):
+    assert clean_filename(raw, kind) == expected
+
+
+def test_long_names_keep_their_extension():
+    name = clean_filename("设" * 500 + ".docx", sniff.DOCX)
+    assert len(name) == 200 and name.endswith(".docx")
+
+
+def test_content_disposition_is_an_attachment_with_the_utf8_name():
+    header = content_disposition("营业执照 (2025).pdf")
+    assert header.startswith("attachment; ")
+    assert "filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7%20%282025%29.pdf" in header
+    assert 'filename="2025).pdf"' not in header and 'filename="(2025).pdf"' in header
+    assert 'filename="a_b.csv"' in content_disposition('a"b.csv')
+
+
+# --- the operation --------------------------------------------------------------------------------------------
+
+
+def test_a_reupload_is_a_new_version_and_supersedes_the_old_one(app, cast):
+    app_id = factories.new_application(cast)
+    first = factories.upload(app, cast, app_id, "equipment_list", b"a,b\n1,2\n", "设备清单.csv")
+    second = factories.upload(app, cast, app_id, "equipment_list", b"a,b\n1,2\n3,4\n", "设备清单v2.csv")
+    assert (first.version, second.version) == (1, 2)
+    with db.transaction() as session:
+        current = attachments_of(session, cast.applicant, app_id)
+        every = attachments_of(session, cast.applicant, app_id, all_versions=True)
+    assert [(a.id, a.version) for a in current] == [(second.id, 2)]
+    assert {(a.id, a.current) for a in every} == {(first.id, False), (second.id, True)}
+
+
+def test_each_upload_is_audited_in_the_chain(app, cast):
+    app_id = factories.new_application(cast)
+    row = factories.upload(app, cast, app_id, "business_licence", filename="营业执照.pdf")
+    with db.transaction() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.application_id == app_id, AuditEvent.outcome == "attached")
+        ).all()
+    assert len(events) == 1
+    assert events[0].payload == {
+        "attachment_id": row.id,
+        "category": "business_licence",
+        "filename": "营业执照.pdf",
+        "content_type": "application/pdf",
+        "sha256": row.sha256,
+        "size": row.size,
+        "version": 1,
+    }
+    assert events[0].actor_id == cast.applicant.id
+
+
+@pytest.mark.parametrize(
+    "who,error",
+    [("other_applicant", NotFound), ("other_district_reviewer", NotFound), ("district_reviewer", Forbidden)],
+)
+def test_only_the_applicant_may_upload_and_refusals_are_audited(app, cast, who, error):
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "completeness_check")
+    with pytest.raises(error):
+        factories.upload(app, cast, app_id, "other", actor=getattr(cast, who))
+    with db.transaction() as session:
+        denied = session.scalars(
+            select(AuditEvent).where(AuditEvent.application_id == app_id, AuditEvent.outcome == "denied")
+        ).all()
+        assert session.scalars(select(Attachment).where(Attachment.application_id == app_id)).all() == []
+    assert [(e.trigger, e.actor_id) for e in denied] == [("attach", getattr(cast, who).id)]
+
+
+def test_the_applicant_uploads_in_editable_states_and_for_a_supplement_not_under_review(app, cast):
+    app_id = factories.new_application(cast)
+    factories.upload(app, cast, app_id, "other")  # draft
+    fire(app_id, "submit", cast.applicant)
+    with pytest.raises(NotAllowedNow) as refused:
+        factories.upload(app, cast, app_id, "other")
+    assert refused.value.state == "district_review"
+    fire(app_id, "return_for_correction", cast.district_reviewer, {"comment": "补盖章页"})
+    assert factories.upload(app, cast, app_id, "other").version == 2  # returned
+    factories.drive_to(cast, app_id, "supplement_requested")
+    assert factories.upload(app, cast, app_id, "supplement").version == 1
+
+
+# --- what a submission needs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "total,audit_required",
+    [("99.99", False), (99.99, False), ("100", True), (100, True), ("100.00", True), ("2500.5", True), (None, False)],
+)
+def test_the_special_audit_report_is_required_from_100_wan(total, audit_required):
+    required = required_categories("emc-acceptance", "enterprise", {"total_investment_wan": total})
+    assert ("special_audit_report" in required) is audit_required
+    assert [c for c in required if c != "special_audit_report"] == EMC_BASE
+
+
+@pytest.mark.parametrize("kind", ["enterprise", "data_centre", "park"])
+def test_every_emc_kind_needs_the_same_base_set(kind):
+    assert required_categories("emc-acceptance", kind, {"total_investment_wan": "50"}) == EMC_BASE
+
+
+def test_the_monitoring_fund_needs_licence_investment_proof_and_commitment():
+    required = required_categories("monitoring-fund", "enterprise", {"retrofit_investment_wan": "500"})
+    assert required == ["business_licence", "investment_proof", "authenticity_commitment"]
+
+
+def _publish_v2_guarded_by_attachments() -> None:
+    """emc-acceptance v2 whose submit names only the attachments guard (the shipped v1 does not name it yet)."""
+    raw = copy.deepcopy(next(d for d in shipped() if d.code == "emc-acceptance").raw)
+    raw["version"] = 2
+    for t in raw["transitions"]:
+        if t["trigger"] == "submit":
+            t["guards"] = ["required_attachments"]
+    with db.transaction() as session:
+        operations.publish(session, parse(raw))
+
+
+def _draft(cast: factories.Cast, total: str) -> int:
+    form = {"total_investment_wan": total}
+    return operations.create_application(cast.applicant, "emc-acceptance", "park", "园区能源管理中心", form).id
+
+
+def test_submit_is_refused_naming_each_missing_category_then_passes(app, cast):
+    _publish_v2_guarded_by_attachments()
+    app_id = _draft(cast, "150")
+    factories.upload(app, cast, app_id, "business_licence")
+    with pytest.raises(GuardFailed) as refused:
+        fire(app_id, "submit", cast.applicant)
+    problems = refused.value.problems
+    assert [p.field for p in problems] == [
+        "equipment_list",
+        "construction_contract",
+        "completion_report",
+        "investment_proof",
+        "special_audit_report",
+        "authenticity_commitment",
+        "credit_authorisation",
+    ]
+    assert {p.code for p in problems} == {"attachment_missing"}
+    audit = next(p for p in problems if p.field == "special_audit_report")
+    assert "150" in audit.message and "100" in audit.message
+    assert factories.state_of(app_id)[0] == "draft"
+
+    assert set(factories.attach_required(app, cast, app_id)) == {*EMC_BASE, "special_audit_report"}
+    assert fire(app_id, "submit", cast.applicant).state == "district_review"
+
+
+@pytest.mark.parametrize("total,needs_audit", [("99.99", False), ("100", True), ("100.00", True)])
+def test_the_guard_asks_for_the_special_audit_report_exactly_from_100_wan(app, cast, total, needs_audit):
+    _publish_v2_guarded_by_attachments()
+    app_id = _draft(cast, total)
+    for category in EMC_BASE:
+        factories.upload(app, cast, app_id, category)
+    if needs_audit:
+        with pytest.raises(GuardFailed) as refused:
+            fire(app_id, "submit", cast.applicant)
+        assert [p.field for p in refused.value.problems] == ["special_audit_report"]
+    else:
+        assert fire(app_id, "submit", cast.applicant).state == "district_review"
+
+
+def test_a_superseded_upload_still_counts_through_its_newer_version(app, cast):
+    _publish_v2_guarded_by_attachments()
+    app_id = _draft(cast, "10")
+    factories.attach_required(app, cast, app_id)
+    factories.upload(app, cast, app_id, "equipment_list", b"a,b\n1,2\n", "清单.csv")  # version 2 replaces 1
+    assert fire(app_id, "submit", cast.applicant).state == "district_review"
+
+
+def test_concurrent_uploads_to_one_category_get_consecutive_versions(app, committed_db):
+    cast = factories.make_cast()
+    app_id = factories.new_application(cast)
+    start = threading.Barrier(4)
+
+    def one(n: int) -> int:
+        start.wait()
+        return factories.upload(app, cast, app_id, "other", b"%PDF-1.7\n" + bytes([n]) * 1000).version
+
+    with ThreadPoolExecutor(4) as pool:
+        versions = sorted(pool.map(one, range(4)))
+    assert versions == [1, 2, 3, 4]
+    with db.transaction() as session:
+        current = attachments_of(session, cast.applicant, app_id)
+    assert [a.version for a in current] == [4]
