@@ -14,10 +14,12 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from forms import idcard
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.schema import json_schema
-from storage import attachments
+from storage import attachments, documents
+from storage.attachments import content_disposition
 from storage.models import Attachment, category_label
 from web import openapi, security
 from web.app import blob_store
@@ -28,7 +30,7 @@ from workflow.accounts import User
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
-from workflow.errors import InvalidInput, NotFound, Problem
+from workflow.errors import Forbidden, InvalidInput, NotFound, Problem
 from workflow.models import Application, AuditEvent
 from workflow.visibility import get_visible, programme_definitions, visible_applications
 
@@ -463,3 +465,63 @@ def problem_type(code: str) -> Response:
     if described is None:
         raise ApiProblem(404, "not_found", f"no problem type '{code}'")
     return jsonify(described)
+
+
+# --- documents the applicant prints, signs, scans and uploads ----------------------------------------------------
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+AUTHORISER_ROLES = ("法人代表", "项目负责人")
+
+
+def _applicant_document(application_id: int) -> tuple[Application, Definition]:
+    app, definition = _visible_or_404(application_id)
+    if _user().role != "applicant":
+        raise Forbidden("only the applicant prints the applicant's documents")
+    return app, definition
+
+
+def _docx(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=DOCX)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/applications/<int:application_id>/documents/authenticity-commitment")
+def authenticity_commitment_document(application_id: int) -> Response:
+    """申报材料真实性承诺书 filled in from the form, to print, sign, seal, scan and upload."""
+    app, definition = _applicant_document(application_id)
+    form = app.form or {}
+    data = documents.AuthenticityCommitment(
+        unit_name=form.get("unit_name") or app.organisation.name,
+        uscc=form.get("uscc") or app.organisation.uscc,
+        fund=definition.title.get("zh", definition.code),
+        project=app.project_name,
+    )
+    return _docx(documents.authenticity_commitment(data), "申报材料真实性承诺书.docx")
+
+
+@bp.post("/applications/<int:application_id>/documents/credit-authorisation")
+def credit_authorisation_document(application_id: int) -> Response:
+    """附件3 for the legal representative or the project lead; the ID number is checked and not kept."""
+    app, definition = _applicant_document(application_id)
+    body = read_body({"person_name": str, "id_card": str, "role": str}, required=("person_name", "id_card", "role"))
+    problems = []
+    why = idcard.problem(body["id_card"])
+    if why:
+        problems.append(Problem("id_card", "invalid_id_card", why))
+    if body["role"] not in AUTHORISER_ROLES:
+        problems.append(Problem("role", "not_allowed", f"role must be one of {'、'.join(AUTHORISER_ROLES)}"))
+    if not body["person_name"].strip():
+        problems.append(Problem("person_name", "required", "person_name is required"))
+    if problems:
+        raise InvalidInput("; ".join(p.message for p in problems), problems)
+    data = documents.CreditAuthorisation(
+        person_name=body["person_name"].strip(),
+        id_card=body["id_card"].strip().upper(),
+        role=body["role"],
+        company=(app.form or {}).get("unit_name") or app.organisation.name,
+        fund=definition.title.get("zh", definition.code),
+        project=app.project_name,
+    )
+    return _docx(documents.credit_authorisation(data), "关于查询上海市公共信用信息的委托授权书.docx")

@@ -256,6 +256,19 @@ SCHEMAS: dict[str, Schema] = {
     ),
 }
 
+DOCX_RESPONSE = {
+    "description": "A Word document to print, sign and upload",
+    "headers": {"Content-Disposition": {"description": "attachment; filename*=UTF-8''…", "schema": STR}},
+    "content": {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+            "schema": {
+                "type": "string",
+                "contentMediaType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            }
+        }
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/auth/token": {
         "post": {
@@ -456,6 +469,31 @@ PATHS: dict[str, Any] = {
                 },
                 **problem_responses(401, 404),
             },
+        },
+    },
+    "/applications/{application_id}/documents/authenticity-commitment": {
+        "parameters": [{"name": "application_id", "in": "path", "required": True, "schema": INT}],
+        "get": {
+            "operationId": "authenticityCommitmentDocument",
+            "summary": "申报材料真实性承诺书 filled in from the form, as .docx (the applicant only)",
+            "responses": {"200": DOCX_RESPONSE, **problem_responses(401, 403, 404)},
+        },
+    },
+    "/applications/{application_id}/documents/credit-authorisation": {
+        "parameters": [{"name": "application_id", "in": "path", "required": True, "schema": INT}],
+        "post": {
+            "operationId": "creditAuthorisationDocument",
+            "summary": "附件3 credit-query authorisation as .docx; the ID number is checked (GB 11643), not kept",
+            "requestBody": json_body(
+                obj(
+                    {
+                        "person_name": STR,
+                        "id_card": {"type": "string", "description": "18 characters, GB 11643 check character"},
+                        "role": {"enum": ["法人代表", "项目负责人"]},
+                    }
+                )
+            ),
+            "responses": {"200": DOCX_RESPONSE, **problem_responses(400, 401, 403, 404, 422)},
         },
     },
     "/openapi.json": {
