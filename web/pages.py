@@ -48,7 +48,7 @@ from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, GuardFailed, InvalidInput, NotAllowedNow, NotFound, StaleVersion
-from workflow.models import Application, AuditEvent, ProgrammeVersion
+from workflow.models import Application, AuditEvent, Deadline, ProgrammeVersion
 from workflow.visibility import get_visible, programme_definitions, visible_applications
 
 bp = Blueprint("pages", __name__)
@@ -235,6 +235,21 @@ def _new_application_form(definitions: dict[int, Definition], **kwargs: Any) -> 
     return form
 
 
+def _open_deadlines(application_ids: list[int]) -> dict[int, str]:
+    """Each application's open deadline as the last day it may still be met, in Shanghai."""
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(Deadline.application_id, Deadline.due_at).where(
+            Deadline.application_id.in_(application_ids), Deadline.closed_at.is_(None)
+        )
+    )
+    return {
+        app_id: (as_utc(due_at) - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date().isoformat()
+        for app_id, due_at in rows
+    }
+
+
 def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) -> tuple[str, int]:
     user = me()
     definitions = programme_definitions(db.session)
@@ -257,9 +272,11 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
         )
     query = query.order_by(Application.updated_at.desc(), Application.id.desc())
     rows = list(db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)))
+    due = _open_deadlines([app.id for app in rows[:PER_PAGE]])
     applications = []
     for app in rows[:PER_PAGE]:
         definition = definitions[app.programme_version_id]
+        expected = [t for t in allowed_triggers(db.session, app, user, definition) if t not in CAUTION_TRIGGERS]
         applications.append(
             {
                 "id": app.id,
@@ -271,6 +288,9 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
                 "organisation": app.organisation.name,
                 "district": app.district or "",
                 "updated": local_time(app.updated_at),
+                # What is expected of the reader, and by when (a supplement's last day, Shanghai time).
+                "your_turn": [definition.trigger_label(t, lang()) for t in expected],
+                "due": due.get(app.id),
             }
         )
     if new_form is None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from forms.samples import sample_form
 from tests import factories
 from tests.integration.test_pages import fire_form, log_in, state_badge, text_of
 from workflow import operations
+from workflow.engine import fire
 
 
 def _draft(cast, kind="enterprise", form=None) -> int:  # type: ignore[no-untyped-def]
@@ -76,3 +79,18 @@ def test_only_the_applicant_edits_and_only_while_editable(app, cast):
 def test_english_labels_on_request(app, cast):
     page = text_of(log_in(app, cast.applicant, lang="en").get(f"/applications/{_draft(cast)}/form"))
     assert "Unified social credit code" in page and "Save draft" in page
+
+
+def test_the_list_says_what_is_expected_of_the_reader_and_by_when(app, cast):
+    app_id = factories.new_application(cast, project_name="补充材料中的项目")
+    factories.drive_to(cast, app_id, "completeness_check")
+    due = (dt.date.today() + dt.timedelta(days=12)).isoformat()
+    fire(app_id, "request_supplement", cast.municipal_reviewer, {"items": ["专项审计报告"], "due_date": due})
+
+    mine = text_of(log_in(app, cast.applicant).get("/applications"))
+    assert f"待您办理: 提交补充材料 · 截止 {due}" in mine
+    assert "撤回申报" not in mine.split("补充材料中的项目", 1)[1][:200]  # withdrawing is possible, not expected
+
+    reviewer = text_of(log_in(app, cast.district_reviewer).get("/applications"))
+    assert "待您办理" not in reviewer  # nothing waits for the district now
+    assert f"截止日期：{due}" in reviewer
