@@ -16,6 +16,8 @@ from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 
 CHUNK = 1024 * 1024
+# S3's smallest multipart part: minio buffers (and hashes) one part at a time, so this bounds memory per upload.
+PART_SIZE = 5 * CHUNK
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class S3BlobStore:
         reader = _HashingReader(stream)
         # length=-1 with a part size: streamed as a multipart upload, never buffered whole.
         self.client.put_object(
-            self.bucket, _check_key(key), reader, length=-1, part_size=16 * CHUNK, content_type=content_type
+            self.bucket, _check_key(key), reader, length=-1, part_size=PART_SIZE, content_type=content_type
         )
         return StoredBlob(key, reader.size, reader.digest.hexdigest())
 
