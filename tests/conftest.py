@@ -117,6 +117,24 @@ def committed_db(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
             )
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 HTTP endpoint on 127.0.0.1 (moto's server; `mock_aws` would not intercept the minio client)."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"s3://testkey:testsecret@127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import socket
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,19 +68,8 @@ def conform(document) -> Conformance:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def s3_url() -> Iterator[str]:
-    """A real S3 HTTP endpoint on 127.0.0.1 (moto's server); the minio client talks to it over the wire."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"s3://testkey:testsecret@127.0.0.1:{port}/emc-attachments"
-    finally:
-        server.stop()
+def s3_url(s3_endpoint: str) -> str:
+    return f"{s3_endpoint}/emc-attachments"
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
-from collections.abc import Iterator
 
 import pytest
 
 from storage.blobs import LocalBlobStore, S3BlobStore, copy_between, from_url
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def s3_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"s3://testkey:testsecret@127.0.0.1:{port}/emc-blobs"
-    finally:
-        server.stop()
+def s3_url(s3_endpoint: str) -> str:
+    return f"{s3_endpoint}/emc-blobs"
 
 
 @pytest.fixture(params=["file", "s3"])
