@@ -88,11 +88,7 @@ def database(url: str) -> Iterator[str]:
         yield url
         return
     with migrate.scratch_postgres(url, prefix="emc_bench") as scratch:
-        try:
-            yield scratch
-        finally:
-            if db.engine is not None:
-                db.engine.dispose()
+        yield scratch
 
 
 def prepare(url: str, pool_size: int, live: int) -> dict[str, Any]:

@@ -36,11 +36,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         return
     with migrate.scratch_postgres(server, prefix="emc_test") as url:
-        try:
-            yield url
-        finally:
-            if db.engine is not None:
-                db.engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, InvalidInput, NotFound, Problem
 from workflow.models import Application, AuditEvent
-from workflow.visibility import get_visible, programme_definitions, visible_applications
+from workflow.visibility import current_definitions, get_visible, programme_definitions, visible_applications
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens are never sent by a browser on its own, so cross-site requests cannot forge them.
@@ -179,10 +179,11 @@ def _with_etag(response: Response, version: int) -> Response:
 
 def _visible_or_404(application_id: int) -> tuple[Application, Definition]:
     """Through the one visibility function: not visible answers exactly as not existing."""
-    app = get_visible(db.session, _user(), application_id)
+    definitions = programme_definitions(db.session)
+    app = get_visible(db.session, _user(), application_id, definitions=definitions)
     if app is None:
         raise NotFound(f"application {application_id} not found")
-    return app, programme_definitions(db.session)[app.programme_version_id]
+    return app, definitions[app.programme_version_id]
 
 
 def _detail_response(application_id: int) -> Response:
@@ -226,11 +227,7 @@ def issue_token() -> Response:
 
 
 def _current_definitions() -> dict[str, Definition]:
-    latest: dict[str, Definition] = {}
-    for definition in programme_definitions(db.session).values():
-        if definition.code not in latest or definition.version > latest[definition.code].version:
-            latest[definition.code] = definition
-    return latest
+    return current_definitions(programme_definitions(db.session))
 
 
 @bp.get("/programmes")

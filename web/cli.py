@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from forms import uscc as uscc_rules
 from web import demo as demo_module
@@ -254,6 +255,10 @@ def workflow_docs(check: bool) -> None:
 # --- orgs and users -----------------------------------------------------------------------------------------------
 
 
+def _organisation(session: Session, code: str) -> Organisation | None:
+    return session.scalars(select(Organisation).where(Organisation.uscc == code)).one_or_none()
+
+
 def _checked_uscc(value: str, hint: str) -> str:
     code = value.strip().upper()
     problem = uscc_rules.problem(code)
@@ -285,7 +290,7 @@ def orgs_create(uscc: str, name: str, kind: str, district: str, group_uscc: str 
         group_id = None
         if group_uscc:
             group_code = _checked_uscc(group_uscc, "--group")
-            group = session.scalars(select(Organisation).where(Organisation.uscc == group_code)).one_or_none()
+            group = _organisation(session, group_code)
             if group is None or group.kind != "group_company":
                 raise click.BadParameter(
                     f"{group_code} is not a registered group company (kind group_company)", param_hint="--group"
@@ -343,7 +348,7 @@ def users_create(
         org = None
         if org_uscc:
             code = _checked_uscc(org_uscc, "--org")
-            org = session.scalars(select(Organisation).where(Organisation.uscc == code)).one_or_none()
+            org = _organisation(session, code)
             if org is None:
                 raise click.BadParameter(f"no organisation {code}: create it with `orgs create`", param_hint="--org")
         if role == "applicant" and org is None:

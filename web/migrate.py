@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import make_url
 
 from web.config import PROJECT_ROOT
+from workflow.db import db
 
 
 def alembic_config(url: str) -> Config:
@@ -46,5 +47,7 @@ def scratch_postgres(server_url: str, prefix: str = "emc_scratch") -> Iterator[s
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
+        if db.engine is not None and db.url is not None and make_url(db.url).database == name:
+            db.engine.dispose()  # return the pooled connections before the drop
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

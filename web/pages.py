@@ -49,7 +49,7 @@ from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, GuardFailed, InvalidInput, NotAllowedNow, NotFound, StaleVersion
 from workflow.models import Application, AuditEvent, Deadline, ProgrammeVersion
-from workflow.visibility import get_visible, programme_definitions, visible_applications
+from workflow.visibility import current_definitions, get_visible, programme_definitions, visible_applications
 
 bp = Blueprint("pages", __name__)
 
@@ -207,10 +207,7 @@ def logout() -> Response:
 
 def _programme_choices(definitions: dict[int, Definition]) -> list[tuple[str, str]]:
     """Each programme once, under its newest version's title."""
-    newest: dict[str, Definition] = {}
-    for d in definitions.values():
-        if d.code not in newest or d.version > newest[d.code].version:
-            newest[d.code] = d
+    newest = current_definitions(definitions)
     return [(code, d.title.get(lang()) or d.title.get("zh") or code) for code, d in sorted(newest.items())]
 
 

@@ -33,6 +33,15 @@ def programme_definitions(session: Session) -> dict[int, Definition]:
     return out
 
 
+def current_definitions(definitions: dict[int, Definition]) -> dict[str, Definition]:
+    """Each programme's newest published version, by code: what a new application is created under."""
+    newest: dict[str, Definition] = {}
+    for d in definitions.values():
+        if d.code not in newest or d.version > newest[d.code].version:
+            newest[d.code] = d
+    return newest
+
+
 def _scope_predicate(scope: str, actor: Actor, initial: str) -> ColumnElement[bool]:
     submitted = Application.state != initial  # drafts are the applicant's alone
     if scope == "own_organisation":
