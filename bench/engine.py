@@ -91,6 +91,26 @@ def database(url: str) -> Iterator[str]:
         yield scratch
 
 
+def attach_required_rows(app_ids: list[int], user_id: int) -> None:
+    """The attachment rows submit and resubmit require, inserted in bulk (the guard reads rows, not blobs)."""
+    from forms.samples import sample_form
+    from storage.attachments import required_categories
+    from storage.models import Attachment
+
+    digest = hashlib.sha256(b"bench").hexdigest()
+    now = dt.datetime.now(dt.UTC)
+    categories = required_categories("emc-acceptance", "enterprise", sample_form("emc-acceptance", "enterprise"))
+    rows = [
+        {"application_id": app_id, "category": category, "filename": f"{category}.pdf", "version": 1,
+         "content_type": "application/pdf", "size": 1, "sha256": digest, "blob_key": f"sha256/{digest[:2]}/{digest}",
+         "uploaded_by_id": user_id, "uploaded_at": now}
+        for app_id in app_ids
+        for category in categories
+    ]  # fmt: skip
+    with db.transaction() as session:
+        session.execute(insert(Attachment), rows)
+
+
 def prepare(url: str, pool_size: int, live: int) -> dict[str, Any]:
     """Migrate, seed, a cast, three pools driven to district_review through fire(), and the live rows."""
     from tests.factories import make_cast, make_user, new_application
@@ -102,7 +122,8 @@ def prepare(url: str, pool_size: int, live: int) -> dict[str, Any]:
     cast = make_cast(POOL_DISTRICT)
     pools: dict[str, list[int]] = {}
     for method in ("fire", "raw6", "rawsame"):
-        pools[method] = [new_application(cast) for _ in range(pool_size)]
+        pools[method] = [new_application(cast, attach=False) for _ in range(pool_size)]
+        attach_required_rows(pools[method], cast.applicant.id)
         for app_id in pools[method]:
             fire(app_id, "submit", cast.applicant.id)
     live_reviewer = make_user("district_reviewer", district=LIVE_DISTRICT)

@@ -1,10 +1,11 @@
 """Attachments: upload (streamed, typed by content, content-addressed), list, download, and the required set.
 
-An upload never sits in memory whole: the multipart body is read in chunks into an anonymous temporary file
+An upload never sits in memory whole: the multipart body is read in chunks into the blob store's staging file
 while it is hashed and counted, and refused the moment it passes the size limit. Then the file is typed from
-its bytes, copied to the blob store under ``sha256/<first2>/<sha256>``, and only then is the row inserted —
-with its audit event, in one transaction. A request that dies at any point before that commit leaves no row;
-at worst a blob no row names, which is harmless (the same bytes would get the same key).
+its bytes, handed to the store under ``sha256/<first2>/<sha256>`` (the local folder renames it into place, so
+the bytes are written once), and only then is the row inserted — with its audit event, in one transaction. A
+request that dies at any point before that commit leaves no row; at worst a blob no row names, which is harmless
+(the same bytes would get the same key), or, if the process is killed mid-body, a staged `.part-` file no key names.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, Staged
 from storage.models import CATEGORIES, Attachment, category_label
 from storage.sniff import Kind, refusal, sniff
 from workflow import audit
@@ -66,18 +67,22 @@ def _malformed(why: str) -> InvalidInput:
 
 @dataclass
 class Received:
-    """The parsed multipart body: small fields in memory, the one file in an anonymous temporary file."""
+    """The parsed multipart body: small fields in memory, the one file in a staged temporary file."""
 
     fields: dict[str, str] = field(default_factory=dict)
-    file: BinaryIO | None = None
+    staged: Staged | None = None
     filename: str | None = None
     size: int = 0
     sha256: str = ""
     unexpected: list[str] = field(default_factory=list)
 
+    @property
+    def file(self) -> BinaryIO | None:
+        return self.staged.file if self.staged is not None else None
+
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()  # an anonymous file: closing (or the process dying) frees it
+        if self.staged is not None:
+            self.staged.discard()  # unless the store adopted it: a refused or failed upload leaves no file
 
     def __enter__(self) -> Received:
         return self
@@ -101,9 +106,21 @@ class _Sink:
 
 
 def receive(
-    stream: IO[bytes], boundary: bytes, max_bytes: int, tmp_dir: str | Path | None = None, chunk: int = CHUNK
+    stream: IO[bytes],
+    boundary: bytes,
+    max_bytes: int,
+    tmp_dir: str | Path | None = None,
+    chunk: int = CHUNK,
+    extra_fields: Collection[str] = (),
+    store: BlobStore | None = None,
 ) -> Received:
-    """Parse multipart/form-data from `stream` chunk by chunk; the part named `file` goes to a temporary file."""
+    """Parse multipart/form-data from `stream` chunk by chunk; the part named `file` goes to a temporary file.
+
+    The file is `store`'s staging file, so the store can adopt it without a copy; with no store, an anonymous
+    temporary file in `tmp_dir`. Besides `category`, only the small fields named in `extra_fields` are kept (a page
+    form's CSRF token).
+    """
+    kept = {"category", *extra_fields}
     # Preamble and part headers are buffered until complete: bound them so no one streams 200 MB of "headers".
     decoder = MultipartDecoder(boundary, max_form_memory_size=chunk + 64 * 1024)
     received = Received()
@@ -131,9 +148,9 @@ def receive(
                                 "send exactly one file, in the part named 'file'",
                                 [Problem(event.name or "file", "unexpected_file", "send one file, as 'file'")],
                             )
-                        received.file = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 (closed by Received)
+                        received.staged = _staging(store, tmp_dir)
                         received.filename = event.filename
-                        sink = _Sink(received.file, max_bytes)
+                        sink = _Sink(received.staged.file, max_bytes)
                 elif isinstance(event, Data):
                     if isinstance(part, File):
                         assert sink is not None
@@ -144,7 +161,7 @@ def receive(
                             message = f"'{part.name}' is longer than {MAX_FIELD} bytes"
                             raise InvalidInput(message, [Problem(part.name, "too_long", message)])
                         if not event.more_data:
-                            if part.name == "category":
+                            if part.name in kept:
                                 received.fields[part.name] = value.decode("utf-8", "replace").strip()
                             elif part.name != "file":  # a plain field 'file' is answered as a missing file
                                 received.unexpected.append(part.name)
@@ -163,6 +180,12 @@ def receive(
         received.file.flush()
         received.size, received.sha256 = sink.size, sink.digest.hexdigest()
     return received
+
+
+def _staging(store: BlobStore | None, tmp_dir: str | Path | None) -> Staged:
+    if store is not None:
+        return store.staging(tmp_dir)
+    return Staged(tempfile.TemporaryFile(dir=tmp_dir))
 
 
 # --- names ----------------------------------------------------------------------------------------------------
@@ -253,21 +276,29 @@ def upload(
     tmp_dir: str | Path | None = None,
     request_id: str | None = None,
     lang: str = "zh",
+    extra_fields: Collection[str] = (),
+    verify: Callable[[dict[str, str]], None] | None = None,
 ) -> Attachment:
-    """Receive, type, store and register one upload; a refusal is raised (and audited as denied)."""
+    """Receive, type, store and register one upload; a refusal is raised (and audited as denied).
+
+    `verify` sees the small fields once the body is in, before anything is stored (a page checks its CSRF token).
+    """
     details: dict[str, Any] = {}
     try:
         with db.transaction() as session:  # refuse before reading a byte of a body that cannot be kept
             _may_attach(session, resolve_actor(session, actor), application_id, lock=False)
-        with receive(stream, boundary, max_bytes, tmp_dir) as received:
+        with receive(stream, boundary, max_bytes, tmp_dir, extra_fields=extra_fields, store=store) as received:
+            if verify is not None:
+                verify(received.fields)
             details = {"category": received.fields.get("category"), "filename": received.filename}
             kind = _check_fields(received, lang)
             details.update(size=received.size, sha256=received.sha256, content_type=kind.content_type)
-            assert received.file is not None
+            assert received.staged is not None
             key = blob_key(received.sha256)
-            if not store.exists(key):  # content-addressed: equal bytes are stored once
-                received.file.seek(0)
-                stored = store.put(key, received.file, content_type=kind.content_type)
+            if store.exists(key):  # content-addressed: equal bytes are stored once
+                received.staged.discard()
+            else:  # the store adopts the staged file (or frees it, if that fails)
+                stored = store.put_file(key, received.staged, received.size, received.sha256, kind.content_type)
                 if stored.sha256 != received.sha256 or stored.size != received.size:
                     raise RuntimeError(f"blob {key} was stored as {stored.size} bytes with sha256 {stored.sha256}")
             return _register(actor, application_id, received, kind, key, request_id)

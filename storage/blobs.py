@@ -2,6 +2,9 @@
 
 Keys are content-addressed by the caller (e.g. the SHA-256 of the bytes) so a write never replaces
 other bytes; writes stream in chunks and are never held whole in memory.
+
+Two ways in: `put(key, stream)` copies a stream; `staging()` then `put_file(key, staged, …)` lets the caller write
+a temporary file the store then adopts, which for the local folder is a rename, so the bytes are written once.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 from urllib.parse import unquote, urlsplit
 
 CHUNK = 1024 * 1024
@@ -27,8 +30,39 @@ class StoredBlob:
     sha256: str
 
 
+class Staged:
+    """A temporary file being written for a store to adopt with `put_file`; `discard` frees it, and is idempotent."""
+
+    def __init__(self, file: BinaryIO, path: Path | None = None):
+        self.file = file
+        self.path = path  # None: anonymous, freed by closing (or by the process dying)
+
+    def discard(self) -> None:
+        self.file.close()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+    def _adopted(self) -> None:
+        """The store took the file under a key: its old name is gone, and must never be unlinked later."""
+        self.path = None
+        self.file.close()
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.discard()
+
+
 class BlobStore(Protocol):
     def put(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> StoredBlob: ...
+
+    def staging(self, tmp_dir: str | Path | None = None) -> Staged: ...
+
+    def put_file(
+        self, key: str, staged: Staged, size: int, sha256: str, content_type: str = "application/octet-stream"
+    ) -> StoredBlob: ...
 
     def open(self, key: str) -> Iterator[bytes]: ...
 
@@ -37,9 +71,13 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+STAGING_PREFIX = ".part-"
+
+
 def _check_key(key: str) -> str:
     parts = key.split("/")
-    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+    # No part may look like a temporary file: so a leftover .part- file is one no key names.
+    if not key or key.startswith("/") or any(p in ("", ".", "..") or p.startswith(STAGING_PREFIX) for p in parts):
         raise ValueError(f"invalid blob key '{key}'")
     return key
 
@@ -58,7 +96,7 @@ class LocalBlobStore:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=STAGING_PREFIX)
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(CHUNK):
@@ -73,6 +111,37 @@ class LocalBlobStore:
             raise
         return StoredBlob(key, size, digest.hexdigest())
 
+    def staging(self, tmp_dir: str | Path | None = None) -> Staged:
+        """A named file in the root (`tmp_dir` is ignored): on the blobs' filesystem, so adopting it is a rename.
+
+        A process killed while writing it leaves this `.part-` file behind; no key can name it (see `_check_key`),
+        so it is never served, and one older than any upload can take may be deleted.
+        """
+        fd, name = tempfile.mkstemp(dir=self.root, prefix=STAGING_PREFIX)
+        return Staged(os.fdopen(fd, "w+b"), Path(name))
+
+    def put_file(
+        self, key: str, staged: Staged, size: int, sha256: str, content_type: str = "application/octet-stream"
+    ) -> StoredBlob:
+        """Adopt a file from `staging()`: synced, then renamed into place whole; the caller hashed it as written."""
+        try:
+            target = self._path(key)
+            if staged.path is None or staged.path.parent != self.root:
+                raise ValueError("put_file takes a file from this store's staging()")
+            staged.file.flush()
+            written = os.fstat(staged.file.fileno()).st_size
+            if written != size:
+                raise ValueError(f"staged file has {written} bytes, not the {size} declared for blob {key}")
+            if not target.exists():  # content-addressed: if the key is there, so are these bytes
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.fsync(staged.file.fileno())
+                os.replace(staged.path, target)  # atomic: the key names the whole file or nothing
+                staged._adopted()
+                _fsync_dir(target.parent)  # the new name survives a crash before the row is committed
+        finally:
+            staged.discard()  # not adopted (refused, failed, or the key existed): the .part- file goes
+        return StoredBlob(key, size, sha256)
+
     def open(self, key: str) -> Iterator[bytes]:
         with self._path(key).open("rb") as fh:
             while chunk := fh.read(CHUNK):
@@ -83,6 +152,14 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class _HashingReader:
@@ -113,9 +190,40 @@ class S3BlobStore:
         reader = _HashingReader(stream)
         # length=-1 with a part size: streamed as a multipart upload, never buffered whole.
         self.client.put_object(
-            self.bucket, _check_key(key), reader, length=-1, part_size=PART_SIZE, content_type=content_type
+            self.bucket,
+            _check_key(key),
+            cast(BinaryIO, reader),
+            length=-1,
+            part_size=PART_SIZE,
+            content_type=content_type,
         )
         return StoredBlob(key, reader.size, reader.digest.hexdigest())
+
+    def staging(self, tmp_dir: str | Path | None = None) -> Staged:
+        """An anonymous temporary file in `tmp_dir` (the system's if None): nothing outlives the process."""
+        return Staged(tempfile.TemporaryFile(dir=tmp_dir))
+
+    def put_file(
+        self, key: str, staged: Staged, size: int, sha256: str, content_type: str = "application/octet-stream"
+    ) -> StoredBlob:
+        """Upload a staged file of known length in parts of PART_SIZE; checked against `size` and `sha256`."""
+        try:
+            _check_key(key)
+            staged.file.flush()
+            staged.file.seek(0)
+            reader = _HashingReader(staged.file)
+            # A known length: minio sends parts of PART_SIZE (at most three in flight), refuses a file that runs
+            # short before completing, and aborts the multipart upload on any error, so no object appears.
+            self.client.put_object(
+                self.bucket, key, cast(BinaryIO, reader), length=size, part_size=PART_SIZE, content_type=content_type
+            )
+        finally:
+            staged.discard()
+        stored = StoredBlob(key, reader.size, reader.digest.hexdigest())
+        if (stored.size, stored.sha256) != (size, sha256):
+            self.delete(key)  # other bytes under a content address would be served as these
+            raise ValueError(f"blob {key} was sent as {stored.size} bytes with sha256 {stored.sha256}")
+        return stored
 
     def open(self, key: str) -> Iterator[bytes]:
         response = self.client.get_object(self.bucket, _check_key(key))
@@ -163,4 +271,4 @@ def copy_between(source: BlobStore, target: BlobStore, key: str) -> StoredBlob:
         return target.put(key, spool)  # type: ignore[arg-type]
 
 
-__all__ = ["BlobStore", "LocalBlobStore", "S3BlobStore", "StoredBlob", "copy_between", "from_url"]
+__all__ = ["BlobStore", "LocalBlobStore", "S3BlobStore", "Staged", "StoredBlob", "copy_between", "from_url"]

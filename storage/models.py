@@ -1,10 +1,11 @@
-"""Attachments: one row per uploaded version of a document in a category of an application (附件2's list)."""
+"""Attachments: one row per uploaded version of a document in a category of an application (附件2's list);
+the person who authorises the credit query of an application (附件3)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.accounts import User
@@ -61,3 +62,29 @@ class Attachment(Base):
 
     def __repr__(self) -> str:
         return f"<Attachment {self.id} {self.category} v{self.version} of application {self.application_id}>"
+
+
+# 附件3 is signed by one of these two.
+AUTHORISER_ROLES = ("法人代表", "项目负责人")
+
+
+class CreditAuthoriser(Base):
+    """Who authorises an application's credit query (附件3). The newest row is current; older ones are kept."""
+
+    __tablename__ = "credit_authorisers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    person_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    # The ID number sealed (storage.sealed, a Fernet token); the clear number is never stored.
+    id_card_sealed: Mapped[str] = mapped_column(Text)
+    # What screens show: first 3 and last 4 characters (forms.idcard.masked).
+    id_card_masked: Mapped[str] = mapped_column(String(18))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:  # no ID number in a repr: it ends up in logs and tracebacks
+        return f"<CreditAuthoriser {self.id} {self.role} {self.id_card_masked} of application {self.application_id}>"

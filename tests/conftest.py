@@ -58,6 +58,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: i
     migrate.upgrade(database_url)
     with db.transaction() as session:
         operations.seed_programmes(session)
+    factories.APP = application
     return application
 
 

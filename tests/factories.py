@@ -122,12 +122,29 @@ def make_cast(district: str = "闵行区") -> Cast:
 
 
 def new_application(
-    cast: Cast, programme: str = "emc-acceptance", kind: str = "enterprise", project_name: str = "能源管理中心建设项目"
+    cast: Cast,
+    programme: str = "emc-acceptance",
+    kind: str = "enterprise",
+    project_name: str = "能源管理中心建设项目",
+    attach: bool = True,
 ) -> int:
-    # A complete, valid form (submit is guarded by the form's rules), in the cast's district.
+    """A draft ready to submit: a complete, valid form in the cast's district and, unless `attach` is False,
+    every required attachment (submit is guarded by both)."""
     form = {**sample_form(programme, kind), "district": cast.org.district}
     app = operations.create_application(cast.applicant, programme, kind, project_name, form)
+    if attach:
+        attach_required(flask_app(), cast, app.id)
     return app.id
+
+
+# The session's app (set by conftest), for factories called outside an app context.
+APP: Any = None
+
+
+def flask_app() -> Any:
+    from flask import current_app, has_app_context
+
+    return current_app._get_current_object() if has_app_context() else APP
 
 
 def definition_of(application_id: int) -> Definition:
@@ -241,7 +258,7 @@ def upload(
     )
 
 
-def attach_required(app: Any, cast: Cast, application_id: int) -> list[str]:
+def attach_required(app: Any, cast: Cast, application_id: int, actor: Any = None) -> list[str]:
     """Upload a PDF for every category the application's submission requires; returns those categories."""
     from storage.attachments import required_categories
     from workflow.models import Application
@@ -252,5 +269,5 @@ def attach_required(app: Any, cast: Cast, application_id: int) -> list[str]:
         kind, form = found.kind, dict(found.form)
     categories = required_categories(definition_of(application_id).code, kind, form)
     for category in categories:
-        upload(app, cast, application_id, category)
+        upload(app, cast, application_id, category, actor=actor)
     return categories

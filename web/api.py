@@ -14,15 +14,15 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from forms import idcard
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.schema import json_schema
-from storage import attachments, documents
+from storage import attachments, authorisers, sealed
 from storage.attachments import content_disposition
 from storage.models import Attachment, category_label
 from web import openapi, security
 from web.app import blob_store
+from web.downloads import attachment_response
 from web.extensions import csrf
 from web.problems import ApiProblem, describe, if_match_version, install, language, read_body
 from workflow import operations
@@ -196,6 +196,13 @@ def _detail_response(application_id: int) -> Response:
     problems = validate(form, app.kind, app.form, complete=False, lang=language())
     body["form_problems"] = [p.as_dict() for p in problems]
     body["computed"] = computed(form, app.kind, app.form)
+    authoriser = authorisers.current(db.session, app.id)
+    # Masked only: the clear ID number appears in the letter the applicant downloads, nowhere else.
+    body["credit_authoriser"] = (
+        {"person_name": authoriser.person_name, "role": authoriser.role, "id_card_masked": authoriser.id_card_masked}
+        if authoriser is not None
+        else None
+    )
     return _with_etag(jsonify(body), app.version)
 
 
@@ -436,18 +443,7 @@ def download_attachment(attachment_id: int) -> Response:
     """The stored bytes, always as a download, only for someone who may see the application."""
     if attachment_id > MAX_ID:
         raise NotFound(f"attachment {attachment_id} not found")
-    row = attachments.for_download(db.session, _user(), attachment_id)
-    response = Response(
-        attachments.open_blob(blob_store(current_app), row), content_type=row.content_type, direct_passthrough=True
-    )
-    response.content_length = row.size
-    response.headers["Content-Disposition"] = attachments.content_disposition(row.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Should a browser render it anyway, nothing in it runs.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.set_etag(row.sha256)
-    return response
+    return attachment_response(attachments.for_download(db.session, _user(), attachment_id))
 
 
 @bp.get("/openapi.json")
@@ -467,7 +463,6 @@ def problem_type(code: str) -> Response:
 # --- documents the applicant prints, signs, scans and uploads ----------------------------------------------------
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-AUTHORISER_ROLES = ("法人代表", "项目负责人")
 
 
 def _applicant_document(application_id: int) -> tuple[Application, Definition]:
@@ -484,41 +479,44 @@ def _docx(data: bytes, filename: str) -> Response:
     return response
 
 
+def _sealer() -> sealed.Sealer:
+    return sealed.sealer(current_app.config["FIELD_ENCRYPTION_KEYS"])
+
+
 @bp.get("/applications/<int:application_id>/documents/authenticity-commitment")
 def authenticity_commitment_document(application_id: int) -> Response:
     """申报材料真实性承诺书 filled in from the form, to print, sign, seal, scan and upload."""
     app, definition = _applicant_document(application_id)
-    form = app.form or {}
-    data = documents.AuthenticityCommitment(
-        unit_name=form.get("unit_name") or app.organisation.name,
-        uscc=form.get("uscc") or app.organisation.uscc,
-        fund=definition.title.get("zh", definition.code),
-        project=app.project_name,
-    )
-    return _docx(documents.authenticity_commitment(data), "申报材料真实性承诺书.docx")
+    return _docx(authorisers.commitment(app, definition), authorisers.COMMITMENT_FILENAME)
 
 
 @bp.post("/applications/<int:application_id>/documents/credit-authorisation")
 def credit_authorisation_document(application_id: int) -> Response:
-    """附件3 for the legal representative or the project lead; the ID number is checked and not kept."""
-    app, definition = _applicant_document(application_id)
+    """附件3 for the legal representative or the project lead: the authoriser is recorded (ID number sealed)."""
     body = read_body({"person_name": str, "id_card": str, "role": str}, required=("person_name", "id_card", "role"))
-    problems = []
-    why = idcard.problem(body["id_card"])
-    if why:
-        problems.append(Problem("id_card", "invalid_id_card", why))
-    if body["role"] not in AUTHORISER_ROLES:
-        problems.append(Problem("role", "not_allowed", f"role must be one of {'、'.join(AUTHORISER_ROLES)}"))
-    if not body["person_name"].strip():
-        problems.append(Problem("person_name", "required", "person_name is required"))
-    if problems:
-        raise InvalidInput("; ".join(p.message for p in problems), problems)
-    data = documents.CreditAuthorisation(
-        person_name=body["person_name"].strip(),
-        id_card=body["id_card"].strip().upper(),
+    # The operation checks visibility, role, state and the values in its own transaction; read after it.
+    row = authorisers.record(
+        _user(),
+        application_id,
+        person_name=body["person_name"],
+        id_card=body["id_card"],
         role=body["role"],
-        company=(app.form or {}).get("unit_name") or app.organisation.name,
-        fund=definition.title.get("zh", definition.code),
-        project=app.project_name,
+        sealer=_sealer(),
+        request_id=g.request_id,
     )
-    return _docx(documents.credit_authorisation(data), "关于查询上海市公共信用信息的委托授权书.docx")
+    app, definition = _applicant_document(application_id)
+    who = authorisers.Authoriser(row.person_name, row.role, body["id_card"].strip().upper())
+    return _docx(authorisers.letter(app, definition, who), authorisers.LETTER_FILENAME)
+
+
+@bp.get("/applications/<int:application_id>/documents/credit-authorisation")
+def credit_authorisation_again(application_id: int) -> Response:
+    """附件3 again, from the recorded authoriser (404 until one is recorded)."""
+    app, definition = _applicant_document(application_id)
+    row = authorisers.current(db.session, app.id)
+    if row is None:
+        raise NotFound(
+            f"no credit authoriser is recorded for application {application_id} yet: POST person_name, id_card "
+            "and role to this URL first"
+        )
+    return _docx(authorisers.letter(app, definition, authorisers.opened(row, _sealer())), authorisers.LETTER_FILENAME)

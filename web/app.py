@@ -54,7 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
 
-    from web import form_page  # noqa: F401  (adds the form page's routes to the pages blueprint)
+    # Modules that add routes to the blueprints below: the form page, attachments, revisions (API, read marker),
+    # the applicant's documents.
+    from web import api_revisions, attachment_pages, document_pages, form_page, revision_pages  # noqa: F401
     from web.api import bp as api_bp
     from web.pages import bp as pages_bp
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from forms import uscc as uscc_rules
+from storage import authorisers, sealed
 from web import demo as demo_module
 from web import seed
 from web.security import hash_password, issue_token, password_problem
@@ -29,7 +30,7 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 def register(app: Flask) -> None:
     commands = (init_command, serve_command, worker_command, demo_command, audit_group, workflow_group)
-    for command in (*commands, orgs_group, users_group):
+    for command in (*commands, orgs_group, users_group, keys_group):
         app.cli.add_command(command)
 
 
@@ -123,6 +124,35 @@ def audit_verify() -> None:
     if not verification.ok:
         raise click.ClickException(str(verification))
     click.echo(str(verification))
+
+
+# --- keys ---------------------------------------------------------------------------------------------------------
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Field encryption keys (FIELD_ENCRYPTION_KEYS): the first seals, all open."""
+
+
+@keys_group.command("generate")
+def keys_generate() -> None:
+    """Print a new key, to put first in FIELD_ENCRYPTION_KEYS before `keys rotate`."""
+    click.echo(sealed.generate_key())
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Seal every stored value again with the first key; afterwards the other keys can be dropped."""
+    sealer = sealed.sealer(current_app.config["FIELD_ENCRYPTION_KEYS"])
+    try:
+        with db.transaction() as session:
+            count = authorisers.reseal_all(session, sealer)
+    except sealed.SealError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed (is the key that sealed it still listed?)") from None
+    click.echo(f"re-sealed {count} credit authoriser ID numbers with key 1 of {sealer.key_count}")
+    if sealer.key_count > 1:
+        click.echo("every value now opens with the first key: the others can be removed from FIELD_ENCRYPTION_KEYS")
 
 
 # --- workflow -----------------------------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from storage import sealed
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,16 +17,40 @@ def instance_path() -> Path:
     return Path(os.environ.get("EMC_INSTANCE", PROJECT_ROOT / "instance")).resolve()
 
 
+def _instance_secret(instance: Path, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in instance/`name`, made on first use; readable by the owner only from the first byte."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: two processes starting at once do not each write a different secret.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make())
+    return path.read_text().strip()
+
+
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment; for a first local run, one generated and kept in instance/."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    path = instance / "secret_key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _field_encryption_keys(instance: Path) -> list[str]:
+    """FIELD_ENCRYPTION_KEYS (comma-separated: the first seals, all open); else one key kept in instance/.
+
+    Losing the key loses every sealed value (the ID numbers of credit authorisers): back instance/ up with the
+    database, or set the variable from a secret store.
+    """
+    keys = sealed.parse_keys(os.environ.get("FIELD_ENCRYPTION_KEYS", ""))
+    if not keys:
+        keys = [_instance_secret(instance, "field_encryption_key", sealed.generate_key)]
+    sealed.Sealer(keys)  # refuse to start with a malformed key rather than fail on the first ID number
+    return keys
 
 
 def from_environment() -> dict[str, Any]:
@@ -32,6 +59,8 @@ def from_environment() -> dict[str, Any]:
     return {
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(instance),
+        # Keys for values kept encrypted in the database (storage.sealed); never logged.
+        "FIELD_ENCRYPTION_KEYS": _field_encryption_keys(instance),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'emc.sqlite3'}"),
         "STORAGE_URL": os.environ.get("STORAGE_URL", f"file://{instance / 'blobs'}"),
         "CELERY": {

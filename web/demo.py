@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from forms.samples import sample_form
+from storage import attachments, documents
+from web.app import blob_store
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import fire
 from workflow.errors import Forbidden, GuardFailed, NotAllowedNow, NotFound, StaleVersion, WorkflowError
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import current_definitions, get_visible, programme_definitions
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -272,14 +276,72 @@ def _form_of(user_id: int, sc: Scenario) -> dict[str, Any]:
     return {**sample_form(sc.programme, sc.kind), **{k: v for k, v in own.items() if v}}
 
 
+def demo_pdf(title: str) -> bytes:
+    """A one-page PDF standing in for a scanned document."""
+    text = f"BT /F1 18 Tf 72 760 Td (Demo scan: {title}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _multipart(category: str, filename: str, data: bytes) -> tuple[bytes, bytes]:
+    """The body a browser would send for the upload form: (boundary, body)."""
+    boundary = b"emc-demo-boundary-" + category.encode()
+    head = (
+        b'--%s\r\nContent-Disposition: form-data; name="category"\r\n\r\n%s\r\n'
+        b'--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    ) % (boundary, category.encode(), boundary, filename.encode())
+    return boundary, head + data + b"\r\n--%s--\r\n" % boundary
+
+
+def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, Any]) -> list[str]:
+    """Upload what the submission needs through the upload operation: the commitment as generated, scans as PDFs."""
+    store = blob_store(current_app)
+    required = attachments.required_categories(sc.programme, sc.kind, form)
+    for category in required:
+        if category == "authenticity_commitment":
+            with db.transaction() as session:
+                definition = current_definitions(programme_definitions(session))[sc.programme]
+            commitment = documents.AuthenticityCommitment(
+                unit_name=form.get("unit_name", ""),
+                uscc=form.get("uscc", ""),
+                fund=definition.title.get("zh", sc.programme),
+                project=sc.project_name,
+            )
+            filename, data = f"{category}.docx", documents.authenticity_commitment(commitment)
+        else:
+            filename, data = f"{category}.pdf", demo_pdf(category)
+        boundary, body = _multipart(category, filename, data)
+        attachments.upload(
+            user_id, app_id, io.BytesIO(body), boundary, store, max_bytes=current_app.config["MAX_UPLOAD_BYTES"]
+        )
+    return required
+
+
 def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tuple[str, str | None]]:
     """Play the scenario; returns the timeline it should leave: (outcome, trigger) per event."""
     sc = run.scenario
-    app = operations.create_application(
-        users[sc.applicant], sc.programme, sc.kind, sc.project_name, _form_of(users[sc.applicant], sc)
-    )
+    form = _form_of(users[sc.applicant], sc)
+    app = operations.create_application(users[sc.applicant], sc.programme, sc.kind, sc.project_name, form)
     run.application_id = app.id
     expected: list[tuple[str, str | None]] = [("created", None)]
+    for _category in _attach_documents(app.id, users[sc.applicant], sc, form):
+        expected.append(("attached", None))
     version, previous = app.version, app.version
     for step in sc.steps:
         if isinstance(step, Fire):
@@ -336,6 +398,8 @@ def _load(run: Run) -> None:
 def _detail(outcome: str, payload: dict[str, Any]) -> str:
     if outcome == "denied":
         return str(payload.get("error", ""))
+    if outcome == "attached":
+        return f"{payload.get('category')}: {payload.get('filename')} ({payload.get('size')} bytes)"
     if outcome == "assigned":
         return f"{payload.get('user')}{' (leader)' if payload.get('leader') else ''}"
     return ""

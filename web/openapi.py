@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.models import CATEGORIES
+from storage.models import AUTHORISER_ROLES, CATEGORIES
 from storage.sniff import ALLOWED
 from web.problems import PROBLEM_TYPES
 
@@ -164,6 +164,20 @@ SCHEMAS: dict[str, Schema] = {
                 "additionalProperties": {"type": ["string", "null"]},
                 "description": "access ratios and park shares computed from the counts (4 decimals, rounded down)",
             },
+            "credit_authoriser": {
+                **nullable(ref("CreditAuthoriser")),
+                "description": "who authorises the credit query (附件3), the latest recorded; null until one is",
+            },
+        }
+    ),
+    "CreditAuthoriser": obj(
+        {
+            "person_name": STR,
+            "role": {"enum": list(AUTHORISER_ROLES)},
+            "id_card_masked": {
+                "type": "string",
+                "description": "the ID number with all but the first 3 and last 4 characters hidden",
+            },
         }
     ),
     "DraftPatch": {
@@ -202,7 +216,9 @@ SCHEMAS: dict[str, Schema] = {
             "occurred_at": TIME,
             "actor": STR,
             "role": STR,
-            "outcome": {"enum": ["created", "edited", "transition", "denied", "assigned", "attached"]},
+            "outcome": {
+                "enum": ["created", "edited", "transition", "denied", "assigned", "attached", "authoriser_set"]
+            },
             "trigger": nullable(STR),
             "trigger_label": nullable(ref("Label")),
             "from_state": nullable(STR),
@@ -481,19 +497,28 @@ PATHS: dict[str, Any] = {
     },
     "/applications/{application_id}/documents/credit-authorisation": {
         "parameters": [{"name": "application_id", "in": "path", "required": True, "schema": INT}],
+        "get": {
+            "operationId": "creditAuthorisationAgain",
+            "summary": "附件3 again, as .docx, from the recorded authoriser (the applicant only)",
+            "description": "404 (code not_found) until an authoriser has been recorded with POST.",
+            "responses": {"200": DOCX_RESPONSE, **problem_responses(401, 403, 404)},
+        },
         "post": {
             "operationId": "creditAuthorisationDocument",
-            "summary": "附件3 credit-query authorisation as .docx; the ID number is checked (GB 11643), not kept",
+            "summary": "Record who authorises the credit query and get 附件3 as .docx",
+            "description": "The applicant, while the form is editable or a supplement is requested. The ID number "
+            "is checked (GB 11643; 422 code invalid_id_card) and stored encrypted; the application and the audit "
+            "trail show it masked. A new POST records a new authoriser; the previous one is kept.",
             "requestBody": json_body(
                 obj(
                     {
-                        "person_name": STR,
+                        "person_name": {"type": "string", "maxLength": 100},
                         "id_card": {"type": "string", "description": "18 characters, GB 11643 check character"},
-                        "role": {"enum": ["法人代表", "项目负责人"]},
+                        "role": {"enum": list(AUTHORISER_ROLES)},
                     }
                 )
             ),
-            "responses": {"200": DOCX_RESPONSE, **problem_responses(400, 401, 403, 404, 422)},
+            "responses": {"200": DOCX_RESPONSE, **problem_responses(400, 401, 403, 404, 409, 415, 422)},
         },
     },
     "/openapi.json": {
@@ -517,6 +542,8 @@ PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
+    from web.openapi_revisions import REVISION_PATHS, REVISION_SCHEMAS  # built from the helpers above
+
     problem_content = {"application/problem+json": {"schema": ref("Problem")}}
     return {
         "openapi": "3.1.0",
@@ -528,7 +555,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **REVISION_PATHS},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -537,7 +564,7 @@ def document() -> dict[str, Any]:
                     "description": "A token from POST /auth/token",
                 }
             },
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **REVISION_SCHEMAS},
             "responses": {
                 f"Problem{status}": {"description": reason, "content": problem_content}
                 for status, reason in _REASONS.items()

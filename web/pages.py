@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from review.models import SupplementRequest
+from storage.models import category_label
 from web.extensions import login_manager
 from web.forms import (
     FIELD_LABELS,
@@ -339,6 +341,18 @@ def create() -> Any:
 
 # --- one application ----------------------------------------------------------------------------------------------
 
+# Cards other modules add to the detail page (attachments, documents, changes): name -> a function of
+# (app, definition, reader, **overrides) returning the card's template context, or None to leave it out.
+DETAIL_SECTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def detail_section(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        DETAIL_SECTIONS[name] = fn
+        return fn
+
+    return register
+
 
 def _open_supplement_items(application_id: int) -> list[dict[str, str]]:
     request_row = db.session.scalars(
@@ -364,6 +378,10 @@ def _event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
         action = gettext("Created")
     elif event.outcome == "edited":
         action = gettext("Form edited")
+    elif event.outcome == "attached":
+        action = gettext("Uploaded: %(document)s", document=category_label(payload.get("category", ""), lang()))
+    elif event.outcome == "authoriser_set":
+        action = gettext("Credit-query authoriser recorded")
     elif event.outcome == "assigned":
         action = gettext(
             "Assigned %(user)s (%(role)s)", user=payload.get("user", ""), role=role_label(payload.get("role"))
@@ -380,6 +398,14 @@ def _event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
             elif key == "answers" and isinstance(value, dict):
                 value = "；".join(f"{k}. {v}" for k, v in value.items())
             details.append((str(FIELD_LABELS.get(key, key)), _shown(value)))
+    if event.outcome == "attached":
+        details = [
+            (gettext("File"), str(payload.get("filename", ""))),
+            (gettext("version"), str(payload.get("version"))),
+        ]
+    elif event.outcome == "authoriser_set":  # the ID number only ever masked
+        shown = ((N_("Name"), "person_name"), (N_("Role"), "role"), (N_("ID number"), "id_card_masked"))
+        details = [(gettext(label), str(payload.get(key, ""))) for label, key in shown]
     same_state = event.from_state == event.to_state
     return {
         "time": local_time(event.occurred_at),
@@ -394,7 +420,10 @@ def _event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
 
 
 def _render_detail(
-    application_id: int, failed: tuple[str, TransitionForm] | None = None, status: int = 200
+    application_id: int,
+    failed: tuple[str, TransitionForm] | None = None,
+    status: int = 200,
+    sections: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[str, int]:
     user = me()
     app = get_visible(db.session, user, application_id)
@@ -429,6 +458,10 @@ def _render_detail(
         can_edit_form=user.role == "applicant" and app.state in definition.editable,
         events=[_event_view(e, definition) for e in reversed(events)],
         actions=actions,
+        **{
+            name: build(app, definition, user, **(sections or {}).get(name, {}))
+            for name, build in DETAIL_SECTIONS.items()
+        },
     ), status
 
 

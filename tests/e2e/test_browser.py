@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from forms.samples import sample_form
+from storage.attachments import required_categories
 from tests import factories
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +42,18 @@ def fill_in_the_form(page: Page, form: dict[str, object]) -> None:
     expect(page.locator("#still-needed")).to_have_count(0)
 
 
-def test_applicant_and_reviewer_return_an_application_for_correction(browser, live_server, cast):
+def upload_on_the_page(page: Page, category: str, path: Path) -> None:
+    """Choose the document and the file and upload it; the page's script sends it and shows progress."""
+    form = page.locator("#upload-form")
+    form.locator("#category").select_option(category)
+    form.locator("#file").set_input_files(str(path))
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/attachments")) as sent:
+        form.get_by_role("button", name="上传", exact=True).click()
+    assert sent.value.headers["accept"] == "application/json"  # the script's request, not the plain form's
+    expect(page.locator(f'li[data-category="{category}"]')).to_contain_text(path.name)
+
+
+def test_applicant_and_reviewer_return_an_application_for_correction(browser, live_server, cast, tmp_path):
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     tablet = browser.new_context(viewport=TABLET, has_touch=True)
     try:
@@ -56,8 +70,18 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         applicant.get_by_role("button", name="提交申报").click()
         expect(applicant.locator("#state")).to_have_text("草稿")
         expect(applicant.locator("body")).to_contain_text("请填写“统一社会信用代码”")
-        fill_in_the_form(applicant, {**sample_form("emc-acceptance", "enterprise"), "district": cast.org.district})
+        form = {**sample_form("emc-acceptance", "enterprise"), "district": cast.org.district}
+        fill_in_the_form(applicant, form)
         applicant.goto(detail_url)
+        # Without the documents, submit is refused naming each one; then they are uploaded on the page.
+        applicant.get_by_role("button", name="提交申报").click()
+        expect(applicant.locator("#state")).to_have_text("草稿")
+        expect(applicant.locator("body")).to_contain_text("缺少必需附件：营业执照扫描件")
+        for category in required_categories("emc-acceptance", "enterprise", form):
+            scan = tmp_path / f"{category}.pdf"
+            scan.write_bytes(factories.SAMPLE_PDF + category.encode())
+            upload_on_the_page(applicant, category, scan)
+        expect(applicant.locator("#attachments-missing")).to_have_count(0)
         applicant.get_by_role("button", name="提交申报").click()
         expect(applicant.locator("#state")).to_have_text("区主管部门初审中")
 
@@ -75,9 +99,17 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         expect(applicant.get_by_role("button", name="重新提交")).to_be_visible()
         applicant.screenshot(path=SCREENSHOT, full_page=True)
 
+        # The correction: a signed and sealed commitment replaces the first one, which is kept as version 1.
+        sealed = tmp_path / "真实性承诺书（盖章）.pdf"
+        sealed.write_bytes(factories.SAMPLE_PDF + b"sealed")
+        upload_on_the_page(applicant, "authenticity_commitment", sealed)
+        expect(applicant.locator('li[data-category="authenticity_commitment"] details')).to_contain_text(
+            "authenticity_commitment.pdf"
+        )
         applicant.get_by_role("link", name="English").click()
         expect(applicant.locator("#state")).to_have_text("Returned for correction")
-        expect(applicant.get_by_role("button", name="Resubmit")).to_be_visible()
+        applicant.get_by_role("button", name="Resubmit").click()
+        expect(applicant.locator("#state")).to_have_text("District pre-review")
     finally:
         phone.close()
         tablet.close()

@@ -87,7 +87,7 @@ def backend(request: pytest.FixtureRequest, app) -> Iterator[str]:  # type: igno
 
 
 def test_upload_list_and_download_on_each_backend(app, client, cast, backend, conform):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
     created = upload(client, applicant, app_id, "business_licence", PDF, "营业执照（副本）.pdf")
     conform.check(created, "/applications/{application_id}/attachments", "post")
@@ -121,7 +121,7 @@ def test_upload_list_and_download_on_each_backend(app, client, cast, backend, co
 
 
 def test_a_reupload_keeps_the_old_version(client, cast):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
     old = upload(client, applicant, app_id, "equipment_list", b"name,model\nmeter,DTZ341\n", "设备清单.csv").get_json()
     new = upload(client, applicant, app_id, "equipment_list", b"name,model\nmeter,DTZ666\n", "设备清单.csv").get_json()
@@ -137,7 +137,7 @@ def test_a_reupload_keeps_the_old_version(client, cast):
     [(EXE, "营业执照.pdf", "application/x-msdownload"), (HTML, "报告.pdf", "text/html"), (b"", "空.pdf", "x-empty")],
 )
 def test_the_type_is_decided_by_the_bytes_not_the_name(client, cast, conform, data, filename, detected):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     refused = upload(client, bearer(client, cast.applicant), app_id, "business_licence", data, filename)
     conform.check(refused, "/applications/{application_id}/attachments", "post")
     assert refused.status_code == 422
@@ -149,7 +149,7 @@ def test_the_type_is_decided_by_the_bytes_not_the_name(client, cast, conform, da
 
 
 def test_a_pdf_named_html_is_kept_as_a_pdf_with_a_name_that_says_so(client, cast):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     stored = upload(client, bearer(client, cast.applicant), app_id, "other", PDF, "page.html").get_json()
     assert (stored["content_type"], stored["filename"]) == ("application/pdf", "page.html.pdf")
 
@@ -165,7 +165,7 @@ def test_a_pdf_named_html_is_kept_as_a_pdf_with_a_name_that_says_so(client, cast
     ],
 )
 def test_missing_and_unknown_parts_are_named(client, cast, conform, fields, field, code):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     response = client.post(
         f"{PREFIX}/applications/{app_id}/attachments",
         data=fields,
@@ -178,7 +178,7 @@ def test_missing_and_unknown_parts_are_named(client, cast, conform, fields, fiel
 
 
 def test_only_multipart_is_accepted(client, cast, conform):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     response = client.post(
         f"{PREFIX}/applications/{app_id}/attachments",
         json={"category": "other"},
@@ -190,7 +190,7 @@ def test_only_multipart_is_accepted(client, cast, conform):
 
 def test_the_size_limit_refuses_with_413_and_keeps_nothing(app, client, cast, conform, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", MB)
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
     at_limit = PDF + b"0" * (MB - len(PDF))
     assert upload(client, applicant, app_id, "other", at_limit, "正好.pdf").status_code == 201
@@ -241,7 +241,7 @@ def test_who_may_upload_when(client, cast, conform):
 
 
 def test_history_shows_the_upload(client, cast, conform):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
     upload(client, applicant, app_id, "other", PDF, "a.pdf")
     history = client.get(f"{PREFIX}/applications/{app_id}/history", headers=applicant)
@@ -251,7 +251,7 @@ def test_history_shows_the_upload(client, cast, conform):
 
 
 def test_a_list_flag_that_is_not_0_or_1_is_refused(client, cast, conform):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     response = client.get(f"{PREFIX}/applications/{app_id}/attachments?all=yes", headers=bearer(client, cast.applicant))
     conform.check(response, "/applications/{application_id}/attachments", "get")
     assert response.status_code == 422
@@ -279,7 +279,7 @@ class DiesHalfway(io.BytesIO):
 
 
 def test_a_killed_upload_leaves_no_attachment(app, client, cast):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     data = PDF + b"z" * (2 * MB)
     boundary, body = encode_multipart({"category": "other", "file": FileStorage(io.BytesIO(data), "a.pdf")})
     response = client.post(
@@ -306,7 +306,7 @@ def test_a_failure_after_the_blob_is_stored_leaves_no_row(app, client, cast, mon
             raise RuntimeError("database went away mid-transaction")
         return real_append(session, **kwargs)
 
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
     data = PDF + b"unique to this test"
     monkeypatch.setattr(audit, "append", broken_append)
@@ -320,7 +320,7 @@ def test_a_failure_after_the_blob_is_stored_leaves_no_row(app, client, cast, mon
 
 
 def test_a_50_mb_upload_is_never_held_in_memory(client, cast, tmp_path):
-    app_id = factories.new_application(cast)
+    app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
     path, digest = tmp_path / "big.pdf", hashlib.sha256()
     with path.open("wb") as out:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from forms.samples import sample_form
+from storage.attachments import required_categories
 from tests import factories
 from tests.integration.test_api import bearer
+from tests.integration.test_api_attachments import upload
 from workflow import operations
 
 
@@ -35,8 +37,9 @@ def test_submit_through_the_api_is_refused_naming_every_field_the_rules_want(cli
     assert {"uscc", "park_large_enterprises", "park_total_energy_tce", "report_profile"} <= fields
 
     headers_v = {**headers, "If-Match": '"1"'}
-    client.patch(
-        f"/api/v1/applications/{draft.id}", json={"form": sample_form("emc-acceptance", "park")}, headers=headers_v
-    )
+    form = sample_form("emc-acceptance", "park")
+    client.patch(f"/api/v1/applications/{draft.id}", json={"form": form}, headers=headers_v)
+    for category in required_categories("emc-acceptance", "park", form):  # the documents, through the API too
+        assert upload(client, headers, draft.id, category, factories.SAMPLE_PDF, "扫描件.pdf").status_code == 201
     ok = client.post(f"/api/v1/applications/{draft.id}/transitions", json={"trigger": "submit"}, headers=headers)
     assert ok.status_code == 200 and ok.get_json()["state"] == "district_review"

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from forms.samples import sample_form
+from storage.attachments import required_categories
 from tests import factories
 from tests.integration.test_api import MISSING_ID, bearer, problem
 from workflow.accounts import User
@@ -160,7 +162,11 @@ def test_history_is_the_timeline_with_labels(client, cast):
     client.patch(f"/api/v1/applications/{app_id}", json={"form": {"contact_person": "王工"}}, headers=headers)
     transition(client, cast.applicant, app_id, trigger="submit")
     events = history(client, cast.applicant, app_id)
-    assert [(e["outcome"], e["trigger"], e["from_state"], e["to_state"]) for e in events] == [
+    uploads = [e for e in events if e["outcome"] == "attached"]  # the required attachments, before the edit
+    assert [e["payload"]["category"] for e in uploads] == required_categories(
+        "emc-acceptance", "enterprise", sample_form("emc-acceptance", "enterprise")
+    )
+    assert [(e["outcome"], e["trigger"], e["from_state"], e["to_state"]) for e in events if e not in uploads] == [
         ("created", None, None, "draft"),
         ("edited", None, "draft", "draft"),
         ("transition", "submit", "draft", "district_review"),

@@ -77,9 +77,10 @@ def test_demo_drives_every_kind_to_its_end_and_exits_zero(runner):
     assert re.search(r"audit chain intact: \d+ events verified", result.output)
 
 
-def test_demo_result_has_the_expected_end_states_and_refusals():
+def test_demo_result_has_the_expected_end_states_and_refusals(app):
     seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
-    result = demo.run_demo()
+    with app.app_context():  # the demo uploads to the app's blob store
+        result = demo.run_demo()
     assert result.ok, result.problems
     assert result.end_states == {
         "emc-acceptance/enterprise": "archived",
@@ -92,6 +93,8 @@ def test_demo_result_has_the_expected_end_states_and_refusals():
     refused = {(r.actor, r.trigger): r.got for r in result.refusals}
     assert refused[("finance1", "approve_award")] == "GuardFailed"
     assert refused[("applicant", "pass_prereview")] == "Forbidden"
+    uploads = [e for e in result.runs[0].timeline if e.outcome == "attached"]
+    assert [e.detail.split(":")[0] for e in uploads][:2] == ["business_licence", "equipment_list"]
 
 
 def test_demo_exits_non_zero_naming_what_went_wrong(runner):

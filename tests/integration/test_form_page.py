@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from forms.samples import sample_form
+from storage.attachments import required_categories
 from tests import factories
+from tests.integration.test_attachment_pages import post_upload
 from tests.integration.test_pages import fire_form, log_in, state_badge, text_of
 from workflow import operations
 from workflow.engine import fire
@@ -54,6 +56,8 @@ def test_a_form_completed_on_the_page_can_be_submitted(app, cast):
     form = {**sample_form("emc-acceptance", "data_centre"), "district": cast.org.district}
     assert browser.post(f"/applications/{app_id}/form", data=_page_data(form, 1)).status_code == 303
     assert "提交前还需填写" not in text_of(browser.get(f"/applications/{app_id}/form"))
+    for category in required_categories("emc-acceptance", "data_centre", form):  # uploaded on the page too
+        assert post_upload(browser, app_id, category, factories.SAMPLE_PDF).status_code == 303
     submitted = fire_form(browser, app_id, "submit")
     assert state_badge(browser.get(submitted.headers["Location"])) == "区主管部门初审中"
 

@@ -119,6 +119,7 @@ def test_responses_match_the_documented_schemas(client, cast, document):
     conform.check(client.patch(item, json=EDIT, headers={**applicant, "If-Match": "9"}), patch, "patch")
     conform.check(client.patch(item, json=EDIT, headers={**applicant, "If-Match": "1"}), patch, "patch")
 
+    factories.attach_required(factories.flask_app(), cast, app_id)
     fire = "/applications/{application_id}/transitions"
     key = {**applicant, "Idempotency-Key": "conformance"}
     conform.check(client.post(f"{item}/transitions", json={"trigger": "submit"}, headers=key), fire, "post")

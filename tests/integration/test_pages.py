@@ -178,6 +178,7 @@ def _other_district_application(cast) -> int:  # type: ignore[no-untyped-def]
     form = {**sample_form("emc-acceptance", "enterprise"), "district": "徐汇区"}
     applicant = cast.other_applicant
     created = operations.create_application(applicant, "emc-acceptance", "enterprise", "徐汇数据中心能管", form)
+    factories.attach_required(factories.flask_app(), cast, created.id, actor=applicant)
     fire(created.id, "submit", cast.other_applicant)
     return created.id
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+from pathlib import Path
 
 import pytest
 
-from storage.blobs import LocalBlobStore, S3BlobStore, copy_between, from_url
+from storage.blobs import PART_SIZE, LocalBlobStore, S3BlobStore, StoredBlob, copy_between, from_url
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def test_missing_blob_does_not_exist_and_delete_removes(store):
     assert not store.exists("tmp/x")
 
 
-@pytest.mark.parametrize("key", ["", "/abs", "a/../b", "a//b", "./a"])
+@pytest.mark.parametrize("key", ["", "/abs", "a/../b", "a//b", "./a", ".part-x1y2", "a/.part-1"])
 def test_keys_that_escape_the_store_are_refused(store, key):
     with pytest.raises(ValueError, match="invalid blob key"):
         store.put(key, io.BytesIO(b"x"))
@@ -61,6 +63,119 @@ def test_a_failed_local_write_leaves_no_blob(tmp_path):
         store.put("half/blob", Breaks())  # type: ignore[arg-type]
     assert not store.exists("half/blob")
     assert [p.name for p in (tmp_path / "half").iterdir()] == []
+
+
+# --- staging: the caller writes a temporary file, the store adopts it -------------------------------------------
+
+
+def staged_with(store, data: bytes, tmp_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    staged = store.staging(tmp_dir)
+    staged.file.write(data)
+    return staged
+
+
+def leftovers(root: Path) -> list[str]:
+    """Every file under the local root that is not a blob, i.e. a staged or half-written temporary file."""
+    return sorted(p.name for p in root.rglob(".part-*"))
+
+
+def test_a_staged_file_is_adopted_with_its_bytes_and_hash(store, tmp_path):
+    data = bytes(range(256)) * 24_000  # ~6 MB: more than one S3 part
+    assert len(data) > PART_SIZE
+    digest = hashlib.sha256(data).hexdigest()
+    (tmp_path / "spool").mkdir()
+    staged = staged_with(store, data, tmp_path / "spool")
+    stored = store.put_file("sha256/ab/staged", staged, len(data), digest, "application/pdf")
+    assert stored == StoredBlob("sha256/ab/staged", len(data), digest)
+    assert b"".join(store.open("sha256/ab/staged")) == data
+    assert staged.file.closed and staged.path is None
+    if isinstance(store, LocalBlobStore):
+        assert leftovers(store.root) == []
+
+
+def test_the_local_store_adopts_the_staged_file_itself_not_a_copy(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    data = b"%PDF-1.7\n written once"
+    staged = staged_with(store, data)
+    assert staged.path is not None and staged.path.parent == store.root  # same filesystem: a rename
+    assert staged.path.name.startswith(".part-")
+    inode = os.fstat(staged.file.fileno()).st_ino
+    store.put_file("sha256/cd/once", staged, len(data), hashlib.sha256(data).hexdigest())
+    assert (store.root / "sha256/cd/once").stat().st_ino == inode
+    assert leftovers(store.root) == []
+
+
+def test_the_s3_store_stages_anonymously_in_the_given_folder(s3_url, tmp_path):
+    store = from_url(s3_url)
+    staged = staged_with(store, b"nothing to clean up", tmp_path)
+    assert staged.path is None
+    assert list(tmp_path.iterdir()) == []  # no name in the folder: the file dies with the process
+    staged.discard()
+    assert staged.file.closed
+
+
+@pytest.mark.parametrize("declared", [-1, +1, +PART_SIZE])
+def test_a_staged_file_of_another_size_is_refused_and_stores_nothing(store, declared):
+    # Two S3 parts. Declared short: sent, then refused by its hash and deleted. Declared long: the first part is
+    # sent, the last runs short, and the multipart upload is aborted before it completes.
+    data = b"q" * (PART_SIZE + 1000)
+    key = f"sha256/ef/short{declared}"
+    staged = staged_with(store, data)
+    with pytest.raises((ValueError, OSError)):
+        store.put_file(key, staged, len(data) + declared, hashlib.sha256(data).hexdigest())
+    assert not store.exists(key)
+    assert staged.file.closed and staged.path is None
+    if isinstance(store, LocalBlobStore):
+        assert leftovers(store.root) == []
+
+
+def test_a_staged_file_that_does_not_match_its_hash_is_not_kept_on_s3(s3_url):
+    store = from_url(s3_url)
+    staged = staged_with(store, b"other bytes")
+    with pytest.raises(ValueError, match="sha256"):
+        store.put_file("sha256/00/wrong", staged, 11, hashlib.sha256(b"these bytes").hexdigest())
+    assert not store.exists("sha256/00/wrong")
+
+
+def test_staging_onto_an_existing_key_keeps_the_blob_and_frees_the_file(store):
+    data = b"%PDF-1.7\n already here"
+    digest = hashlib.sha256(data).hexdigest()
+    store.put("sha256/aa/there", io.BytesIO(data))
+    staged = staged_with(store, data)
+    assert store.put_file("sha256/aa/there", staged, len(data), digest) == StoredBlob(
+        "sha256/aa/there", len(data), digest
+    )
+    assert b"".join(store.open("sha256/aa/there")) == data
+    assert staged.file.closed
+    if isinstance(store, LocalBlobStore):
+        assert leftovers(store.root) == []
+
+
+def test_a_local_rename_that_fails_leaves_no_blob_and_no_staged_file(tmp_path, monkeypatch):
+    store = LocalBlobStore(tmp_path)
+    staged = staged_with(store, b"abc")
+
+    def no_rename(*_args: object) -> None:
+        raise OSError("disk went read-only")
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    with pytest.raises(OSError, match="read-only"):
+        store.put_file("sha256/bb/fails", staged, 3, hashlib.sha256(b"abc").hexdigest())
+    assert not store.exists("sha256/bb/fails")
+    assert leftovers(tmp_path) == []
+
+
+def test_an_abandoned_local_staging_file_is_one_no_key_names(tmp_path):
+    """A process killed mid-upload leaves its .part- file: never served, and cleaned by discard when alive."""
+    store = LocalBlobStore(tmp_path)
+    staged = staged_with(store, b"half a bo")
+    assert staged.path is not None
+    assert leftovers(tmp_path) == [staged.path.name]
+    with pytest.raises(ValueError, match="invalid blob key"):
+        store.exists(staged.path.name)
+    staged.discard()
+    staged.discard()  # idempotent: a failed put_file and the request's cleanup may both call it
+    assert leftovers(tmp_path) == []
 
 
 def test_copy_between_backends(tmp_path, s3_url):

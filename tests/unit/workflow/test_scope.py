@@ -67,6 +67,7 @@ def test_group_company_reviewer_sees_its_member_units(cast):
     form = {**sample_form("emc-acceptance", "enterprise"), "district": "浦东新区"}
     member = operations.create_application(unit_applicant, "emc-acceptance", "enterprise", "集团成员项目", form)
     member_app = member.id
+    factories.attach_required(factories.flask_app(), cast, member_app, actor=unit_applicant)
     fire(member_app, "submit", unit_applicant)
     outsider_app = factories.new_application(cast)
     fire(outsider_app, "submit", cast.applicant)
