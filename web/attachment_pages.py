@@ -18,6 +18,8 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
 from flask_wtf.file import FileField
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.validators import InputRequired, ValidationError
@@ -152,7 +154,13 @@ def _problems(exc: WorkflowError) -> list[Problem]:
     ]
 
 
+def _forget_body() -> None:
+    """The body went to the upload (or broke off): forms rendered now must not try to parse it again."""
+    request.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
+
+
 def _refused(application_id: int, problems: list[Problem], status: int, wants_json: bool) -> Any:
+    _forget_body()
     errors = [{"field": p.field, "code": p.code, "message": _message(p)} for p in problems]
     if wants_json:
         return jsonify(status=status, errors=errors, detail="；".join(e["message"] for e in errors)), status
@@ -193,6 +201,9 @@ def upload_attachment(application_id: int) -> Any:
             extra_fields=("csrf_token",),
             verify=None if header_token is not None else (lambda fields: _check_token(fields.get("csrf_token"))),
         )
+    except ClientDisconnected:
+        message = "the upload broke off before the whole file arrived"
+        return _refused(application_id, [Problem("file", "malformed", message)], 400, wants_json)
     except NotFound:
         abort(404)
     except Forbidden as exc:

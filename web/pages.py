@@ -160,7 +160,7 @@ def _globals() -> dict[str, Any]:
         "role_label": role_label,
         "kind_label": kind_label,
         "local_time": local_time,
-        "logout_form": LogoutForm() if current_user.is_authenticated else None,
+        "logout_form": LogoutForm(formdata=None) if current_user.is_authenticated else None,
     }
 
 

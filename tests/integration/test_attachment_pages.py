@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import tracemalloc
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
+from storage.attachments import blob_key
 from storage.models import Attachment
 from tests import factories
+from tests.integration.test_api_attachments import MB, DiesHalfway
 from tests.integration.test_pages import log_in, text_of
-from web.app import create_app
+from web.app import blob_store, create_app
 from workflow import outbox
 from workflow.db import db
 from workflow.engine import fire
@@ -200,3 +206,44 @@ def test_the_csrf_token_is_required_from_the_header_or_the_form(app, cast, monke
     in_form = post_upload(client, app_id, "other", PDF, extra={"csrf_token": token.group(1)})
     assert in_form.status_code == 303
     assert [r.version for r in rows_of(app_id)] == [1, 2]
+
+
+def test_a_killed_page_upload_registers_nothing(app, cast):
+    app_id = factories.new_application(cast, attach=False)
+    client = log_in(app, cast.applicant)
+    data = PDF + b"z" * (2 * MB)
+    boundary, body = encode_multipart({"category": "other", "file": FileStorage(io.BytesIO(data), "a.pdf")})
+    response = client.post(
+        f"/applications/{app_id}/attachments",
+        input_stream=DiesHalfway(body, after=MB),
+        content_length=len(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=as_json(),
+    )
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json["errors"]] == [("file", "malformed")]
+    assert rows_of(app_id) == []
+    assert not blob_store(app).exists(blob_key(hashlib.sha256(data).hexdigest()))
+
+
+def test_a_50_mb_page_upload_is_never_held_in_memory(app, cast, tmp_path):
+    app_id = factories.new_application(cast, attach=False)
+    client = log_in(app, cast.applicant)
+    path = tmp_path / "big.pdf"
+    with path.open("wb") as out:
+        for block in (PDF, *(bytes([i]) * MB for i in range(50))):
+            out.write(block)
+    with path.open("rb") as fh:
+        tracemalloc.start()
+        try:
+            response = client.post(
+                f"/applications/{app_id}/attachments",
+                data={"category": "other", "file": (fh, "big.pdf")},
+                headers=as_json(),
+            )
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert response.status_code == 201, response.json
+    assert rows_of(app_id)[0].size == path.stat().st_size
+    assert peak < 16 * MB, f"peak Python allocation {peak / MB:.1f} MB for a 50 MB upload"
