@@ -31,7 +31,7 @@ from web.app import blob_store
 from web.downloads import attachment_response
 from web.extensions import csrf
 from web.forms import N_
-from web.pages import _render_detail, bp, detail_section, end_read, lang, local_time, me
+from web.pages import CSRF_TEXTS, _render_detail, bp, detail_section, end_read, lang, local_time, me
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition
@@ -176,7 +176,13 @@ def upload_attachment(application_id: int) -> Any:
     wants_json = request.accept_mimetypes.best == "application/json"
     header_token = request.headers.get("X-CSRFToken")
     if header_token is not None:
-        _check_token(header_token)  # before a byte of the body is read
+        try:
+            _check_token(header_token)  # before a byte of the body is read
+        except CSRFError:
+            if not wants_json:
+                raise
+            expired = Problem("csrf_token", "csrf", gettext(CSRF_TEXTS[1]))  # the script shows it beside the file
+            return _refused(application_id, [expired], 400, wants_json)
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
         abort(400)

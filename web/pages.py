@@ -147,6 +147,22 @@ def _remember_language() -> None:
         get_locale()
 
 
+# Pages load only this site's own script and styles (no inline code), so an injected tag cannot run.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+@bp.after_app_request
+def _page_security_headers(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 @bp.app_template_test("hidden_input")
 def is_hidden_input(field: Field) -> bool:
     return getattr(field.widget, "input_type", None) == "hidden"

@@ -75,6 +75,9 @@ def test_the_detail_page_lists_what_is_required_and_what_is_missing(app, cast):
     assert "设备清单" in missing.group(0) and "营业执照" not in missing.group(0)
     assert "营业执照.pdf" in text_of(page)
     assert 'id="upload-form"' in page.text and 'enctype="multipart/form-data"' in page.text
+    # The upload script is the site's own file; the page allows no other (and no inline) script.
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert '<script src="/static/upload.js"' in page.text
 
 
 def test_a_plain_form_upload_is_stored_and_the_page_shows_it(app, cast):
@@ -200,6 +203,10 @@ def test_the_csrf_token_is_required_from_the_header_or_the_form(app, cast, monke
 
     assert post_upload(client, app_id, "other", PDF).status_code == 400
     assert post_upload(client, app_id, "other", PDF, headers={"X-CSRFToken": "forged"}).status_code == 400
+    expired = post_upload(client, app_id, "other", PDF, headers={**as_json(), "X-CSRFToken": "forged"})
+    assert expired.status_code == 400
+    assert [(e["field"], e["code"]) for e in expired.json["errors"]] == [("csrf_token", "csrf")]
+    assert "表单已失效" in expired.json["errors"][0]["message"]
     assert rows_of(app_id) == []
     with_header = post_upload(client, app_id, "other", PDF, headers={**as_json(), "X-CSRFToken": token.group(1)})
     assert with_header.status_code == 201
