@@ -7,7 +7,6 @@ with `db.session` before it writes: on SQLite the read would hold the write lock
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -21,8 +20,7 @@ from storage import attachments, authorisers, sealed
 from storage.attachments import content_disposition
 from storage.models import Attachment, category_label
 from web import openapi, security
-from web.app import blob_store
-from web.downloads import attachment_response
+from web.downloads import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from web.extensions import csrf
 from web.problems import ApiProblem, describe, if_match_version, install, language, read_body
 from workflow import operations
@@ -369,8 +367,6 @@ def application_history(application_id: int) -> Response:
 
 # --- attachments ----------------------------------------------------------------------------------------------
 
-UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing and the `category` part around the file
-
 
 def attachment_json(row: Attachment) -> dict[str, Any]:
     return {
@@ -396,24 +392,9 @@ def upload_attachment(application_id: int) -> Response:
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
         raise ApiProblem(415, "unsupported_media_type", "send multipart/form-data with the parts 'file' and 'category'")
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if request.content_length is not None and request.content_length > limit + UPLOAD_OVERHEAD:
-        raise attachments.UploadTooLarge(limit)  # known from the header: refused before a byte is read
-    # This route only: every other body keeps MAX_CONTENT_LENGTH; the file itself is counted as it streams.
-    request.max_content_length = limit + UPLOAD_OVERHEAD
-    tmp_dir = Path(current_app.instance_path) / "uploads"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    row = attachments.upload(
-        _user(),
-        application_id,
-        request.stream,
-        boundary.encode("latin-1"),
-        blob_store(current_app),
-        max_bytes=limit,
-        tmp_dir=tmp_dir,
-        request_id=g.request_id,
-        lang=language(),
-    )
+    if too_large_by_header():
+        raise attachments.UploadTooLarge(upload_limit())  # known from the header: refused before a byte is read
+    row = upload_from_request(_user(), application_id, boundary, language())
     response = jsonify(attachment_json(row))
     response.status_code = 201
     response.headers["Location"] = url_for("api.download_attachment", attachment_id=row.id)

@@ -8,10 +8,9 @@ read), or, without script, from the form's `csrf_token` part once the body is in
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -27,8 +26,7 @@ from wtforms.validators import InputRequired, ValidationError
 from storage import attachments
 from storage.attachments import SUPPLEMENT_STATE, UploadTooLarge
 from storage.models import CATEGORIES, Attachment, category_label
-from web.app import blob_store
-from web.downloads import attachment_response
+from web.downloads import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from web.extensions import csrf
 from web.forms import N_
 from web.pages import CSRF_TEXTS, _render_detail, bp, detail_section, end_read, lang, local_time, me
@@ -38,7 +36,6 @@ from workflow.definitions import Definition
 from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, WorkflowError
 from workflow.models import Application
 
-UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing, the token and the category around the file
 MAX_ID = 2**31 - 1
 
 # The upload's problem codes in the reader's language (the type refusal already comes in it).
@@ -186,24 +183,15 @@ def upload_attachment(application_id: int) -> Any:
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
         abort(400)
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if request.content_length is not None and request.content_length > limit + UPLOAD_OVERHEAD:
-        return _refused(application_id, _problems(UploadTooLarge(limit)), 413, wants_json)
-    request.max_content_length = limit + UPLOAD_OVERHEAD
-    tmp_dir = Path(current_app.instance_path) / "uploads"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
+    if too_large_by_header():
+        return _refused(application_id, _problems(UploadTooLarge(upload_limit())), 413, wants_json)
     end_read()
     try:
-        row = attachments.upload(
+        row = upload_from_request(
             me().id,
             application_id,
-            request.stream,
-            boundary.encode("latin-1"),
-            blob_store(current_app),
-            max_bytes=limit,
-            tmp_dir=tmp_dir,
-            request_id=g.request_id,
-            lang=lang(),
+            boundary,
+            lang(),
             extra_fields=("csrf_token",),
             verify=None if header_token is not None else (lambda fields: _check_token(fields.get("csrf_token"))),
         )
