@@ -121,6 +121,15 @@ EMC_FORM_V1 = FormVersion(
             kinds=("data_centre",),
         ),
         _f("competent_authority", TEXT, "上级主管部门", "Superior competent authority"),
+        # The company that built the project for the unit: its staff are never drawn onto the expert panel.
+        _f("service_company_name", TEXT, "项目建设技术服务单位", "Technical service company", required=False),
+        _f(
+            "service_company_uscc",
+            USCC,
+            "项目建设技术服务单位统一社会信用代码",
+            "Technical service company's unified social credit code",
+            required=False,
+        ),
         *_NARRATIVE,
     ),
     thresholds={

@@ -1,11 +1,12 @@
-"""Supplement requests (what was asked, by when, what came back) and revisions (each submission, frozen)."""
+"""Review desks' records: pre-review, completeness, supplements, revisions, the expert panel and its sheets."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.accounts import User
@@ -61,3 +62,179 @@ class RevisionRead(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     number: Mapped[int]
     read_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PreReview(Base):
+    """A district reviewer's record of one decision: what was checked, the opinion, the points or reasons."""
+
+    __tablename__ = "prereviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(64))  # the trigger: pass_prereview | return_for_correction | reject
+    # {"form_authenticity": "ok" | "problem" | "not_checked", "legal_entity": …, "operations": …, "finances": …}
+    checks: Mapped[dict[str, Any]]
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    points: Mapped[list[Any]]  # the points to correct (return) or the reasons (reject)
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    reviewer: Mapped[User | None] = relationship()
+
+
+class CompletenessReview(Base):
+    """The municipal reviewer's per-document checklist at one decision (request, confirm or reject)."""
+
+    __tablename__ = "completeness_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(64))
+    # [{"id", "text", "status": "present" | "missing" | "insufficient", "note"}]
+    items: Mapped[list[Any]]
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ExpertProfile(Base):
+    """An expert in the pool: employer (for conflicts), district and specialities."""
+
+    __tablename__ = "expert_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    employer_uscc: Mapped[str] = mapped_column(String(18), index=True)
+    employer_name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(16))
+    specialities: Mapped[list[Any]]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class ExpertRelationship(Base):
+    """A tie an expert has declared with an organisation (former employer, family, adviser): never drawn for it."""
+
+    __tablename__ = "expert_relationships"
+    __table_args__ = (UniqueConstraint("expert_id", "uscc"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PanelDraw(Base):
+    """One draw of experts for an application: the seed and the pool snapshot reproduce it exactly."""
+
+    __tablename__ = "panel_draws"
+    __table_args__ = (UniqueConstraint("application_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    number: Mapped[int]  # 1, 2, … per application
+    reason: Mapped[str] = mapped_column(String(16))  # initial | replacement
+    seed: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    # The eligible experts, sorted by username: [{"user_id", "username", "employer_uscc", "district", …}].
+    pool: Mapped[list[Any]]
+    pool_digest: Mapped[str] = mapped_column(String(64))
+    # Who was left out, and why: [{"username", "reasons": ["same_employer", …]}].
+    excluded: Mapped[list[Any]]
+    drawn: Mapped[list[Any]]  # usernames in draw order; the first of an initial draw leads
+    replaced_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SiteVisit(Base):
+    """When and where the panel visits the applicant (rescheduling updates it; the audit keeps each version)."""
+
+    __tablename__ = "site_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    visit_at: Mapped[dt.datetime]
+    place: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text, default="")
+    scheduled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scheduled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ChecklistSheet(Base):
+    """One expert's own sheet of the checklist for one application; signed and locked on submit."""
+
+    __tablename__ = "checklist_sheets"
+    __table_args__ = (UniqueConstraint("application_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    checklist: Mapped[str] = mapped_column(String(80))  # e.g. emc-checklist-enterprise@1
+    submitted_at: Mapped[dt.datetime | None]
+    signed_name: Mapped[str | None] = mapped_column(String(200))
+    signature_key: Mapped[str | None] = mapped_column(String(200))  # PNG in the blob store
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    expert: Mapped[User] = relationship()
+
+
+class ChecklistAnswer(Base):
+    """An expert's result for one criterion; `revision` rises with each change so a stale sync is caught."""
+
+    __tablename__ = "checklist_answers"
+    __table_args__ = (UniqueConstraint("sheet_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("checklist_sheets.id"))
+    criterion: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str | None] = mapped_column(String(16))  # conform | nonconform | not_applicable
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    note: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(default=1)
+    changed_at: Mapped[dt.datetime | None]  # when the expert changed it (the device's clock)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ChecklistPhoto(Base):
+    """Photo evidence for one criterion, taken on site; `client_id` makes an offline upload idempotent."""
+
+    __tablename__ = "checklist_photos"
+    __table_args__ = (UniqueConstraint("sheet_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("checklist_sheets.id"), index=True)
+    criterion: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[str] = mapped_column(String(64))
+    blob_key: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    taken_at: Mapped[dt.datetime | None]
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PanelConclusion(Base):
+    """The panel's conclusion as the leader recorded it, with the consensus it was drawn from (dissent kept)."""
+
+    __tablename__ = "panel_conclusions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    result: Mapped[str] = mapped_column(String(8))  # pass | fail
+    reasons: Mapped[str] = mapped_column(Text)
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consensus: Mapped[dict[str, Any]]
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    concluded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

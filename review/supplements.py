@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from review.models import SupplementRequest
 from workflow.db import utcnow
+from workflow.engine import default_due_at
 from workflow.errors import Problem
 from workflow.registry import Context, effect, guard
 
@@ -66,13 +67,22 @@ def supplement_request_valid(ctx: Context) -> Iterator[Problem]:
             yield Problem("due_date", "not_in_future", f"due_date {day} must be after today ({today})")
 
 
+def due_date_of(ctx: Context) -> dt.date:
+    """The date the reviewer named, else the programme's default (e.g. 10 working days from today)."""
+    raw = ctx.payload.get("due_date")
+    if raw:
+        return dt.date.fromisoformat(str(raw))
+    spec = ctx.definition.deadlines[ctx.transition.dest]
+    return (default_due_at(spec, utcnow()) - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date()
+
+
 @effect("open_supplement_request")
 def open_supplement_request(ctx: Context) -> None:
     ctx.session.add(
         SupplementRequest(
             application_id=ctx.application.id,
             items=normalise_items(ctx.payload["items"]),
-            due_date=dt.date.fromisoformat(str(ctx.payload["due_date"])),
+            due_date=due_date_of(ctx),
             requested_by_id=ctx.actor.id,
             requested_seq=ctx.event_seq,
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from forms.samples import sample_form
 from forms.uscc import ALPHABET, check_character
+from review.prereview import CHECKS as PREREVIEW_CHECKS
 from web.security import hash_password
 from workflow import operations
 from workflow.accounts import ROLES, Organisation, User
@@ -173,6 +174,8 @@ def payload_for(trigger: str, application_id: int) -> dict[str, Any]:
         "reject": {"comment": "不符合申报条件"},
         "request_supplement": {"items": ["会计师事务所专项审计报告", "设备清单"], "due_date": due},
         "supply": {"answers": {"1": "已上传专项审计报告", "2": "已上传设备清单"}},
+        "pass_prereview": {"checks": dict.fromkeys(PREREVIEW_CHECKS, "ok"), "opinion": "材料真实，同意上报"},
+        "conclude_pass": {"comment": "各项核查内容符合要求"},
         "conclude_fail": {"comment": "三级表具接入率不足80%"},
         "propose_award": {"amount": "500000.00"},
         "send_back": {"comment": "金额超出预算"},
@@ -209,8 +212,72 @@ def path_to(definition: Definition, start: str, target: str, avoid: tuple[str, .
     raise ValueError(f"no path from {start} to {target} in {definition.label}")
 
 
+def declare_clear(application_id: int, user_id: int) -> None:
+    """The expert declares no conflict of interest (the file opens to them)."""
+    from sqlalchemy import select
+
+    from workflow.db import utcnow
+    from workflow.models import Assignment
+
+    with db.transaction() as session:
+        row = session.scalars(
+            select(Assignment).where(Assignment.application_id == application_id, Assignment.user_id == user_id)
+        ).one()
+        row.declared_at, row.conflict = utcnow(), False
+
+
 def ensure_leader(cast: Cast, application_id: int) -> None:
+    """Seat the cast's expert as the panel's leader, declared clear of conflicts.
+
+    In site verification with nobody on the panel yet, through the panel's own operations: the expert joins the
+    pool, a panel of one is drawn under the first seed that puts them first, and they declare no conflict. Where
+    no draw is possible (another state, or a panel already set up by the test) they are assigned directly."""
+    from sqlalchemy import select
+
+    from review import panels
+    from review.models import ExpertProfile
+    from workflow.models import Application, Assignment
+
+    with db.transaction() as session:
+        app = session.get(Application, application_id)
+        assert app is not None
+        drawable = app.state == panels.PANEL_STATE and not session.scalar(
+            select(Assignment.id).where(Assignment.application_id == application_id).limit(1)
+        )
+        in_pool = session.scalar(select(ExpertProfile.id).where(ExpertProfile.user_id == cast.expert.id))
+    if drawable:
+        if in_pool is None:
+            panels.add_expert(cast.admin, cast.expert.username, uscc(), "上海节能技术服务中心", "徐汇区", ["能源管理"])
+        with db.transaction() as session:
+            app = session.get(Application, application_id)
+            assert app is not None
+            pool, _excluded = panels.eligible_pool(session, app)
+        names, digest = [p["username"] for p in pool], panels.pool_digest(pool)
+        if cast.expert.username in names:
+            seeds = (f"leader-{n}" for n in itertools.count())
+            seed = next(s for s in seeds if panels.draw_members(s, digest, names, 1) == [cast.expert.username])
+            panels.draw_panel(cast.agency_coordinator, application_id, 1, seed)
+            panels.declare(cast.expert, application_id, False)
+            return
     operations.assign(cast.agency_coordinator, application_id, cast.expert.id, leader=True)
+    declare_clear(application_id, cast.expert.id)
+
+
+def score_sheet(expert: Any, application_id: int, result: str = "conform", submit: bool = True) -> None:
+    """Give every criterion of the expert's sheet `result`, then sign and submit it."""
+    from review import scoring
+
+    sheet = scoring.view_sheet(expert, application_id)
+    results = [{"criterion": c["id"], "result": result} for cat in sheet["categories"] for c in cat["criteria"]]
+    scoring.save_answers(expert, application_id, results)
+    if submit:
+        scoring.submit_sheet(expert, application_id, SIGNATURE_PNG, expert.username, True, blob_store())
+
+
+def blob_store() -> Any:
+    from web.app import blob_store as store_of
+
+    return store_of(flask_app())
 
 
 def drive_to(cast: Cast, application_id: int, target: str) -> None:
@@ -220,10 +287,18 @@ def drive_to(cast: Cast, application_id: int, target: str) -> None:
     for trigger, role in path_to(definition, state, target):
         if role == "expert":
             ensure_leader(cast, application_id)
+            if trigger in ("conclude_pass", "conclude_fail"):
+                score_sheet(cast.expert, application_id)
         fire(application_id, trigger, actor_for(cast, trigger, role), payload_for(trigger, application_id))
 
 
 # --- attachments (storage) ----------------------------------------------------------------------------------
+
+# A 1×1 PNG: what a drawn signature arrives as.
+SIGNATURE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63606060f80f00010401005fe5c34b0000000049454e44ae426082"
+)
 
 # A minimal PDF: the upload is typed by its bytes, so a name ending in .pdf would not be enough.
 SAMPLE_PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -271,3 +346,9 @@ def attach_required(app: Any, cast: Cast, application_id: int, actor: Any = None
     for category in categories:
         upload(app, cast, application_id, category, actor=actor)
     return categories
+
+
+# --- review desks -------------------------------------------------------------------------------------------
+
+# The district reviewer's record for a pass: every check done and in order (pass_prereview requires it).
+PREREVIEW_OK: dict[str, Any] = {"checks": dict.fromkeys(PREREVIEW_CHECKS, "ok"), "opinion": "材料真实，同意上报"}

@@ -11,7 +11,7 @@ from flask import Flask
 
 from storage.blobs import BlobStore, from_url
 from web import config as config_module
-from workflow import definitions, registry
+from workflow import calendar, definitions, registry
 from workflow.db import db
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.configure(app.config["DATABASE_URL"])
+    calendar.configure(app.config["WORKING_DAY_HOLIDAYS"], app.config["WORKING_WEEKENDS"])
     load_plugins(app.config["WORKFLOW_PLUGINS"])
 
     from web.tasks import celery_init_app
@@ -56,7 +57,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Modules that add routes to the blueprints below: the form page, attachments, revisions (API, read marker),
     # the applicant's documents.
-    from web import api_revisions, attachment_pages, document_pages, form_page, revision_pages  # noqa: F401
+    from web import (  # noqa: F401  # noqa: F401  # noqa: F401
+        api_checklist,
+        api_panel,
+        api_revisions,
+        attachment_pages,
+        checklist_pages,
+        consensus_pages,
+        desk_pages,
+        document_pages,
+        form_page,
+        panel_pages,
+        record_pages,
+        revision_pages,
+    )
     from web.api import bp as api_bp
     from web.pages import bp as pages_bp
 

@@ -30,7 +30,9 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 def register(app: Flask) -> None:
     commands = (init_command, serve_command, worker_command, demo_command, audit_group, workflow_group)
-    for command in (*commands, orgs_group, users_group, keys_group):
+    from web.cli_review import COMMANDS as review_commands
+
+    for command in (*commands, orgs_group, users_group, keys_group, *review_commands):
         app.cli.add_command(command)
 
 

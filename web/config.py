@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import sealed
+from workflow import calendar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +87,15 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         # Largest attachment kept (bytes); an upload streams to disk and is cut off the moment it passes this.
         "MAX_UPLOAD_BYTES": int(os.environ.get("MAX_UPLOAD_BYTES", str(200 * 1024 * 1024))),
+        # Working-day deadlines (a supplement's default due date) skip weekends and these dates; weekend days
+        # made working days (调休) are counted. Comma-separated ISO dates, from the State Council's yearly notice.
+        "WORKING_DAY_HOLIDAYS": calendar.parse_dates(os.environ.get("WORKING_DAY_HOLIDAYS", "")),
+        "WORKING_WEEKENDS": calendar.parse_dates(os.environ.get("WORKING_WEEKENDS", "")),
+        # The expert panel: how many are drawn by default, and whether an expert of the applicant's own district
+        # is left out of the draw.
+        "PANEL_SIZE": int(os.environ.get("PANEL_SIZE", "3")),
+        "PANEL_EXCLUDE_SAME_DISTRICT": os.environ.get("PANEL_EXCLUDE_SAME_DISTRICT", "0").lower()
+        in ("1", "true", "yes"),
         # Stage packages that register guards, effects and outbox subscribers with the engine.
         "WORKFLOW_PLUGINS": [
             "forms.plugin",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import math
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +16,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from forms.samples import sample_form
+from review import panels, scoring
+from review.models import ExpertProfile, PanelConclusion
+from review.prereview import CHECKS
 from storage import attachments, documents
 from web.app import blob_store
+from web.seed import demo_uscc
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import as_utc, db
@@ -36,11 +43,48 @@ class Fire:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Assign:
-    """The agency coordinator puts the site-verification panel together: the first expert leads."""
+# Who the draw seats is chance: steps name the panel's leader (the first drawn) and its other member.
+LEADER, MEMBER = "panel:leader", "panel:member"
 
-    experts: tuple[str, ...]
+
+@dataclass(frozen=True)
+class DemoExpert:
+    username: str
+    employer_uscc: str
+    employer_name: str
+    district: str
+    specialities: tuple[str, ...]
+
+
+# The demo's expert pool: employed by neither applicant nor service company, so both may be drawn for any demo case.
+DEMO_EXPERTS = (
+    DemoExpert(
+        "expert1", demo_uscc("310101", "MA1FP0006"), "上海市节能监测评估中心（演示）", "黄浦区", ("能源管理", "计量")
+    ),
+    DemoExpert(
+        "expert2",
+        demo_uscc("310110", "MA1FP0007"),
+        "上海同济节能技术研究所（演示）",
+        "杨浦区",
+        ("信息系统", "数据中心"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DrawPanel:
+    """The agency coordinator draws the site-verification panel from the pool (the first drawn leads), each member
+    declares no conflict of interest (only then does the file open to them), and the visit is scheduled."""
+
+    size: int = 2
+
+
+@dataclass(frozen=True)
+class Score:
+    """A panel member scores every criterion of their own checklist sheet, then signs and submits it."""
+
+    expert: str  # LEADER or MEMBER
+    nonconform: tuple[tuple[str, str], ...] = ()  # (criterion, note) found wanting; every other criterion conforms
 
 
 @dataclass(frozen=True)
@@ -55,7 +99,7 @@ class Refuse:
     stale: bool = False  # send the version before the last change as expected_version
 
 
-Step = Fire | Assign | Refuse
+Step = Fire | DrawPanel | Score | Refuse
 
 
 @dataclass(frozen=True)
@@ -67,6 +111,7 @@ class Scenario:
     project_name: str
     steps: tuple[Step, ...]
     path: str  # every state the application passes through, in order, separated by spaces
+    dissent: tuple[str, ...] = ()  # criteria the panel's members disagree on, kept in the conclusion
 
     @property
     def states(self) -> list[str]:
@@ -76,11 +121,19 @@ class Scenario:
 FUNDED = "funding_review award_proposed award_approved paid archived"  # the common funding, payment, archive tail
 
 
-def scenarios(today: dt.date) -> list[Scenario]:
-    due = (today + dt.timedelta(days=14)).isoformat()
+# The district reviewer's record: each check of seed 002 §五 done and found in order.
+PREREVIEW = {
+    "checks": dict.fromkeys(CHECKS, "ok"),
+    "opinion": "申报材料真实完整，法人资格、经营及财务状况正常，同意上报",
+}
+
+
+def scenarios() -> list[Scenario]:
     items = ["会计师事务所出具的项目专项审计报告", "三级计量器具配备清单及接入率说明"]
     answers = {"1": "已上传专项审计报告（沪审字〔2026〕第118号）", "2": "已上传器具清单，三级接入率92%"}
-    panel = Assign(("expert1", "expert2"))
+    # The panel visits, each member scores and signs their own sheet, and only then may the leader conclude.
+    panel = (DrawPanel(), Score(LEADER), Score(MEMBER))
+    fail_reasons = "核查表第3.2项不符合：平台存在长时间断数（组员认为符合，意见已记录）"
     award_tail: tuple[Step, ...] = (
         Fire("finance1", "propose_award", {"amount": "800000.00", "comment": "按核定投资额的20%拟定"}),
         Fire("finance2", "approve_award", {"comment": "复核无误"}),
@@ -95,24 +148,26 @@ def scenarios(today: dt.date) -> list[Scenario]:
             "申闵精密 能源管理中心建设项目（演示）",
             (
                 Fire("applicant", "submit"),
-                Refuse("applicant", "pass_prereview", Forbidden, "an applicant passing its own pre-review"),
+                Refuse("applicant", "pass_prereview", Forbidden, "an applicant passing its own pre-review", PREREVIEW),
                 Refuse(
                     "district_pudong",
                     "pass_prereview",
                     NotFound,
                     "a reviewer of another district (may not even see it)",
+                    PREREVIEW,
                 ),
                 Refuse(
                     "district_minhang",
                     "pass_prereview",
                     StaleVersion,
                     "a decision taken on a stale version",
+                    PREREVIEW,
                     stale=True,
                 ),
-                Fire("district_minhang", "pass_prereview"),
+                Fire("district_minhang", "pass_prereview", PREREVIEW),
                 Fire("municipal", "confirm_complete"),
-                panel,
-                Fire("expert1", "conclude_pass", {"comment": "现场核查通过"}),
+                *panel,
+                Fire(LEADER, "conclude_pass", {"comment": "现场核查通过：核查表各项均符合要求"}),
                 award_tail[0],
                 Refuse("finance1", "approve_award", GuardFailed, "the proposer approving their own proposal"),
                 *award_tail[1:],
@@ -131,8 +186,9 @@ def scenarios(today: dt.date) -> list[Scenario]:
                 Fire("applicant_dc", "submit"),
                 Fire("group_reviewer", "return_for_correction", {"comment": "申请表缺少法定代表人签字页，请补正"}),
                 Fire("applicant_dc", "resubmit"),
-                Fire("group_reviewer", "pass_prereview"),
-                Fire("municipal", "request_supplement", {"items": items, "due_date": due}),
+                Fire("group_reviewer", "pass_prereview", PREREVIEW),
+                # No due date named: the programme's default of 10 working days applies.
+                Fire("municipal", "request_supplement", {"items": items}),
                 Refuse(
                     "applicant_dc",
                     "supply",
@@ -142,8 +198,8 @@ def scenarios(today: dt.date) -> list[Scenario]:
                 ),
                 Fire("applicant_dc", "supply", {"answers": answers}),
                 Fire("municipal", "confirm_complete"),
-                panel,
-                Fire("expert1", "conclude_pass", {"comment": "PUE 与能耗数据核查一致"}),
+                *panel,
+                Fire(LEADER, "conclude_pass", {"comment": "PUE 与能耗数据核查一致"}),
                 *award_tail,
                 Fire("municipal", "archive"),
             ),
@@ -158,14 +214,30 @@ def scenarios(today: dt.date) -> list[Scenario]:
             "紫竹低碳产业园 能源管理中心建设项目（演示）",
             (
                 Fire("applicant_park", "submit"),
-                Fire("district_minhang", "pass_prereview"),
+                Fire("district_minhang", "pass_prereview", PREREVIEW),
                 Fire("municipal", "confirm_complete"),
-                panel,
-                Refuse("expert2", "conclude_fail", Forbidden, "a panel member who is not the leader concluding"),
-                Fire("expert1", "conclude_fail", {"comment": "园区重点用能企业接入率不足80%"}),
+                DrawPanel(),
+                Score(LEADER, (("3.2", "现场抽查：平台2026年3月有连续6天断数，数据缺失未补录"),)),
+                Refuse(
+                    LEADER,
+                    "conclude_fail",
+                    GuardFailed,
+                    "concluding before every panel member has signed a sheet",
+                    {"comment": fail_reasons},
+                ),
+                Score(MEMBER),  # finds 3.2 in order: the dissent is kept beside the conclusion
+                Refuse(
+                    MEMBER,
+                    "conclude_fail",
+                    Forbidden,
+                    "a panel member who is not the leader concluding",
+                    {"comment": fail_reasons},
+                ),
+                Fire(LEADER, "conclude_fail", {"comment": fail_reasons}),
                 Fire("municipal", "archive"),
             ),
             "draft district_review completeness_check site_verification verification_failed archived",
+            dissent=("3.2",),
         ),
         Scenario(
             "在线监测专项 · 全流程",
@@ -194,7 +266,7 @@ class TimelineEvent:
     occurred_at: dt.datetime
     actor: str
     role: str
-    outcome: str  # created | transition | assigned | denied | edited
+    outcome: str  # created | attached | transition | denied | panel_drawn | declared | scored | sheet_submitted …
     trigger: str | None
     from_state: str | None
     to_state: str | None
@@ -208,6 +280,7 @@ class Run:
     definition: Definition | None = None
     state: str | None = None
     timeline: list[TimelineEvent] = field(default_factory=list)
+    dissent: list[str] | None = None  # the criteria the recorded conclusion shows disagreement on
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -333,7 +406,74 @@ def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, A
     return required
 
 
-def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tuple[str, str | None]]:
+def signature_png(name: str, width: int = 96, height: int = 24) -> bytes:
+    """A small greyscale PNG with one pen stroke (its wave set by the name): what a drawn signature arrives as."""
+    phase = sum(name.encode()) % 17
+    rows = b""
+    for y in range(height):
+        line = [0 if abs(y - height / 2 - 6 * math.sin((x + phase) / 7)) <= 1.2 else 255 for x in range(width)]
+        rows += b"\x00" + bytes(line)  # each row starts with its filter type: none
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def _ensure_pool(users: dict[str, int]) -> None:
+    """Put the demo's experts in the pool if they are not there yet (a second run changes nothing)."""
+    with db.transaction() as session:
+        pooled = set(session.scalars(select(ExpertProfile.user_id)))
+    for expert in DEMO_EXPERTS:
+        if users[expert.username] not in pooled:
+            panels.add_expert(
+                users["coordinator"],
+                expert.username,
+                expert.employer_uscc,
+                expert.employer_name,
+                expert.district,
+                expert.specialities,
+            )
+
+
+def _seat_panel(
+    app_id: int, step: DrawPanel, users: dict[str, int], form: dict[str, Any], today: dt.date
+) -> tuple[dict[str, int], list[tuple[str, str | None]]]:
+    """Draw, declare and schedule; returns who leads and who sits beside them, and the events left."""
+    draw = panels.draw_panel(users["coordinator"], app_id, size=step.size)
+    events: list[tuple[str, str | None]] = [("panel_drawn", None)]
+    for username in draw.drawn:
+        panels.declare(users[username], app_id, conflict=False)
+        events.append(("declared", None))
+    visit_at = dt.datetime.combine(today + dt.timedelta(days=3), dt.time(9, 30), SHANGHAI)
+    panels.schedule_visit(
+        users["coordinator"], app_id, visit_at, form.get("address") or "申报单位现场", "请能源管理负责人陪同"
+    )
+    events.append(("visit_scheduled", None))
+    return {LEADER: users[draw.drawn[0]], MEMBER: users[draw.drawn[1]]}, events
+
+
+def _score(app_id: int, expert_id: int, step: Score) -> None:
+    """Every criterion of the expert's own sheet conforms but those the step finds wanting; then sign and submit."""
+    sheet = scoring.view_sheet(expert_id, app_id)
+    wanting = dict(step.nonconform)
+    results = [
+        {"criterion": c["id"], "result": "nonconform", "note": wanting[c["id"]]}
+        if c["id"] in wanting
+        else {"criterion": c["id"], "result": "conform"}
+        for category in sheet["categories"]
+        for c in category["criteria"]
+    ]
+    scoring.save_answers(expert_id, app_id, results)
+    with db.transaction() as session:
+        expert = session.get(User, expert_id)
+        assert expert is not None
+        name = expert.display_name or expert.username
+    scoring.submit_sheet(expert_id, app_id, signature_png(name), name, True, blob_store(current_app))
+
+
+def _drive(run: Run, users: dict[str, int], refusals: list[Refusal], today: dt.date) -> list[tuple[str, str | None]]:
     """Play the scenario; returns the timeline it should leave: (outcome, trigger) per event."""
     sc = run.scenario
     form = _form_of(users[sc.applicant], sc)
@@ -342,23 +482,35 @@ def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tup
     expected: list[tuple[str, str | None]] = [("created", None)]
     for _category in _attach_documents(app.id, users[sc.applicant], sc, form):
         expected.append(("attached", None))
+    names = {user_id: username for username, user_id in users.items()}
+    panel: dict[str, int] = {}
+
+    def who(name: str) -> int:
+        if name in (LEADER, MEMBER) and name not in panel:
+            raise RuntimeError(f"{sc.title}: a step names the {name} before the panel is drawn")
+        return panel[name] if name in (LEADER, MEMBER) else users[name]
+
     version, previous = app.version, app.version
     for step in sc.steps:
         if isinstance(step, Fire):
-            result = fire(app.id, step.trigger, users[step.actor], step.payload, expected_version=version)
+            result = fire(app.id, step.trigger, who(step.actor), step.payload, expected_version=version)
             previous, version = version, result.version
             expected.append(("transition", step.trigger))
-        elif isinstance(step, Assign):
-            for i, username in enumerate(step.experts):
-                operations.assign(users["coordinator"], app.id, users[username], "expert", leader=i == 0)
-                expected.append(("assigned", None))
+        elif isinstance(step, DrawPanel):
+            seated, events = _seat_panel(app.id, step, users, form, today)
+            panel.update(seated)
+            expected += events
+        elif isinstance(step, Score):
+            _score(app.id, who(step.expert), step)
+            expected += [("scored", None), ("sheet_submitted", None)]
         else:
-            refusal = Refusal(app.id, step.actor, step.trigger, step.why, step.error.__name__, None, "")
+            actor = who(step.actor)
+            refusal = Refusal(app.id, names[actor], step.trigger, step.why, step.error.__name__, None, "")
             try:
                 fire(
                     app.id,
                     step.trigger,
-                    users[step.actor],
+                    actor,
                     step.payload,
                     expected_version=previous if step.stale else version,
                 )
@@ -367,12 +519,14 @@ def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tup
             refusals.append(refusal)
             expected.append(("denied", step.trigger))
             if refusal.got is None:
-                raise RuntimeError(f"{step.actor} could {step.trigger} although {step.why} must be refused")
+                raise RuntimeError(f"{names[actor]} could {step.trigger} although {step.why} must be refused")
     return expected
 
 
 def _load(run: Run) -> None:
     """Read the application's state and its timeline as the audit chain holds it."""
+    if run.application_id is None:
+        return
     with db.transaction() as session:
         app = get_visible(session, SYSTEM, run.application_id)
         if app is None:
@@ -393,6 +547,11 @@ def _load(run: Run) -> None:
             )
             for e in operations.history(session, SYSTEM, app.id)
         ]
+        conclusion = session.scalars(
+            select(PanelConclusion).where(PanelConclusion.application_id == app.id).order_by(PanelConclusion.id.desc())
+        ).first()
+        if conclusion is not None:
+            run.dissent = list(conclusion.consensus.get("disagreements", []))
 
 
 def _detail(outcome: str, payload: dict[str, Any]) -> str:
@@ -402,6 +561,19 @@ def _detail(outcome: str, payload: dict[str, Any]) -> str:
         return f"{payload.get('category')}: {payload.get('filename')} ({payload.get('size')} bytes)"
     if outcome == "assigned":
         return f"{payload.get('user')}{' (leader)' if payload.get('leader') else ''}"
+    if outcome == "panel_drawn":
+        return f"{', '.join(payload.get('members', []))} (leader {payload.get('leader')}, seed {payload.get('seed')})"
+    if outcome == "declared":
+        return "conflict of interest" if payload.get("conflict") else "no conflict of interest"
+    if outcome == "visit_scheduled":
+        when = dt.datetime.fromisoformat(payload["visit_at"]).astimezone(SHANGHAI)
+        return f"{when:%Y-%m-%d %H:%M} at {payload.get('place')}"
+    if outcome == "scored":
+        found = list(payload.get("criteria", {}).values())
+        wanting = [c for c, result in payload.get("criteria", {}).items() if result == "nonconform"]
+        return f"{len(found)} criteria" + (f", nonconform: {', '.join(wanting)}" if wanting else ", all conform")
+    if outcome == "sheet_submitted":
+        return f"signed by {payload.get('signed_name')}"
     return ""
 
 
@@ -416,6 +588,9 @@ def _check(run: Run, expected: list[tuple[str, str | None]]) -> None:
         run.problems.append(f"states went {moves}, expected the path {' → '.join(path)}")
     if run.state != run.expected_state:
         run.problems.append(f"ended in '{run.state}', expected '{run.expected_state}'")
+    concluded = any(isinstance(s, DrawPanel) for s in run.scenario.steps)
+    if concluded and run.dissent != list(run.scenario.dissent):
+        run.problems.append(f"the conclusion keeps dissent on {run.dissent}, expected {list(run.scenario.dissent)}")
 
 
 def run_demo(today: dt.date | None = None) -> DemoResult:
@@ -424,17 +599,22 @@ def run_demo(today: dt.date | None = None) -> DemoResult:
     users = _user_ids()
     runs: list[Run] = []
     refusals: list[Refusal] = []
-    for scenario in scenarios(today):
+    pooled = False
+    for scenario in scenarios():
         run = Run(scenario)
         runs.append(run)
-        needed = {scenario.applicant, "coordinator"} | {s.actor for s in scenario.steps if isinstance(s, Fire | Refuse)}
-        needed |= {name for s in scenario.steps if isinstance(s, Assign) for name in s.experts}
-        missing = sorted(needed - set(users))
+        needed = {scenario.applicant} | {s.actor for s in scenario.steps if isinstance(s, Fire | Refuse)}
+        if any(isinstance(s, DrawPanel) for s in scenario.steps):
+            needed |= {"coordinator", *(e.username for e in DEMO_EXPERTS)}
+        missing = sorted(needed - set(users) - {LEADER, MEMBER})
         if missing:
             run.problems.append(f"demo accounts missing: {', '.join(missing)} (run `manage.py init --demo`)")
             continue
         try:
-            expected = _drive(run, users, refusals)
+            if "coordinator" in needed and not pooled:
+                _ensure_pool(users)
+                pooled = True
+            expected = _drive(run, users, refusals, today)
         except (WorkflowError, RuntimeError) as exc:
             run.problems.append(f"stopped: {getattr(exc, 'detail', exc)}")
             _load(run)

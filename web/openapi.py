@@ -217,7 +217,11 @@ SCHEMAS: dict[str, Schema] = {
             "actor": STR,
             "role": STR,
             "outcome": {
-                "enum": ["created", "edited", "transition", "denied", "assigned", "attached", "authoriser_set"]
+                "enum": [
+                    *("created", "edited", "transition", "denied", "assigned", "attached", "authoriser_set"),
+                    *("panel_drawn", "panel_short", "declared", "visit_scheduled"),
+                    *("scored", "photo_added", "sheet_submitted"),
+                ]
             },
             "trigger": nullable(STR),
             "trigger_label": nullable(ref("Label")),
@@ -542,7 +546,10 @@ PATHS: dict[str, Any] = {
 
 
 def document() -> dict[str, Any]:
+    from web import openapi_checklist, openapi_desk, openapi_panel, openapi_record  # review desks, one module each
     from web.openapi_revisions import REVISION_PATHS, REVISION_SCHEMAS  # built from the helpers above
+
+    review = (openapi_desk, openapi_panel, openapi_checklist, openapi_record)
 
     problem_content = {"application/problem+json": {"schema": ref("Problem")}}
     return {
@@ -555,7 +562,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "paths": {**PATHS, **REVISION_PATHS},
+        "paths": {**PATHS, **REVISION_PATHS, **{k: v for m in review for k, v in m.PATHS.items()}},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -564,7 +571,7 @@ def document() -> dict[str, Any]:
                     "description": "A token from POST /auth/token",
                 }
             },
-            "schemas": {**SCHEMAS, **REVISION_SCHEMAS},
+            "schemas": {**SCHEMAS, **REVISION_SCHEMAS, **{k: v for m in review for k, v in m.SCHEMAS.items()}},
             "responses": {
                 f"Problem{status}": {"description": reason, "content": problem_content}
                 for status, reason in _REASONS.items()

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import Field
 
+from review import queues
 from review.models import SupplementRequest
 from storage.models import category_label
 from web.extensions import login_manager
@@ -186,7 +187,8 @@ def _globals() -> dict[str, Any]:
 @bp.route("/")
 def index() -> Response:
     if current_user.is_authenticated:
-        return redirect(url_for(".applications"))
+        # Reviewers start at their desk (what waits for them); applicants at their applications.
+        return redirect(url_for(".desk" if current_user.role in queues.DESKS else ".applications"))
     return redirect(url_for(".login"))
 
 
@@ -386,6 +388,18 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# The review desks' own events (panel, declarations, sheets, the visit).
+REVIEW_OUTCOMES = {
+    "panel_drawn": N_("Expert panel drawn"),
+    "panel_short": N_("Expert panel left short"),
+    "declared": N_("Conflict-of-interest declaration"),
+    "visit_scheduled": N_("Site visit scheduled"),
+    "scored": N_("Checklist results saved"),
+    "photo_added": N_("Photo evidence added"),
+    "sheet_submitted": N_("Checklist sheet signed and submitted"),
+}
+
+
 def _event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
     payload = event.payload or {}
     if event.outcome == "transition":
@@ -402,6 +416,8 @@ def _event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
         action = gettext(
             "Assigned %(user)s (%(role)s)", user=payload.get("user", ""), role=role_label(payload.get("role"))
         )
+    elif event.outcome in REVIEW_OUTCOMES:
+        action = gettext(REVIEW_OUTCOMES[event.outcome])
     else:
         action = event.outcome
     details = []
@@ -450,8 +466,16 @@ def _render_detail(
     events = [e for e in operations.history(db.session, user, app.id) if e.outcome != "denied"]
     triggers = allowed_triggers(db.session, app, user, definition)
     items = _open_supplement_items(app.id) if "supply" in triggers else []
+    overrides = sections or {}
+    cards = {name: build(app, definition, user, **overrides.get(name, {})) for name, build in DETAIL_SECTIONS.items()}
+    # A card that offers some decisions itself (the pre-review card's three buttons) takes them off the list below.
+    claimed = {t for card in cards.values() if isinstance(card, dict) for t in card.get("claimed_triggers", ())}
     actions = []
     for trigger in triggers:
+        # …unless that decision was posted on its own and refused: its form shows again, with the reasons.
+        refused_alone = failed is not None and failed[0] == trigger and not failed[1].from_card
+        if trigger in claimed and not refused_alone:
+            continue
         if failed is not None and failed[0] == trigger:
             form = failed[1]
         else:
@@ -474,10 +498,7 @@ def _render_detail(
         can_edit_form=user.role == "applicant" and app.state in definition.editable,
         events=[_event_view(e, definition) for e in reversed(events)],
         actions=actions,
-        **{
-            name: build(app, definition, user, **(sections or {}).get(name, {}))
-            for name, build in DETAIL_SECTIONS.items()
-        },
+        **cards,
     ), status
 
 

@@ -54,6 +54,7 @@ class DeadlineDef:
     trigger: str
     due_from: str | None = None  # payload field of the entering transition holding the due date
     default_days: int = 10
+    working_days: bool = False  # count default_days in working days (workflow.calendar)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
             trigger=spec["trigger"],
             due_from=spec.get("due_from"),
             default_days=int(spec.get("default_days", 10)),
+            working_days=bool(spec.get("working_days", False)),
         )
         deadlines[state] = d
         if state not in states:

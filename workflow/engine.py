@@ -14,10 +14,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import audit, outbox, registry
+from workflow import audit, calendar, outbox, registry
 from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, ActorSnapshot, SystemActor, User
 from workflow.db import db, table_of, utcnow
-from workflow.definitions import Definition, TransitionDef, canonical_json
+from workflow.definitions import DeadlineDef, Definition, TransitionDef, canonical_json
 from workflow.errors import (
     Forbidden,
     GuardFailed,
@@ -129,7 +129,15 @@ def _due_at(definition: Definition, state: str, payload: dict[str, Any], now: dt
             return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(dt.UTC)
         except ValueError:
             log.warning("unparseable due date %r; using the default of %s days", raw, spec.default_days)
-    return now + dt.timedelta(days=spec.default_days)
+    return default_due_at(spec, now)
+
+
+def default_due_at(spec: DeadlineDef, now: dt.datetime) -> dt.datetime:
+    """When a deadline falls if the command names no date: N days, or N working days (all of the last day)."""
+    if not spec.working_days:
+        return now + dt.timedelta(days=spec.default_days)
+    last = calendar.add_working_days(calendar.today_in_shanghai(now), spec.default_days)
+    return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(dt.UTC)
 
 
 # The write phase runs in every command: prebuilt Core statements, not the ORM's unit of work.

@@ -59,7 +59,9 @@ class Application(Base):
 
 
 class Assignment(Base):
-    """A person assigned to an application (an expert on its panel; the leader flagged)."""
+    """A person assigned to an application (an expert on its panel; the leader flagged).
+
+    The assignment opens the file to the person only once they have declared no conflict of interest."""
 
     __tablename__ = "assignments"
     __table_args__ = (UniqueConstraint("application_id", "user_id"),)
@@ -71,6 +73,10 @@ class Assignment(Base):
     is_leader: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The person declares before seeing the file: no conflict (False) opens it; a conflict (True) ends the assignment.
+    declared_at: Mapped[dt.datetime | None]
+    conflict: Mapped[bool | None]
+    declaration_note: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()
 

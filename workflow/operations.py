@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow import audit, definitions, outbox
 from workflow.accounts import DISTRICTS, Actor, Organisation, User
@@ -259,14 +260,29 @@ def assign(
 OWN_DENIALS_ONLY = frozenset({"applicant", "expert"})
 
 
+# The panel's working (who sits on it, their declarations, their own results) is not the applicant's to watch:
+# they meet the panel at the visit and hear its conclusion.
+PANEL_INTERNAL = frozenset(
+    {"assigned", "panel_drawn", "panel_short", "declared", "scored", "photo_added", "sheet_submitted"}
+)
+
+
+# The reviewers' working notes in a decision's payload (the pre-review checks, the per-document marks): the
+# applicant hears the decision, its comment and points, not the desk's checklist.
+REVIEWERS_NOTES = frozenset({"checks", "documents"})
+
+
 def shown_to(event: AuditEvent, actor: Actor) -> bool:
     """Whether `actor` sees this event in an application's history.
 
     Everyone who may see the application sees every change to it (creation, edits, transitions with their
-    comments, assignments). Refused attempts are audit data: the authorities that run and oversee the
-    programme (reviewers, finance, coordinators, administrators, auditors) see all of them; the applicant
-    and the third-party experts see only their own.
+    comments, assignments), except that the applicant does not see the panel's internal working
+    (PANEL_INTERNAL). Refused attempts are audit data: the authorities that run and oversee the programme
+    (reviewers, finance, coordinators, administrators, auditors) see all of them; the applicant and the
+    third-party experts see only their own.
     """
+    if event.outcome in PANEL_INTERNAL and actor.role == "applicant":
+        return False
     if event.outcome != "denied" or actor.role not in OWN_DENIALS_ONLY:
         return True
     return event.actor_id == actor.id
@@ -279,11 +295,21 @@ def history(session: Session, actor: Actor, application_id: int) -> list[AuditEv
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq)
     )
-    return [event for event in events if shown_to(event, actor)]
+    shown = [event for event in events if shown_to(event, actor)]
+    if actor.role == "applicant":
+        for event in shown:
+            hidden = REVIEWERS_NOTES.intersection(event.payload or {})
+            if hidden:
+                # As loaded, not as changed: the audit row itself is never written back.
+                kept = {k: v for k, v in event.payload.items() if k not in hidden}
+                set_committed_value(event, "payload", kept)
+    return shown
 
 
 __all__ = [
     "OWN_DENIALS_ONLY",
+    "PANEL_INTERNAL",
+    "REVIEWERS_NOTES",
     "assign",
     "create_application",
     "current_programme",

@@ -60,10 +60,12 @@ def _scope_predicate(scope: str, actor: Actor, initial: str) -> ColumnElement[bo
             reach.append(Application.organisation_id.in_(members))
         return and_(submitted, or_(*reach)) if reach else false()
     if scope == "assigned":
+        # The file opens only after the person has declared no conflict of interest.
         assigned = exists().where(
             Assignment.application_id == Application.id,
             Assignment.user_id == actor.id,
             Assignment.active.is_(True),
+            Assignment.conflict.is_(False),
         )
         return and_(submitted, assigned)
     raise ValueError(f"unknown scope '{scope}'")

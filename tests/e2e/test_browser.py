@@ -88,9 +88,9 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         reviewer = tablet.new_page()
         log_in(reviewer, live_server, cast.district_reviewer.username)
         reviewer.get_by_role("link", name="浦江能源管理中心建设项目").click()
-        decision = reviewer.get_by_role("form", name="退回修改")
-        decision.get_by_label("意见").fill("请补充法定代表人签字和单位盖章页")
-        decision.get_by_role("button", name="退回修改").click()
+        card = reviewer.locator("#prereview")
+        card.locator('textarea[name="prereview-points"]').fill("请补充法定代表人签字和单位盖章页")
+        card.get_by_role("button", name="退回修改").click()
         expect(reviewer.locator("#state")).to_have_text("退回修改")
 
         applicant.goto(detail_url)

@@ -90,9 +90,14 @@ def test_demo_result_has_the_expected_end_states_and_refusals(app):
     }
     park = next(run for run in result.runs if run.scenario.kind == "park")
     assert "verification_failed" in [e.to_state for e in park.timeline]
+    # The panel is drawn, declares, and every member signs a sheet; one member's dissent is kept.
+    outcomes = [e.outcome for e in park.timeline]
+    assert outcomes.count("declared") == outcomes.count("sheet_submitted") == 2
+    assert park.dissent == ["3.2"]
     refused = {(r.actor, r.trigger): r.got for r in result.refusals}
     assert refused[("finance1", "approve_award")] == "GuardFailed"
     assert refused[("applicant", "pass_prereview")] == "Forbidden"
+    assert sorted(r.got for r in result.refusals if r.trigger == "conclude_fail") == ["Forbidden", "GuardFailed"]
     uploads = [e for e in result.runs[0].timeline if e.outcome == "attached"]
     assert [e.detail.split(":")[0] for e in uploads][:2] == ["business_licence", "equipment_list"]
 

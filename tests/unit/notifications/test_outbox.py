@@ -91,7 +91,7 @@ def test_next_stage_is_told_after_pre_review(cast):
     """Passing pre-review hands the turn to the municipal reviewer; the district reviewer is done."""
     app_id = factories.new_application(cast)
     fire(app_id, "submit", cast.applicant)
-    result = fire(app_id, "pass_prereview", cast.district_reviewer)
+    result = fire(app_id, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK)
     notified = _notified(result.event_seq)
     assert notified[cast.municipal_reviewer.id] == "your_turn"
     assert cast.district_reviewer.id not in notified

@@ -148,7 +148,7 @@ def chain(cast) -> list[int]:
     fire(app_id, "submit", cast.applicant, request_id="req-submit")
     with pytest.raises(Forbidden):
         fire(app_id, "pass_prereview", cast.auditor)
-    fire(app_id, "pass_prereview", cast.district_reviewer)
+    fire(app_id, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK)
     fire(app_id, "confirm_complete", cast.municipal_reviewer)
     seqs = [e.seq for e in _events() if e.outcome != "attached"]
     assert len(seqs) == 5

@@ -66,6 +66,8 @@ def test_blank_comment_counts_as_missing(cast, definition, transition, source, f
     role = transition.roles[0]
     if role == "expert":
         factories.ensure_leader(cast, app_id)
+    if "panel_sheets_complete" in transition.guards:
+        factories.score_sheet(cast.expert, app_id)  # so the comment is the only thing missing
     payload = {**factories.payload_for(transition.trigger, app_id), field: blank}
 
     with pytest.raises(GuardFailed) as excinfo:
@@ -75,12 +77,12 @@ def test_blank_comment_counts_as_missing(cast, definition, transition, source, f
 
 
 def test_every_problem_is_reported_at_once(cast):
-    """Two missing fields are both named, not just the first."""
+    """A missing field and a wrong one are both named, not just the first."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "completeness_check")
     with pytest.raises(GuardFailed) as excinfo:
-        fire(app_id, "request_supplement", cast.municipal_reviewer, {})
-    assert _problems(excinfo.value) == {"items": "required", "due_date": "required"}
+        fire(app_id, "request_supplement", cast.municipal_reviewer, {"due_date": "2020-01-01"})
+    assert _problems(excinfo.value) == {"items": "required", "due_date": "not_in_future"}
 
 
 # --- four eyes: the officer who proposed an award does not also approve or send it back ----------------------

@@ -42,8 +42,11 @@ def test_same_key_same_command_replays(cast, in_review):
 
 def test_replay_wins_over_the_stale_version(cast, in_review):
     """The retry carries the version the first attempt moved past; it still replays rather than 409."""
-    fire(in_review, "pass_prereview", cast.district_reviewer, expected_version=2, idempotency_key="k-2")
-    replay = fire(in_review, "pass_prereview", cast.district_reviewer, expected_version=2, idempotency_key="k-2")
+    passed = factories.PREREVIEW_OK
+    fire(in_review, "pass_prereview", cast.district_reviewer, passed, expected_version=2, idempotency_key="k-2")
+    replay = fire(
+        in_review, "pass_prereview", cast.district_reviewer, passed, expected_version=2, idempotency_key="k-2"
+    )
     assert replay.replayed
     assert replay.state == "completeness_check"
 
@@ -68,9 +71,9 @@ def test_same_key_on_another_application_conflicts(cast, in_review):
     """The key names one command on one application."""
     other = factories.new_application(cast)
     fire(other, "submit", cast.applicant)
-    fire(in_review, "pass_prereview", cast.district_reviewer, idempotency_key="k-4")
+    fire(in_review, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK, idempotency_key="k-4")
     with pytest.raises(IdempotencyConflict):
-        fire(other, "pass_prereview", cast.district_reviewer, idempotency_key="k-4")
+        fire(other, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK, idempotency_key="k-4")
     assert factories.state_of(other)[0] == "district_review"
 
 
@@ -78,7 +81,7 @@ def test_keys_are_per_actor(cast):
     """Two people may use the same key for their own commands without colliding."""
     app_id = factories.new_application(cast)
     assert not fire(app_id, "submit", cast.applicant, idempotency_key="same").replayed
-    second = fire(app_id, "pass_prereview", cast.district_reviewer, idempotency_key="same")
+    second = fire(app_id, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK, idempotency_key="same")
     assert not second.replayed
     assert second.state == "completeness_check"
     assert _transitions(app_id) == 2

@@ -55,7 +55,8 @@ def test_district_reviewer_of_another_district_cannot_find_it(cast, submitted):
     with pytest.raises(NotFound):
         fire(submitted, "pass_prereview", cast.other_district_reviewer)
     assert _sees(cast.district_reviewer, submitted)
-    assert fire(submitted, "pass_prereview", cast.district_reviewer).state == "completeness_check"
+    passed = fire(submitted, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK)
+    assert passed.state == "completeness_check"
 
 
 def test_group_company_reviewer_sees_its_member_units(cast):
@@ -75,7 +76,7 @@ def test_group_company_reviewer_sees_its_member_units(cast):
     assert _visible_ids(group_reviewer) == {member_app}
     with pytest.raises(NotFound):
         fire(outsider_app, "pass_prereview", group_reviewer)
-    assert fire(member_app, "pass_prereview", group_reviewer).state == "completeness_check"
+    assert fire(member_app, "pass_prereview", group_reviewer, factories.PREREVIEW_OK).state == "completeness_check"
 
 
 def test_group_company_reviewer_does_not_see_member_drafts(cast):
@@ -88,6 +89,15 @@ def test_group_company_reviewer_does_not_see_member_drafts(cast):
     assert not _sees(group_reviewer, draft)
 
 
+def _seat(cast, app_id: int, *members: tuple[User, bool]) -> None:
+    """Assign each (expert, leader) in order; each declares no conflict, then scores and signs their sheet."""
+    for expert, leader in members:
+        operations.assign(cast.agency_coordinator, app_id, expert.id, leader=leader)
+        factories.declare_clear(app_id, expert.id)
+    for expert, _ in members:
+        factories.score_sheet(expert, app_id)
+
+
 @pytest.fixture
 def on_site(cast) -> int:
     """An application in site verification, no panel assigned yet."""
@@ -97,30 +107,31 @@ def on_site(cast) -> int:
 
 
 def test_experts_see_only_assigned_applications(cast, on_site):
-    """An expert not on the panel cannot find the application; once assigned, they can."""
+    """An expert not on the panel cannot find the application; once assigned and declared clear, they can."""
     assert not _sees(cast.expert2, on_site)
     with pytest.raises(NotFound):
         fire(on_site, "conclude_pass", cast.expert2)
     operations.assign(cast.agency_coordinator, on_site, cast.expert2.id)
+    assert not _sees(cast.expert2, on_site)  # the file opens only after the conflict declaration
+    factories.declare_clear(on_site, cast.expert2.id)
     assert _sees(cast.expert2, on_site)
     assert on_site in _visible_ids(cast.expert2)
 
 
 def test_only_the_panel_leader_concludes(cast, on_site):
     """An assigned expert who is not the leader is forbidden; the leader concludes."""
-    operations.assign(cast.agency_coordinator, on_site, cast.expert.id, leader=True)
-    operations.assign(cast.agency_coordinator, on_site, cast.expert2.id)
+    _seat(cast, on_site, (cast.expert, True), (cast.expert2, False))
+    passed = factories.payload_for("conclude_pass", on_site)
     with pytest.raises(Forbidden) as excinfo:
-        fire(on_site, "conclude_pass", cast.expert2)
+        fire(on_site, "conclude_pass", cast.expert2, passed)
     assert "leader" in excinfo.value.detail
     assert excinfo.value.status == 403
-    assert fire(on_site, "conclude_pass", cast.expert).state == "funding_review"
+    assert fire(on_site, "conclude_pass", cast.expert, passed).state == "funding_review"
 
 
 def test_leadership_moves_with_reassignment(cast, on_site):
     """Making another expert the leader takes the role away from the first."""
-    operations.assign(cast.agency_coordinator, on_site, cast.expert.id, leader=True)
-    operations.assign(cast.agency_coordinator, on_site, cast.expert2.id, leader=True)
+    _seat(cast, on_site, (cast.expert, True), (cast.expert2, True))
     with pytest.raises(Forbidden):
         fire(on_site, "conclude_fail", cast.expert, {"comment": "不通过"})
     assert fire(on_site, "conclude_fail", cast.expert2, {"comment": "不通过"}).state == "verification_failed"

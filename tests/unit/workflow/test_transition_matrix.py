@@ -71,10 +71,14 @@ def _programme_with_kind(definition: Definition, cast: factories.Cast) -> int:
 
 
 def _expert_assigned(cast: factories.Cast, app_id: int) -> bool:
+    """The cast's expert sits on the panel and has declared no conflict (only then does the file open)."""
     with db.transaction() as session:
         found = session.scalar(
             select(Assignment.id).where(
-                Assignment.application_id == app_id, Assignment.user_id == cast.expert.id, Assignment.active.is_(True)
+                Assignment.application_id == app_id,
+                Assignment.user_id == cast.expert.id,
+                Assignment.active.is_(True),
+                Assignment.conflict.is_(False),
             )
         )
     return found is not None
@@ -109,6 +113,8 @@ def test_allowed_role_fires_from_source(cast, definition, transition, source, ro
     assert factories.state_of(app_id)[0] == source
     if role == "expert":
         factories.ensure_leader(cast, app_id)
+    if "panel_sheets_complete" in transition.guards:
+        factories.score_sheet(cast.expert, app_id)
     _, version = factories.state_of(app_id)
 
     result = fire(

@@ -60,9 +60,9 @@ def test_each_version_answers_with_its_own_graph(cast):
     factories.drive_to(cast, new, "returned")
     fire(old, "resubmit", cast.applicant)
     fire(new, "resubmit", cast.applicant)
-    assert fire(old, "pass_prereview", cast.district_reviewer).state == "completeness_check"
+    assert fire(old, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK).state == "completeness_check"
     with pytest.raises(NotAllowedNow) as excinfo:
-        fire(new, "pass_prereview", cast.district_reviewer)
+        fire(new, "pass_prereview", cast.district_reviewer, factories.PREREVIEW_OK)
     assert excinfo.value.state == "completeness_check"
 
 

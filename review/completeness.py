@@ -1,0 +1,168 @@
+"""Completeness check (材料完备性审核): a per-document checklist from the programme and the application's facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from review.models import CompletenessReview, SupplementRequest
+from storage.attachments import SPECIAL_AUDIT_FROM_WAN, required_categories
+from storage.models import CATEGORIES, Attachment
+from workflow import calendar
+from workflow.definitions import Definition
+from workflow.engine import default_due_at
+from workflow.errors import Problem
+from workflow.models import Application
+from workflow.registry import Context, effect, guard
+
+STATUSES: tuple[str, ...] = ("present", "missing", "insufficient")
+# The item a data centre adds (附表1 2.3): not an upload, but the platform connection the form declares.
+DATA_CENTRE_PLATFORM = "data_centre_platform"
+
+
+def document_checklist(session: Session, application: Application, definition: Definition) -> list[dict[str, Any]]:
+    """One item per required document (from the programme and the form's facts), with what is on file now.
+
+    Each item: {"id", "text", "text_en", "present": bool, "attachment_id", "filename", "version", "why", "why_en"}
+    (`why`: the fact that makes the document required, empty when the programme always requires it).
+    """
+    current = {
+        row.category: row
+        for row in session.scalars(
+            select(Attachment).where(Attachment.application_id == application.id, Attachment.superseded_at.is_(None))
+        )
+    }
+    items: list[dict[str, Any]] = []
+    for category in required_categories(definition.code, application.kind, application.form):
+        zh, en = CATEGORIES[category]
+        row = current.get(category)
+        why_zh, why_en = _why(category, application)
+        items.append(
+            {
+                "id": category,
+                "text": zh,
+                "text_en": en,
+                "present": row is not None,
+                "attachment_id": row.id if row else None,
+                "filename": row.filename if row else None,
+                "version": row.version if row else None,
+                "why": why_zh,
+                "why_en": why_en,
+            }
+        )
+    if definition.code == "emc-acceptance" and application.kind == "data_centre":
+        # 附表1 2.3: a data centre must be connected to the municipal data-centre monitoring platform.
+        connected = bool(application.form.get("dc_platform_connected"))
+        items.append(
+            {
+                "id": DATA_CENTRE_PLATFORM,
+                "text": "接入“上海市数据中心能耗在线监测平台”的证明",
+                "text_en": "Proof of connection to the municipal data-centre monitoring platform",
+                "present": connected,
+                "attachment_id": None,
+                "filename": None,
+                "version": None,
+                "why": "数据中心须接入市数据中心能耗在线监测平台；申报表"
+                + ("已声明接入" if connected else "未声明接入"),
+                "why_en": "a data centre must be connected to the municipal platform; the form "
+                + ("declares it connected" if connected else "does not declare it connected"),
+            }
+        )
+    return items
+
+
+def _why(category: str, application: Application) -> tuple[str, str]:
+    if category == "special_audit_report":
+        total = application.form.get("total_investment_wan")
+        return (
+            f"项目总投资 {total} 万元，达到 {SPECIAL_AUDIT_FROM_WAN} 万元",
+            f"total investment {total} 万元 reaches {SPECIAL_AUDIT_FROM_WAN} 万元",
+        )
+    return "", ""
+
+
+def supplement_state(definition: Definition) -> str | None:
+    """The state a supplement request puts the application in (where its deadline runs), if the programme has one."""
+    return next((t.dest for t in definition.transitions if "open_supplement_request" in t.effects), None)
+
+
+def default_due_date(definition: Definition, state: str, now: dt.datetime) -> dt.date | None:
+    """The last day to answer when the reviewer names none (e.g. 10 working days); None if `state` has none."""
+    spec = definition.deadlines.get(state)
+    if spec is None:
+        return None
+    # The deadline falls at the midnight that ends the last day; the day before it is the one people read.
+    return calendar.today_in_shanghai(default_due_at(spec, now) - dt.timedelta(seconds=1))
+
+
+def latest_review(session: Session, application_id: int) -> CompletenessReview | None:
+    return session.scalars(
+        select(CompletenessReview)
+        .where(CompletenessReview.application_id == application_id)
+        .order_by(CompletenessReview.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def supplement_requests(session: Session, application_id: int) -> list[SupplementRequest]:
+    """Every supplement request of the application, oldest first, with the answers once given."""
+    return list(
+        session.scalars(
+            select(SupplementRequest)
+            .where(SupplementRequest.application_id == application_id)
+            .order_by(SupplementRequest.id)
+        )
+    )
+
+
+@guard("completeness_record_valid")
+def completeness_record_valid(ctx: Context) -> Iterator[Problem]:
+    """`documents`, when given, maps checklist item ids to {status, note}."""
+    documents = ctx.payload.get("documents")
+    if documents is None:
+        return
+    if not isinstance(documents, dict):
+        yield Problem("documents", "invalid", "documents must map each checklist item to {status, note}")
+        return
+    known = {item["id"] for item in document_checklist(ctx.session, ctx.application, ctx.definition)}
+    for item_id, entry in documents.items():
+        if item_id not in known:
+            yield Problem(f"documents.{item_id}", "unknown_item", f"'{item_id}' is not on this application's checklist")
+            continue
+        status = entry.get("status") if isinstance(entry, dict) else entry
+        if status not in STATUSES:
+            message = f"document {item_id} has status '{status}'; one of {', '.join(STATUSES)}"
+            yield Problem(f"documents.{item_id}.status", "invalid_status", message)
+
+
+@effect("record_completeness_review")
+def record_completeness_review(ctx: Context) -> None:
+    raw = ctx.payload.get("documents")
+    given: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    items = []
+    for item in document_checklist(ctx.session, ctx.application, ctx.definition):
+        entry = given.get(item["id"])
+        status = entry.get("status") if isinstance(entry, dict) else entry
+        note = str(entry.get("note", "")).strip() if isinstance(entry, dict) else ""
+        items.append(
+            {
+                "id": item["id"],
+                "text": item["text"],
+                "status": status or ("present" if item["present"] else "missing"),
+                "note": note,
+                "attachment_id": item["attachment_id"],
+            }
+        )
+    ctx.session.add(
+        CompletenessReview(
+            application_id=ctx.application.id,
+            reviewer_id=ctx.actor.id,
+            decision=ctx.trigger,
+            items=items,
+            event_seq=ctx.event_seq,
+        )
+    )

@@ -1,0 +1,109 @@
+"""District pre-review (材料初审): what was checked, the opinion, and the decision with its points or reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from review.models import PreReview
+from workflow.errors import Problem
+from workflow.registry import Context, effect, guard
+
+# What seed 002 §五 asks the district authority to check, in its order.
+CHECKS: dict[str, tuple[str, str]] = {
+    "form_authenticity": ("申报材料真实性", "Authenticity of the form"),
+    "legal_entity": ("法人资格", "Legal-entity status"),
+    "operations": ("经营状况", "Operations"),
+    "finances": ("财务状况", "Finances"),
+}
+FINDINGS: tuple[str, ...] = ("ok", "problem", "not_checked")
+# Decisions whose points and opinion go back to the applicant (what to correct, or why it was refused).
+TOLD_TO_APPLICANT: frozenset[str] = frozenset({"return_for_correction", "reject"})
+
+
+def records(session: Session, application_id: int, *, applicant: bool = False) -> list[PreReview]:
+    """The application's pre-review records, oldest first; for the applicant only returns and rejections.
+
+    The caller has already loaded the application through workflow.visibility.
+    """
+    query = (
+        select(PreReview)
+        .options(joinedload(PreReview.reviewer))
+        .where(PreReview.application_id == application_id)
+        .order_by(PreReview.id)
+    )
+    if applicant:
+        query = query.where(PreReview.decision.in_(TOLD_TO_APPLICANT))
+    return list(session.scalars(query))
+
+
+def normalise_points(raw: Any) -> list[str]:
+    """The points to correct, or the reasons: a list of strings, or one text split into lines."""
+    if isinstance(raw, str):
+        raw = raw.splitlines()
+    if not isinstance(raw, list):
+        return []
+    return [str(p).strip() for p in raw if str(p).strip()]
+
+
+@guard("prereview_record_valid")
+def prereview_record_valid(ctx: Context) -> Iterator[Problem]:
+    """`checks`, when given, maps each known check to ok / problem / not_checked; `points` is a list of text."""
+    checks = ctx.payload.get("checks")
+    if checks is not None:
+        if not isinstance(checks, dict):
+            yield Problem("checks", "invalid", "checks must map each check to ok, problem or not_checked")
+            return
+        for name, finding in checks.items():
+            if name not in CHECKS:
+                yield Problem(f"checks.{name}", "unknown_check", f"'{name}' is not a check ({', '.join(CHECKS)})")
+            elif finding not in FINDINGS:
+                message = f"check {name} is '{finding}'; one of {', '.join(FINDINGS)}"
+                yield Problem(f"checks.{name}", "invalid_finding", message)
+    points = ctx.payload.get("points")
+    if points is not None and not isinstance(points, (list, str)):
+        yield Problem("points", "invalid", "points must be a list of texts")
+
+
+@guard("prereview_all_checked")
+def prereview_all_checked(ctx: Context) -> Iterator[Problem]:
+    """Passing needs every check done and found in order."""
+    checks = ctx.payload.get("checks")
+    if not isinstance(checks, dict):
+        return  # the required-field or record guard names it
+    for name, (zh, en) in CHECKS.items():
+        finding = checks.get(name, "not_checked")
+        if finding == "not_checked":
+            yield Problem(f"checks.{name}", "not_checked", f"{en} ({zh}) was not checked; pass needs every check")
+        elif finding == "problem":
+            message = f"{en} ({zh}) was found wanting: return the application for correction or reject it"
+            yield Problem(f"checks.{name}", "problem_found", message)
+
+
+@effect("record_prereview")
+def record_prereview(ctx: Context) -> None:
+    raw = ctx.payload.get("checks")
+    checks = (
+        {name: (raw or {}).get(name, "not_checked") for name in CHECKS} if isinstance(raw, dict) or raw is None else {}
+    )
+    comment = str(ctx.payload.get("comment") or "").strip()
+    points = normalise_points(ctx.payload.get("points"))
+    if not points and ctx.trigger != "pass_prereview":
+        points = normalise_points(comment)  # a comment alone lists the points (or the reasons), one per line
+    opinion = str(ctx.payload.get("opinion") or "").strip()
+    if not opinion and comment and normalise_points(comment) != points:
+        opinion = comment  # a comment beside the points (or with a pass) is the opinion
+    ctx.session.add(
+        PreReview(
+            application_id=ctx.application.id,
+            reviewer_id=ctx.actor.id,
+            decision=ctx.trigger,
+            checks=checks,
+            opinion=opinion,
+            points=points,
+            event_seq=ctx.event_seq,
+        )
+    )

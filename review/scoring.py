@@ -1,0 +1,586 @@
+"""Each expert's own checklist sheet: results per criterion, photo evidence, the signed submission.
+
+A sync from a tablet that was offline carries, per criterion, the revision it started from; an answer that
+changed on the server since then is not overwritten but returned as a conflict for the expert to settle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from review.checklists import RESULTS, Checklist, for_application
+from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
+from storage.attachments import blob_key
+from storage.blobs import BlobStore
+from storage.sniff import JPEG, PNG, Kind, sniff
+from workflow import audit
+from workflow.accounts import Actor
+from workflow.db import as_utc, db, utcnow
+from workflow.engine import resolve_actor
+from workflow.errors import InvalidInput, NotAllowedNow, NotFound, Problem, WorkflowError
+from workflow.models import Application, Assignment
+from workflow.visibility import get_visible, programme_definitions
+
+SCORING_STATE = "site_verification"
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
+NOTE_MAX = 4000
+CENTS = Decimal("0.01")
+MAX_RESULTS = 200  # per save; a checklist has fewer than 20 criteria
+# What one result may carry (a typo must not pass as "no result" and clear the answer).
+FIELDS = ("criterion", "result", "score", "note", "base_revision", "changed_at")
+EXPECTED = ", ".join(FIELDS)
+
+
+class SheetSubmitted(WorkflowError):
+    status = 409
+    code = "sheet_submitted"
+    title = "Sheet already submitted"
+
+
+@dataclass
+class SheetContext:
+    application: Application
+    checklist: Checklist
+    sheet: ChecklistSheet
+    assignment: Assignment
+
+
+@dataclass
+class SaveOutcome:
+    saved: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # [{"criterion", "yours": {...}, "theirs": {... "revision"}}]: not saved, for the expert to settle.
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def member_of(session: Session, application_id: int, user_id: int | None) -> Assignment | None:
+    """The active, declared-clear panel assignment of this expert, if any."""
+    return session.scalars(
+        select(Assignment).where(
+            Assignment.application_id == application_id,
+            Assignment.user_id == user_id,
+            Assignment.role == "expert",
+            Assignment.active.is_(True),
+            Assignment.conflict.is_(False),
+        )
+    ).one_or_none()
+
+
+def open_sheet(session: Session, actor: Actor, application_id: int, *, lock: bool = False) -> SheetContext:
+    """The actor's own sheet for an application they sit on; 404 for anyone else.
+
+    With `lock` (every change) the sheet is created on first use; a read gets an unsaved blank one, so looking
+    writes nothing (and two first looks cannot race to insert the same sheet).
+    """
+    definitions = programme_definitions(session)
+    app = get_visible(session, actor, application_id, lock=lock, definitions=definitions)
+    assignment = member_of(session, application_id, actor.id) if app is not None else None
+    checklist = for_application(definitions[app.programme_version_id], app.kind) if app is not None else None
+    if app is None or assignment is None or checklist is None:
+        raise NotFound(f"application {application_id} not found")
+    query = select(ChecklistSheet).where(ChecklistSheet.application_id == app.id, ChecklistSheet.expert_id == actor.id)
+    sheet = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if sheet is None:
+        sheet = ChecklistSheet(application_id=app.id, expert_id=actor.id, checklist=checklist.ref)
+        if lock:
+            session.add(sheet)
+            session.flush()
+    return SheetContext(app, checklist, sheet, assignment)
+
+
+def answers_of(session: Session, sheet_id: int | None) -> dict[str, ChecklistAnswer]:
+    if sheet_id is None:
+        return {}
+    rows = session.scalars(select(ChecklistAnswer).where(ChecklistAnswer.sheet_id == sheet_id))
+    return {row.criterion: row for row in rows}
+
+
+def photos_of(session: Session, sheet_id: int | None) -> list[ChecklistPhoto]:
+    if sheet_id is None:
+        return []
+    return list(
+        session.scalars(select(ChecklistPhoto).where(ChecklistPhoto.sheet_id == sheet_id).order_by(ChecklistPhoto.id))
+    )
+
+
+def missing_results(checklist: Checklist, kind: str, answers: dict[str, ChecklistAnswer]) -> list[str]:
+    """Criteria of this applicant kind without a result yet, in the table's order."""
+    return [c.id for c in checklist.criteria_for(kind) if not (answers.get(c.id) and answers[c.id].result)]
+
+
+def answer_json(answer: ChecklistAnswer | None) -> dict[str, Any]:
+    if answer is None:
+        return {"result": None, "score": None, "note": "", "revision": 0, "changed_at": None}
+    return {
+        "result": answer.result,
+        "score": str(answer.score) if answer.score is not None else None,
+        "note": answer.note,
+        "revision": answer.revision,
+        "changed_at": as_utc(answer.changed_at).isoformat() if answer.changed_at else None,
+    }
+
+
+def photo_json(photo: ChecklistPhoto) -> dict[str, Any]:
+    return {
+        "id": photo.id,
+        "criterion": photo.criterion,
+        "client_id": photo.client_id,
+        "content_type": photo.content_type,
+        "size": photo.size,
+        "sha256": photo.sha256,
+        "taken_at": as_utc(photo.taken_at).isoformat() if photo.taken_at else None,
+        "latitude": photo.latitude,
+        "longitude": photo.longitude,
+        "accuracy_m": photo.accuracy_m,
+    }
+
+
+def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[str, Any]:
+    """The checklist with this expert's own results: what the tablet and GET /checklist show."""
+    answers = answers_of(session, ctx.sheet.id)
+    photos: dict[str, list[dict[str, Any]]] = {}
+    for photo in photos_of(session, ctx.sheet.id):
+        photos.setdefault(photo.criterion, []).append(photo_json(photo))
+    kind = ctx.application.kind
+    categories = []
+    for cat in ctx.checklist.categories:
+        criteria = [
+            {
+                "id": c.id,
+                "text": c.text,
+                "weight": c.weight,
+                "max_score": c.max_score,
+                "evidence": [{"check": name, "result": None} for name in c.evidence],  # filled by meter evidence
+                **answer_json(answers.get(c.id)),
+                "photos": photos.get(c.id, []),
+            }
+            for c in cat.criteria
+            if c.applies(kind)
+        ]
+        title = cat.title if lang == "zh" else cat.title_en
+        categories.append(
+            {"id": cat.id, "title": title, "preamble": cat.preamble, "rule": cat.rule, "criteria": criteria}
+        )
+    missing = missing_results(ctx.checklist, kind, answers)
+    return {
+        "application_id": ctx.application.id,
+        "checklist": {
+            "ref": ctx.checklist.ref,
+            "annex": ctx.checklist.annex,
+            "title": ctx.checklist.title if lang == "zh" else ctx.checklist.title_en,
+            "group": ctx.checklist.group,
+        },
+        "results": {key: {"zh": zh, "en": en} for key, (zh, en) in RESULTS.items()},
+        "categories": categories,
+        "leader": ctx.assignment.is_leader,
+        "complete": not missing,
+        "missing": missing,
+        "submitted_at": as_utc(ctx.sheet.submitted_at).isoformat() if ctx.sheet.submitted_at else None,
+        "signed_name": ctx.sheet.signed_name,
+    }
+
+
+def _check_open(ctx: SheetContext) -> None:
+    if ctx.sheet.submitted_at is not None:
+        raise SheetSubmitted(f"your sheet for application {ctx.application.id} is signed and submitted; it is final")
+    if ctx.application.state != SCORING_STATE:
+        message = (
+            f"the checklist is scored only in state {SCORING_STATE}; the application is in '{ctx.application.state}'"
+        )
+        raise NotAllowedNow(message, ctx.application.state, [])
+
+
+def _parse_result(i: int, raw: Any, ctx: SheetContext) -> tuple[dict[str, Any], list[Problem]]:
+    where = f"results[{i}]"
+    if not isinstance(raw, dict):
+        return {}, [Problem(where, "invalid", "each result is an object {criterion, result, score, note}")]
+    problems = [
+        Problem(f"{where}.{name}", "unknown_field", f"'{name}' is not a field of a result; expected: {EXPECTED}")
+        for name in raw
+        if name not in FIELDS
+    ]
+    criterion = str(raw.get("criterion", ""))
+    known = ctx.checklist.by_id.get(criterion)
+    if known is None or not known.applies(ctx.application.kind):
+        problems.append(
+            Problem(
+                f"{where}.criterion",
+                "unknown_criterion",
+                f"'{criterion}' is not a criterion of {ctx.checklist.ref} here",
+            )
+        )
+    result = raw.get("result")
+    if result is not None and (not isinstance(result, str) or result not in RESULTS):
+        problems.append(
+            Problem(f"{where}.result", "invalid_result", f"result '{result}' is not one of {', '.join(RESULTS)}")
+        )
+    score: Decimal | None = None
+    if raw.get("score") not in (None, ""):
+        try:
+            score = Decimal(str(raw["score"]))
+            if not score.is_finite() or score < 0 or score >= 10000 or score != round(score, 2):
+                raise InvalidOperation
+            score = score.quantize(CENTS)  # as the column keeps it: "3.5" reads back "3.50"
+            if known is not None and known.max_score is not None and score > Decimal(str(known.max_score)):
+                problems.append(
+                    Problem(
+                        f"{where}.score",
+                        "above_maximum",
+                        f"score {score} is above this criterion's maximum {known.max_score}",
+                    )
+                )
+        except (InvalidOperation, ValueError):
+            problems.append(
+                Problem(
+                    f"{where}.score",
+                    "invalid_score",
+                    f"score '{raw['score']}' must be a number from 0 with at most 2 decimals",
+                )
+            )
+            score = None
+    note = raw.get("note") or ""
+    if not isinstance(note, str) or len(note) > NOTE_MAX:
+        problems.append(Problem(f"{where}.note", "invalid_note", f"note must be text of at most {NOTE_MAX} characters"))
+        note = ""
+    base = raw.get("base_revision")
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool) or base < 0):
+        problems.append(
+            Problem(
+                f"{where}.base_revision", "invalid", "base_revision must be the revision number the change started from"
+            )
+        )
+        base = None
+    changed_at = None
+    if raw.get("changed_at"):
+        try:
+            changed_at = as_utc(dt.datetime.fromisoformat(str(raw["changed_at"]).replace("Z", "+00:00")))
+        except ValueError:
+            problems.append(
+                Problem(f"{where}.changed_at", "invalid_time", f"changed_at '{raw['changed_at']}' is not an ISO time")
+            )
+    parsed = {
+        "criterion": criterion,
+        "result": result,
+        "score": score,
+        "note": note.strip(),
+        "base": base,
+        "changed_at": changed_at,
+    }
+    return parsed, problems
+
+
+def save_answers(
+    actor: Actor | int, application_id: int, results: Any, request_id: str | None = None, *, lang: str = "zh"
+) -> tuple[SaveOutcome, dict[str, Any]]:
+    """Record some of the expert's results; a change based on an older revision than the server's is a conflict."""
+    if not isinstance(results, list) or not results or len(results) > MAX_RESULTS:
+        raise InvalidInput(
+            "results must be a non-empty list",
+            [
+                Problem(
+                    "results",
+                    "required",
+                    f"send results: [{{criterion, result, score, note}}], at most {MAX_RESULTS} at a time",
+                )
+            ],
+        )
+    with db.transaction() as session:
+        who = resolve_actor(session, actor)
+        ctx = open_sheet(session, who, application_id, lock=True)
+        _check_open(ctx)
+        parsed, problems = [], []
+        seen: set[str] = set()
+        for i, raw in enumerate(results):
+            item, found = _parse_result(i, raw, ctx)
+            if item and item["criterion"] in seen:
+                found.append(
+                    Problem(f"results[{i}].criterion", "duplicate", f"criterion {item['criterion']} appears twice")
+                )
+            seen.add(item.get("criterion", ""))
+            parsed.append(item)
+            problems.extend(found)
+        if problems:
+            raise InvalidInput("; ".join(p.message for p in problems), problems)
+        answers = answers_of(session, ctx.sheet.id)
+        outcome = SaveOutcome()
+        now = utcnow()
+        for item in parsed:
+            current = answers.get(item["criterion"])
+            values = (item["result"], item["score"], item["note"])
+            if current is not None and (current.result, current.score, current.note) == values:
+                outcome.unchanged.append(item["criterion"])
+                continue
+            if current is not None and item["base"] is not None and item["base"] < current.revision:
+                yours = {
+                    "result": item["result"],
+                    "score": str(item["score"]) if item["score"] is not None else None,
+                    "note": item["note"],
+                    "base_revision": item["base"],
+                }
+                outcome.conflicts.append(
+                    {"criterion": item["criterion"], "yours": yours, "theirs": answer_json(current)}
+                )
+                continue
+            if current is None:
+                current = ChecklistAnswer(sheet_id=ctx.sheet.id, criterion=item["criterion"], revision=0)
+                session.add(current)
+                answers[item["criterion"]] = current
+            current.result, current.score, current.note = values
+            current.revision += 1
+            current.changed_at = item["changed_at"] or now
+            current.updated_at = now
+            outcome.saved.append(item["criterion"])
+        if outcome.saved:
+            ctx.sheet.updated_at = now
+            session.flush()
+            audit.append(
+                session,
+                actor=who,
+                outcome="scored",
+                application_id=ctx.application.id,
+                from_state=ctx.application.state,
+                to_state=ctx.application.state,
+                payload={
+                    "criteria": {c: answers[c].result for c in outcome.saved},
+                    "conflicts": [c["criterion"] for c in outcome.conflicts],
+                },
+                request_id=request_id,
+            )
+        return outcome, sheet_json(session, ctx, lang)
+
+
+def _image_kind(data: BinaryIO, allowed: tuple[Kind, ...], field_name: str) -> Kind:
+    kind = sniff(data)
+    if kind not in allowed:
+        names = " or ".join(k.en for k in allowed)
+        raise InvalidInput(
+            f"{field_name} must be {names}, not {kind.en}",
+            [Problem(field_name, "type_not_allowed", f"{field_name} must be {names}; this file is {kind.en}")],
+        )
+    return kind
+
+
+def add_photo(
+    actor: Actor | int,
+    application_id: int,
+    criterion: str,
+    data: bytes,
+    store: BlobStore,
+    *,
+    client_id: str,
+    taken_at: dt.datetime | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accuracy_m: float | None = None,
+    request_id: str | None = None,
+) -> ChecklistPhoto:
+    """Keep a photo as evidence for one criterion; the same client_id again returns the photo already kept."""
+    photo, _created = keep_photo(
+        actor,
+        application_id,
+        criterion,
+        data,
+        store,
+        client_id=client_id,
+        taken_at=taken_at,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy_m=accuracy_m,
+        request_id=request_id,
+    )
+    return photo
+
+
+def keep_photo(
+    actor: Actor | int,
+    application_id: int,
+    criterion: str,
+    data: bytes,
+    store: BlobStore,
+    *,
+    client_id: str,
+    taken_at: dt.datetime | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    accuracy_m: float | None = None,
+    request_id: str | None = None,
+) -> tuple[ChecklistPhoto, bool]:
+    """add_photo, and whether this call kept it (False: a repeat of a client_id already kept)."""
+    problems = []
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64:
+        problems.append(
+            Problem("client_id", "required", "client_id (up to 64 characters) names the photo on the device")
+        )
+    if len(data) > PHOTO_MAX_BYTES:
+        problems.append(Problem("photo", "too_large", f"the photo is {len(data)} bytes; at most {PHOTO_MAX_BYTES}"))
+    if latitude is not None and not -90 <= latitude <= 90:
+        problems.append(Problem("latitude", "out_of_range", f"latitude {latitude} is not between -90 and 90"))
+    if longitude is not None and not -180 <= longitude <= 180:
+        problems.append(Problem("longitude", "out_of_range", f"longitude {longitude} is not between -180 and 180"))
+    if (latitude is None) != (longitude is None):
+        problems.append(Problem("longitude", "incomplete", "a location needs both latitude and longitude"))
+    if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
+        problems.append(Problem("accuracy_m", "out_of_range", f"accuracy_m {accuracy_m} is not a distance in metres"))
+    if problems:
+        raise InvalidInput("; ".join(p.message for p in problems), problems)
+    kind = _image_kind(io.BytesIO(data), (JPEG, PNG), "photo")
+    sha = hashlib.sha256(data).hexdigest()
+    with db.transaction() as session:
+        who = resolve_actor(session, actor)
+        ctx = open_sheet(session, who, application_id, lock=True)
+        found = session.scalars(
+            select(ChecklistPhoto).where(ChecklistPhoto.sheet_id == ctx.sheet.id, ChecklistPhoto.client_id == client_id)
+        ).one_or_none()
+        if found is not None:
+            if (found.sha256, found.criterion) != (sha, criterion):
+                # Another photo under a name already used: keeping either silently would lose one.
+                message = f"client_id '{client_id}' already names another photo (of criterion {found.criterion})"
+                raise InvalidInput(message, [Problem("client_id", "client_id_reused", message)])
+            return found, False  # a retried upload from a tablet that lost the answer
+        _check_open(ctx)
+        known = ctx.checklist.by_id.get(criterion)
+        if known is None or not known.applies(ctx.application.kind):
+            raise InvalidInput(
+                f"'{criterion}' is not a criterion here",
+                [Problem("criterion", "unknown_criterion", f"'{criterion}' is not a criterion of {ctx.checklist.ref}")],
+            )
+        key = blob_key(sha)
+        if not store.exists(key):
+            store.put(key, io.BytesIO(data), kind.content_type)
+        photo = ChecklistPhoto(
+            sheet_id=ctx.sheet.id,
+            criterion=criterion,
+            client_id=client_id,
+            blob_key=key,
+            sha256=sha,
+            content_type=kind.content_type,
+            size=len(data),
+            taken_at=as_utc(taken_at) if taken_at else None,
+            latitude=latitude,
+            longitude=longitude,
+            accuracy_m=accuracy_m,
+        )
+        session.add(photo)
+        session.flush()
+        audit.append(
+            session,
+            actor=who,
+            outcome="photo_added",
+            application_id=ctx.application.id,
+            from_state=ctx.application.state,
+            to_state=ctx.application.state,
+            payload={
+                "criterion": criterion,
+                "sha256": sha,
+                "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+                "located": latitude is not None,
+            },
+            request_id=request_id,
+        )
+        return photo, True
+
+
+# Who may fetch a checklist photo, beside the panel's experts: those who commission, check and oversee the
+# verification. Applicants, district reviewers and finance see the consensus but not the site photos.
+PHOTO_READERS = frozenset({"municipal_reviewer", "agency_coordinator", "admin", "auditor"})
+
+
+def photo_for_download(session: Session, actor: Actor, photo_id: int) -> ChecklistPhoto:
+    """A photo, if `actor` may see its application and is one of its readers; else 404, as if it did not exist.
+
+    An expert on the panel sees their own photos, and the other experts' once their own sheet is submitted
+    (as with the results: no one is swayed).
+    """
+    photo = session.get(ChecklistPhoto, photo_id)
+    sheet = session.get(ChecklistSheet, photo.sheet_id) if photo is not None else None
+    app = get_visible(session, actor, sheet.application_id) if sheet is not None else None
+    if photo is None or sheet is None or app is None or not _may_see_photo(session, actor, sheet):
+        raise NotFound(f"photo {photo_id} not found")
+    return photo
+
+
+def _may_see_photo(session: Session, actor: Actor, sheet: ChecklistSheet) -> bool:
+    if actor.role in PHOTO_READERS:
+        return True
+    if actor.role != "expert" or member_of(session, sheet.application_id, actor.id) is None:
+        return False
+    if sheet.expert_id == actor.id:
+        return True
+    mine = session.scalar(
+        select(ChecklistSheet.submitted_at).where(
+            ChecklistSheet.application_id == sheet.application_id, ChecklistSheet.expert_id == actor.id
+        )
+    )
+    return mine is not None
+
+
+def submit_sheet(
+    actor: Actor | int,
+    application_id: int,
+    signature_png: bytes,
+    signed_name: str,
+    confirm: bool,
+    store: BlobStore,
+    request_id: str | None = None,
+    *,
+    lang: str = "zh",
+) -> dict[str, Any]:
+    """Sign and submit the expert's own sheet: every criterion needs a result; the sheet is final after."""
+    with db.transaction() as session:
+        who = resolve_actor(session, actor)
+        ctx = open_sheet(session, who, application_id, lock=True)
+        _check_open(ctx)
+        problems = [
+            Problem(f"results.{c}", "no_result", f"criterion {c} has no result yet")
+            for c in missing_results(ctx.checklist, ctx.application.kind, answers_of(session, ctx.sheet.id))
+        ]
+        if confirm is not True:
+            problems.append(Problem("confirm", "required", "confirm that the results are your own findings"))
+        if not isinstance(signed_name, str) or not signed_name.strip() or len(signed_name) > 200:
+            problems.append(Problem("signed_name", "required", "type your name as you sign"))
+        if not signature_png:
+            problems.append(Problem("signature", "required", "draw your signature"))
+        elif len(signature_png) > SIGNATURE_MAX_BYTES:
+            problems.append(
+                Problem("signature", "too_large", f"the signature image is over {SIGNATURE_MAX_BYTES} bytes")
+            )
+        elif sniff(io.BytesIO(signature_png)) is not PNG:
+            problems.append(Problem("signature", "type_not_allowed", "the signature must be a PNG image"))
+        if problems:
+            raise InvalidInput("; ".join(p.message for p in problems), problems)
+        sha = hashlib.sha256(signature_png).hexdigest()
+        key = blob_key(sha)
+        if not store.exists(key):
+            store.put(key, io.BytesIO(signature_png), PNG.content_type)
+        ctx.sheet.signature_key, ctx.sheet.signature_sha256 = key, sha
+        ctx.sheet.signed_name = signed_name.strip()
+        ctx.sheet.submitted_at = utcnow()
+        session.flush()
+        audit.append(
+            session,
+            actor=who,
+            outcome="sheet_submitted",
+            application_id=ctx.application.id,
+            from_state=ctx.application.state,
+            to_state=ctx.application.state,
+            payload={"checklist": ctx.checklist.ref, "signature_sha256": sha, "signed_name": ctx.sheet.signed_name},
+            request_id=request_id,
+        )
+        return sheet_json(session, ctx, lang)
+
+
+def view_sheet(actor: Actor | int, application_id: int, lang: str = "zh") -> dict[str, Any]:
+    """The expert's own sheet as it stands (a read: nothing is written)."""
+    with db.transaction() as session:
+        ctx = open_sheet(session, resolve_actor(session, actor), application_id)
+        return sheet_json(session, ctx, lang)

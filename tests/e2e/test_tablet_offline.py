@@ -1,0 +1,222 @@
+"""The expert on a tablet without a connection: scores, notes and a photo survive a reload offline, sync when the
+connection is back, a conflict waits for the expert's choice, then the sheet is signed on the screen."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, expect
+
+from review import scoring
+from tests import factories
+from tests.e2e.test_browser import PHONE, log_in
+
+pytestmark = pytest.mark.e2e
+
+TABLET = {"width": 768, "height": 1024}
+SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
+
+
+def on_site(cast: factories.Cast) -> int:
+    """An application in site verification with the cast's expert on its panel, declared clear (committed)."""
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    factories.ensure_leader(cast, app_id)
+    return app_id
+
+
+def server_sheet(cast: factories.Cast, app_id: int) -> dict[str, dict[str, Any]]:
+    sheet = scoring.view_sheet(cast.expert, app_id)
+    return {c["id"]: c for cat in sheet["categories"] for c in cat["criteria"]}
+
+
+def count_requests(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every path the live server is asked for, from now on."""
+    seen: list[str] = []
+    inner: Callable[..., Iterable[bytes]] = app.wsgi_app
+
+    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(environ.get("PATH_INFO", ""))
+        return inner(environ, start_response)
+
+    monkeypatch.setattr(app, "wsgi_app", counting)
+    return seen
+
+
+def criterion(page: Page, cid: str) -> Locator:
+    return page.locator(f'li.criterion[data-criterion="{cid}"]')
+
+
+def choose(page: Page, cid: str, result: str) -> None:
+    """Tap one of the three big buttons."""
+    criterion(page, cid).locator(f'label[data-result="{result}"]').click()
+
+
+def expect_choice(page: Page, cid: str, result: str) -> None:
+    expect(criterion(page, cid).locator(f'input[value="{result}"]')).to_be_checked()
+
+
+def expect_kept_on_device(page: Page, waiting: int) -> None:
+    expect(page.locator("#pending-count")).to_have_text(str(waiting))
+    expect(page.locator("#sync-status")).to_have_attribute("data-local", "saved")
+
+
+def open_checklist(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator("#checklist")).to_have_attribute("data-ready", "true")
+
+
+def test_the_expert_scores_offline_syncs_settles_a_conflict_and_signs(
+    browser, live_server, app, cast, monkeypatch, tmp_path
+):
+    app_id = on_site(cast)
+    ids = list(server_sheet(cast, app_id))
+    first, second, third = ids[:3]
+    url = f"{live_server}/applications/{app_id}/checklist"
+    tablet = browser.new_context(
+        viewport=TABLET, has_touch=True, geolocation=SHANGHAI, permissions=["geolocation"], locale="zh-CN"
+    )
+    try:
+        page = tablet.new_page()
+        log_in(page, live_server, cast.expert.username)
+        open_checklist(page, url)
+        expect(page.locator("#progress-total")).to_have_text(str(len(ids)))
+        # The service worker has kept the page, its script and its sheet for a reload without a connection.
+        expect(page.locator("#checklist")).to_have_attribute("data-offline-ready", "true")
+        face = criterion(page, first).locator(".choice-face").first.bounding_box()
+        assert face is not None and face["height"] >= 48 and face["width"] >= 48
+
+        # On site, no signal: three results, a score, a note and a photo, all kept on the tablet.
+        tablet.set_offline(True)
+        expect(page.locator("#sync-status")).to_have_attribute("data-net", "offline")
+        requests = count_requests(app, monkeypatch)
+        choose(page, first, "conform")
+        choose(page, second, "nonconform")
+        criterion(page, second).locator(".score-input").fill("1.5")
+        criterion(page, second).locator(".note-input").fill("三级表具接入率 72%，低于 80%")
+        choose(page, third, "not_applicable")
+        photo = tmp_path / "meter-room.png"
+        photo.write_bytes(factories.SIGNATURE_PNG)
+        criterion(page, third).locator(".photo-input").set_input_files(str(photo))
+        expect(criterion(page, third).locator(".photo.waiting")).to_have_count(1)
+        expect_kept_on_device(page, 4)
+        expect(page.locator("#progress-done")).to_have_text("3")
+        expect(criterion(page, second)).to_have_attribute("data-sync", "pending")
+
+        # Reloaded while still offline: the worker serves the page, the answers come from the tablet's storage.
+        page.reload()
+        expect(page.locator("#checklist")).to_have_attribute("data-ready", "true")
+        expect_choice(page, first, "conform")
+        expect_choice(page, second, "nonconform")
+        expect_choice(page, third, "not_applicable")
+        expect(criterion(page, second).locator(".score-input")).to_have_value("1.5")
+        expect(criterion(page, second).locator(".note-input")).to_have_value("三级表具接入率 72%，低于 80%")
+        expect(criterion(page, third).locator(".photo.waiting")).to_have_count(1)
+        expect(page.locator("#sync-status")).to_have_attribute("data-net", "offline")
+        expect_kept_on_device(page, 4)
+        assert requests == [], f"the offline reload reached the server: {requests}"
+        assert server_sheet(cast, app_id)[first]["result"] is None
+
+        # Back online: the tablet syncs by itself, and the server holds what was done offline.
+        tablet.set_offline(False)
+        expect_kept_on_device(page, 0)
+        expect(page.locator("#last-synced")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
+        held = server_sheet(cast, app_id)
+        assert [held[c]["result"] for c in (first, second, third)] == ["conform", "nonconform", "not_applicable"]
+        assert (held[second]["score"], held[second]["note"]) == ("1.50", "三级表具接入率 72%，低于 80%")
+        [kept] = held[third]["photos"]
+        assert kept["latitude"] == pytest.approx(SHANGHAI["latitude"]) and kept["taken_at"]
+        expect(criterion(page, third).locator(".photo.kept")).to_have_count(1)
+
+        # Offline again, the expert changes two answers; meanwhile both change on the server (another device).
+        tablet.set_offline(True)
+        expect(page.locator("#sync-status")).to_have_attribute("data-net", "offline")
+        choose(page, first, "nonconform")
+        choose(page, second, "conform")
+        expect_kept_on_device(page, 2)
+        scoring.save_answers(
+            cast.expert,
+            app_id,
+            [
+                {"criterion": first, "result": "not_applicable", "note": "另一台设备", "base_revision": 1},
+                {"criterion": second, "result": "not_applicable", "base_revision": 1},
+            ],
+        )
+        tablet.set_offline(False)
+        for cid in (first, second):
+            box = criterion(page, cid).locator(".conflict")
+            expect(box).to_be_visible()
+            expect(box.locator("dd.theirs")).to_contain_text("不适用")
+        expect(criterion(page, first).locator(".conflict dd.yours")).to_contain_text("不符合")
+        expect(page.locator("#conflict-count")).to_have_text("2")
+        # Nothing is overwritten either way until the expert chooses.
+        expect_choice(page, first, "nonconform")
+        expect_choice(page, second, "conform")
+        held = server_sheet(cast, app_id)
+        assert [held[c]["result"] for c in (first, second)] == ["not_applicable", "not_applicable"]
+
+        criterion(page, first).locator(".keep-mine").click()
+        criterion(page, second).locator(".take-theirs").click()
+        expect_kept_on_device(page, 0)
+        expect(page.locator(".conflict:visible")).to_have_count(0)
+        expect_choice(page, second, "not_applicable")
+        held = server_sheet(cast, app_id)
+        assert (held[first]["result"], held[first]["note"], held[first]["revision"]) == ("nonconform", "", 3)
+        assert (held[second]["result"], held[second]["revision"]) == ("not_applicable", 2)
+
+        # The rest, then the signature drawn on the screen, the typed name and the confirmation.
+        for cid in ids:
+            if cid not in (first, second, third):
+                choose(page, cid, "conform")
+        expect(page.locator("#progress-done")).to_have_text(str(len(ids)))
+        expect_kept_on_device(page, 0)
+        pad = page.locator("#signature-pad")
+        pad.scroll_into_view_if_needed()
+        area = pad.bounding_box()
+        assert area is not None
+        page.mouse.move(area["x"] + 30, area["y"] + area["height"] * 0.6)
+        page.mouse.down()
+        for step in range(1, 12):
+            page.mouse.move(area["x"] + 30 + step * 25, area["y"] + area["height"] * (0.6 - 0.03 * (step % 4)))
+        page.mouse.up()
+        page.locator("#signed-name").fill("王建国")
+        page.locator("#confirm").check()
+        page.locator("#submit-sheet").click()
+        expect(page.locator("#submitted-note")).to_be_visible()
+        sheet = scoring.view_sheet(cast.expert, app_id)
+        assert sheet["submitted_at"] and sheet["signed_name"] == "王建国" and sheet["complete"]
+        expect(criterion(page, first).locator('input[value="conform"]')).to_be_disabled()
+
+        # Logging out drops the kept pages: the next person on this tablet cannot open them offline.
+        page.get_by_role("button", name="退出登录").click()
+        expect(page).to_have_url(re.compile(r"/login$"))
+        tablet.set_offline(True)
+        with pytest.raises(PlaywrightError, match=r"net::ERR_"):
+            page.goto(url)
+    finally:
+        tablet.close()
+
+
+def test_the_checklist_fits_a_phone(browser, live_server, cast):
+    app_id = on_site(cast)
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    try:
+        page = phone.new_page()
+        log_in(page, live_server, cast.expert.username)
+        open_checklist(page, f"{live_server}/applications/{app_id}/checklist")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        first = page.locator("li.criterion").first
+        for face in first.locator(".choice-face").all():
+            box = face.bounding_box()
+            assert box is not None and box["height"] >= 48 and box["width"] >= 48
+        first.locator('label[data-result="nonconform"]').tap()
+        expect(first.locator('input[value="nonconform"]')).to_be_checked()
+        expect_kept_on_device(page, 0)  # online: sent at once
+        assert server_sheet(cast, app_id)[first.get_attribute("data-criterion") or ""]["result"] == "nonconform"
+    finally:
+        phone.close()

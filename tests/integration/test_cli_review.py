@@ -1,0 +1,123 @@
+"""manage.py experts … and panel verify, through Flask's CLI runner inside the per-test transaction."""
+
+from __future__ import annotations
+
+import shlex
+
+from sqlalchemy import select
+
+from review import panels
+from review.models import ExpertProfile, ExpertRelationship, PanelDraw
+from tests import factories
+from workflow.db import db
+from workflow.models import Application, AuditEvent
+
+SERVICE_USCC = "91310115MA1H7GXL27"
+
+
+def _invoke(runner, command: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(args=shlex.split(command))
+
+
+def _profile(user_id: int) -> ExpertProfile | None:
+    with db.transaction() as session:
+        return session.scalars(select(ExpertProfile).where(ExpertProfile.user_id == user_id)).one_or_none()
+
+
+def test_experts_add_names_the_option_at_fault(runner, cast):
+    base = f"--employer-uscc {SERVICE_USCC} --employer 上海节能咨询有限公司 --district 徐汇区"
+    cases = {
+        f"experts add nobody {base}": "USERNAME",
+        f"experts add {cast.auditor.username} {base}": "USERNAME",
+        f"experts add {cast.expert.username} {base.replace(SERVICE_USCC, '91310115MA1H7GXL2D')}": "--employer-uscc",
+        f"experts add {cast.expert.username} {base.replace('徐汇区', '火星区')}": "--district",
+    }
+    for command, option in cases.items():
+        result = _invoke(runner, command)
+        assert result.exit_code == 2, result.output
+        assert option in result.output
+    assert _profile(cast.expert.id) is None
+
+
+def test_experts_add_then_again_updates_and_list_shows_the_pool(runner, cast):
+    added = _invoke(
+        runner,
+        f"experts add {cast.expert.username} --employer-uscc {SERVICE_USCC.lower()} --employer 甲咨询公司 "
+        "--district 徐汇区 --speciality 电力 --speciality 暖通",
+    )
+    assert added.exit_code == 0, added.output
+    assert f"{cast.expert.username} is in the pool: 甲咨询公司 ({SERVICE_USCC}), 徐汇区; 电力、暖通" in added.output
+    other = factories.uscc()
+    again = _invoke(
+        runner, f"experts add {cast.expert.username} --employer-uscc {other} --employer 乙 --district 闵行区"
+    )
+    assert again.exit_code == 0, again.output
+    profile = _profile(cast.expert.id)
+    assert profile is not None
+    assert (profile.employer_uscc, profile.district, profile.specialities) == (other, "闵行区", [])
+    with db.transaction() as session:
+        outcomes = session.scalars(
+            select(AuditEvent.outcome).where(AuditEvent.outcome.in_(["expert_added", "expert_updated"]))
+        ).all()
+        assert list(outcomes) == ["expert_added", "expert_updated"]
+        assert session.scalars(select(AuditEvent.actor).order_by(AuditEvent.seq.desc()).limit(1)).one() == "system"
+
+    panels.add_expert(cast.admin, cast.expert2.username, factories.uscc(), "丙", "徐汇区", ["电力"])
+    listed = _invoke(runner, "experts list")
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    assert [line.split()[0] for line in lines] == sorted([cast.expert.username, cast.expert2.username])
+    only = _invoke(runner, "experts list --district 徐汇区")
+    assert [line.split()[0] for line in only.output.splitlines()] == [cast.expert2.username]
+    nobody = _invoke(runner, "experts list --speciality 核电")
+    assert nobody.output.strip() == "no expert in the pool matches"
+
+
+def test_experts_relate_records_a_tie_that_keeps_the_expert_off_the_panel(runner, cast):
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    panels.add_expert(cast.admin, cast.expert.username, factories.uscc(), "甲", "徐汇区", [])
+    refused = _invoke(runner, f"experts relate {cast.expert.username} --uscc 123")
+    assert refused.exit_code == 2 and "--uscc" in refused.output
+    tied = _invoke(
+        runner, f'experts relate {cast.expert.username} --uscc {cast.org.uscc} --name 申报单位 --note "曾任顾问"'
+    )
+    assert tied.exit_code == 0, tied.output
+    with db.transaction() as session:
+        row = session.scalars(select(ExpertRelationship)).one()
+        assert (row.expert_id, row.uscc, row.name, row.note) == (cast.expert.id, cast.org.uscc, "申报单位", "曾任顾问")
+    listed = _invoke(runner, "experts list")
+    assert f"tie: {cast.org.uscc} 申报单位 — 曾任顾问" in listed.output
+    with db.transaction() as session:
+        application = session.get(Application, app_id)
+        assert application is not None
+        pool, excluded = panels.eligible_pool(session, application)
+    assert pool == [] and excluded == [{"username": cast.expert.username, "reasons": ["declared_relationship"]}]
+
+
+def test_panel_verify_recomputes_every_draw_and_fails_on_a_changed_one(runner, cast):
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    none_yet = _invoke(runner, f"panel verify {app_id}")
+    assert none_yet.exit_code == 0 and "has no panel draw yet" in none_yet.output
+    experts = [factories.make_user("expert") for _ in range(4)]
+    for user in experts:
+        panels.add_expert(cast.admin, user.username, factories.uscc(), "甲", "徐汇区", [])
+    draw = panels.draw_panel(cast.agency_coordinator, app_id, 2, "cli")
+    leaver = next(u for u in experts if u.username == draw.drawn[1])
+    panels.declare(leaver, app_id, True, "亲属关系")
+
+    verified = _invoke(runner, f"panel verify {app_id}")
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.count("ok  ") == 2 and "all 2 draws reproduce" in verified.output
+    assert f"draw 1 (initial): {', '.join(draw.drawn)} reproduced from seed cli" in verified.output
+
+    with db.transaction() as session:
+        row = session.scalars(select(PanelDraw).where(PanelDraw.application_id == app_id, PanelDraw.number == 1)).one()
+        row.drawn = list(reversed(row.drawn))  # as if someone swapped the leader afterwards
+    broken = _invoke(runner, f"panel verify {app_id}")
+    assert broken.exit_code == 1
+    assert "MISMATCH" in broken.output and "1 of 2 draws do not reproduce" in broken.output
+
+    missing = _invoke(runner, "panel verify 999999")
+    assert missing.exit_code == 2 and "APPLICATION_ID" in missing.output

@@ -1,0 +1,115 @@
+"""附表1 and 附表2 as data: every text word for word from seed 002, nothing dropped, nothing reworded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from review import checklists
+from review.checklists import Checklist
+from workflow.definitions import shipped
+
+SEED = Path(__file__).parents[3] / "docs" / "sources" / "seed-002-emc-acceptance.txt"
+# The table's own headings and empty cells, which are no criterion.
+HEADERS = {"类别", "验收标准", "核查结果", "基本要求", "核查结论"}
+
+
+def _sections() -> dict[str, list[str]]:
+    """The seed's lines between `附表1`, `附表2` and `附件2`, stripped, blanks dropped."""
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    marks = {line.strip(): n for n, line in enumerate(lines) if line.strip() in ("附表1", "附表2", "附件2")}
+    assert set(marks) == {"附表1", "附表2", "附件2"}, "the seed's annex markers moved"
+    assert marks["附表1"] < marks["附表2"] < marks["附件2"]
+
+    def between(start: int, end: int) -> list[str]:
+        return [line.strip() for line in lines[start + 1 : end] if line.strip()]
+
+    return {
+        "附表1": between(marks["附表1"], marks["附表2"]),
+        "附表2": between(marks["附表2"], marks["附件2"]),
+    }
+
+
+SECTIONS = _sections()
+TABLES = {c.annex: c for c in checklists.shipped()}
+
+
+def _texts(checklist: Checklist) -> list[str]:
+    """Every text the checklist carries from the table: category titles, preambles, criteria."""
+    out = []
+    for category in checklist.categories:
+        out.append(category.title)
+        if category.preamble:
+            out.append(category.preamble)
+        out.extend(c.text for c in category.criteria)
+    return out
+
+
+def test_both_tables_are_shipped():
+    assert set(TABLES) == {"附表1", "附表2"}
+    assert TABLES["附表1"].ref == "emc-checklist-enterprise@1"
+    assert TABLES["附表2"].ref == "emc-checklist-park@1"
+
+
+@pytest.mark.parametrize("annex", ["附表1", "附表2"])
+def test_every_text_appears_verbatim_in_its_own_section(annex):
+    section = SECTIONS[annex]
+    missing = [text for text in _texts(TABLES[annex]) if text not in section]
+    assert missing == []
+    assert TABLES[annex].title in section
+
+
+@pytest.mark.parametrize("annex", ["附表1", "附表2"])
+def test_every_line_of_the_section_is_in_the_checklist(annex):
+    checklist = TABLES[annex]
+    carried = set(_texts(checklist)) | HEADERS | {checklist.title}
+    dropped = [line for line in SECTIONS[annex] if line not in carried]
+    assert dropped == []
+
+
+@pytest.mark.parametrize("annex", ["附表1", "附表2"])
+def test_the_table_order_is_kept(annex):
+    section = SECTIONS[annex]
+    positions = [section.index(text) for text in _texts(TABLES[annex])]
+    assert positions == sorted(positions)
+
+
+def test_a_text_from_the_other_table_would_be_caught():
+    # The park's first criterion is not in 附表1's section: the check above is not vacuous.
+    park_only = TABLES["附表2"].categories[0].criteria[0].text
+    assert park_only not in SECTIONS["附表1"]
+
+
+def test_the_effects_category_conforms_on_any_effect():
+    for checklist in TABLES.values():
+        rules = {c.id: c.rule for c in checklist.categories}
+        assert rules.pop("6") == "any"
+        assert set(rules.values()) == {"all"}
+        assert checklist.categories[-1].preamble == "能源管理中心建设前后可实现以下一种或多种效果："
+
+
+def test_criterion_2_3_is_for_data_centres_only():
+    table = TABLES["附表1"]
+    assert "数据中心能耗在线监测平台" in table.by_id["2.3"].text
+    enterprise = [c.id for c in table.criteria_for("enterprise")]
+    data_centre = [c.id for c in table.criteria_for("data_centre")]
+    assert "2.3" not in enterprise
+    assert "2.3" in data_centre
+    assert [c for c in data_centre if c != "2.3"] == enterprise
+    assert len(data_centre) == 18
+
+
+def test_the_programme_names_a_table_for_each_applicant_kind():
+    definition = next(d for d in shipped() if d.code == "emc-acceptance")
+    for kind in definition.applicant_kinds:
+        found = checklists.for_application(definition, kind)
+        assert found is not None
+        assert found.annex == ("附表2" if kind == "park" else "附表1")
+
+
+def test_an_unknown_reference_is_refused():
+    with pytest.raises(KeyError):
+        checklists.load("emc-checklist-enterprise@9")
+    with pytest.raises(KeyError):
+        checklists.load("emc-checklist-enterprise")
