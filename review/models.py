@@ -138,7 +138,7 @@ class PanelDraw(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     number: Mapped[int]  # 1, 2, … per application
-    reason: Mapped[str] = mapped_column(String(16))  # initial | replacement
+    reason: Mapped[str] = mapped_column(String(16))  # initial | replacement | refill (seats a conflict left empty)
     seed: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     # The eligible experts, sorted by username: [{"user_id", "username", "employer_uscc", "district", …}].

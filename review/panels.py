@@ -16,47 +16,33 @@ import hashlib
 import random
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forms.uscc import problem as uscc_problem
-from review.models import ExpertProfile, ExpertRelationship, PanelDraw, SiteVisit
+from review.models import PanelDraw, SiteVisit
+from review.pool import NOTE_MAX, eligible_pool, invalid, role_required, text_field, valid_uscc
 from workflow import audit, outbox
-from workflow.accounts import DISTRICTS, SYSTEM, SYSTEM_ROLE, Actor, Organisation, User
+from workflow.accounts import SYSTEM, Actor, User
 from workflow.db import as_utc, db, utcnow
 from workflow.definitions import canonical_json
 from workflow.engine import allowed_triggers, resolve_actor
-from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, WorkflowError
+from workflow.errors import NotAllowedNow, NotFound, Problem, WorkflowError
 from workflow.models import Application, Assignment
 from workflow.visibility import get_visible, programme_definitions, visible_applications
 
 PANEL_STATE = "site_verification"
-# Who keeps the pool (the CLI acts as the system), who draws panels, and who arranges the visit with the applicant.
-POOL_KEEPERS = frozenset({"admin", "agency_coordinator", SYSTEM_ROLE})
+# Who draws panels, and who arranges the visit with the applicant.
 DRAWERS = frozenset({"admin", "agency_coordinator"})
 VISIT_SCHEDULERS = frozenset({"agency_coordinator"})
 # Outbox topic: the people named in the message hear of it (notifications.notify_people).
 PANEL_TOPIC = "panel_notice"
 DEFAULT_SIZE = 3
 SEED_MAX = 64  # the column's width
-NAME_MAX = 200
 PLACE_MAX = 300
-NOTE_MAX = 2000
-SPECIALITY_MAX = 100
-SPECIALITIES_MAX = 20
-
-# Why an expert is left out of a draw, in the order they are checked.
-SAME_EMPLOYER = "same_employer"
-SERVICE_COMPANY = "service_company"
-DECLARED_RELATIONSHIP = "declared_relationship"
-SAME_DISTRICT = "same_district"
-DECLARED_CONFLICT = "declared_conflict"
-ALREADY_ON_PANEL = "already_on_panel"
-REASONS = (SAME_EMPLOYER, SERVICE_COMPANY, DECLARED_RELATIONSHIP, SAME_DISTRICT, DECLARED_CONFLICT, ALREADY_ON_PANEL)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -67,308 +53,6 @@ class PanelConflict(WorkflowError):
     status = 409
     code = "panel_conflict"
     title = "Panel conflict"
-
-
-def _invalid(*problems: Problem) -> InvalidInput:
-    return InvalidInput("; ".join(p.message for p in problems), list(problems))
-
-
-def _role_required(who: Actor, roles: frozenset[str], what: str) -> None:
-    if who.role not in roles:
-        raise Forbidden(f"role '{who.role}' may not {what}")
-
-
-# --- the pool -------------------------------------------------------------------------------------------------
-
-
-def checked_uscc(value: Any, name: str) -> tuple[str, Problem | None]:
-    """A USCC as stored (upper case, trimmed), or the problem with it."""
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if not code:
-        return code, Problem(name, "required", f"{name} is required (a unified social credit code)")
-    why = uscc_problem(code)
-    if why:
-        return code, Problem(name, "invalid_uscc", f"'{value}' is not a valid unified social credit code: {why}")
-    return code, None
-
-
-def _expert_user(session: Session, username: str, name: str = "username") -> tuple[User | None, Problem | None]:
-    user = session.scalars(select(User).where(User.username == (username or "").strip())).one_or_none()
-    if user is None:
-        return None, Problem(name, "unknown_user", f"there is no account '{username}'")
-    if user.role != "expert":
-        return None, Problem(name, "not_expert", f"'{username}' is a {user.role}, not an expert")
-    if not user.active:
-        return None, Problem(name, "inactive", f"the account '{username}' is deactivated")
-    return user, None
-
-
-def _text(value: Any, name: str, maximum: int, required: bool) -> tuple[str, Problem | None]:
-    text = value.strip() if isinstance(value, str) else ""
-    if value is not None and not isinstance(value, str):
-        return "", Problem(name, "wrong_type", f"{name} must be text")
-    if required and not text:
-        return "", Problem(name, "required", f"{name} is required")
-    if len(text) > maximum:
-        return text, Problem(name, "too_long", f"{name} has at most {maximum} characters, not {len(text)}")
-    return text, None
-
-
-def _specialities(values: Iterable[Any]) -> tuple[list[str], Problem | None]:
-    out: list[str] = []
-    for raw in values:
-        if not isinstance(raw, str):
-            return out, Problem("specialities", "wrong_type", "each speciality is text")
-        value = raw.strip()
-        if len(value) > SPECIALITY_MAX:
-            return out, Problem("specialities", "too_long", f"a speciality has at most {SPECIALITY_MAX} characters")
-        if value and value not in out:
-            out.append(value)
-    if len(out) > SPECIALITIES_MAX:
-        return out, Problem("specialities", "too_many", f"at most {SPECIALITIES_MAX} specialities, not {len(out)}")
-    return out, None
-
-
-def profile_json(profile: ExpertProfile) -> dict[str, Any]:
-    return {
-        "username": profile.user.username,
-        "name": profile.user.display_name or profile.user.username,
-        "employer_uscc": profile.employer_uscc,
-        "employer_name": profile.employer_name,
-        "district": profile.district,
-        "specialities": list(profile.specialities),
-        "active": profile.active and profile.user.active,
-    }
-
-
-def add_expert(
-    actor: Actor | int,
-    username: str,
-    employer_uscc: str,
-    employer_name: str,
-    district: str,
-    specialities: Iterable[Any] = (),
-    request_id: str | None = None,
-) -> ExpertProfile:
-    """Put an expert account in the pool (or update its profile): employer for conflicts, district, specialities."""
-    with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        _role_required(who, POOL_KEEPERS, "keep the expert pool")
-        user, user_problem = _expert_user(session, username)
-        code, uscc_found = checked_uscc(employer_uscc, "employer_uscc")
-        name, name_problem = _text(employer_name, "employer_name", NAME_MAX, required=True)
-        district_problem = None
-        if district not in DISTRICTS:
-            district_problem = Problem(
-                "district", "unknown_district", f"'{district}' is not a district; one of {', '.join(DISTRICTS)}"
-            )
-        wanted, speciality_problem = _specialities(specialities)
-        problems = [p for p in (user_problem, uscc_found, name_problem, district_problem, speciality_problem) if p]
-        if problems:
-            raise _invalid(*problems)
-        assert user is not None
-        profile = session.scalars(select(ExpertProfile).where(ExpertProfile.user_id == user.id)).one_or_none()
-        outcome = "expert_updated" if profile is not None else "expert_added"
-        if profile is None:
-            profile = ExpertProfile(user_id=user.id)
-            session.add(profile)
-        profile.employer_uscc, profile.employer_name, profile.district = code, name, district
-        profile.specialities, profile.active = wanted, True  # re-adding an expert puts them back in the pool
-        session.flush()
-        audit.append(
-            session,
-            actor=who,
-            outcome=outcome,
-            application_id=None,
-            payload={
-                "user": user.username,
-                "employer_uscc": code,
-                "employer_name": name,
-                "district": district,
-                "specialities": wanted,
-            },
-            request_id=request_id,
-        )
-        session.refresh(profile, ["user"])
-        return profile
-
-
-def relate(
-    actor: Actor | int,
-    expert_username: str,
-    uscc: str,
-    name: str = "",
-    note: str = "",
-    request_id: str | None = None,
-) -> ExpertRelationship:
-    """Record a tie between an expert and an organisation: the expert is never drawn for it (either party's USCC).
-
-    An expert declares their own ties; an administrator or coordinator may record one for them."""
-    with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        if who.role == "expert":
-            if who.username != (expert_username or "").strip():
-                raise Forbidden("an expert declares only their own relationships")
-        else:
-            _role_required(who, POOL_KEEPERS, "record an expert's relationships")
-        user, user_problem = _expert_user(session, expert_username)
-        code, uscc_found = checked_uscc(uscc, "uscc")
-        org_name, name_problem = _text(name, "name", NAME_MAX, required=False)
-        text, note_problem = _text(note, "note", NOTE_MAX, required=False)
-        problems = [p for p in (user_problem, uscc_found, name_problem, note_problem) if p]
-        if problems:
-            raise _invalid(*problems)
-        assert user is not None
-        row = session.scalars(
-            select(ExpertRelationship).where(ExpertRelationship.expert_id == user.id, ExpertRelationship.uscc == code)
-        ).one_or_none()
-        if row is None:
-            row = ExpertRelationship(expert_id=user.id, uscc=code)
-            session.add(row)
-        row.name, row.note = org_name, text
-        session.flush()
-        audit.append(
-            session,
-            actor=who,
-            outcome="relationship",
-            application_id=None,
-            payload={"user": user.username, "uscc": code, "name": org_name, "note": text},
-            request_id=request_id,
-        )
-        return row
-
-
-def experts(session: Session, district: str | None = None, speciality: str | None = None) -> list[ExpertProfile]:
-    """The pool's profiles by username (active or not), optionally of one district or with a speciality."""
-    query = select(ExpertProfile).join(User, User.id == ExpertProfile.user_id).order_by(User.username)
-    if district:
-        query = query.where(ExpertProfile.district == district)
-    rows = list(session.scalars(query))
-    if speciality:
-        wanted = speciality.strip().lower()
-        rows = [r for r in rows if any(wanted in s.lower() for s in r.specialities)]
-    return rows
-
-
-def relationships_of(session: Session, user_id: int) -> list[ExpertRelationship]:
-    return list(
-        session.scalars(
-            select(ExpertRelationship).where(ExpertRelationship.expert_id == user_id).order_by(ExpertRelationship.uscc)
-        )
-    )
-
-
-# --- who may be drawn -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What decides whether an expert may sit on one application's panel."""
-
-    applicant_usccs: frozenset[str]
-    service_uscc: str | None = None
-    district: str | None = None
-    exclude_same_district: bool = False
-    related: dict[int, frozenset[str]] = field(default_factory=dict)  # expert id -> USCCs they declared ties with
-    conflicted: frozenset[int] = frozenset()  # declared a conflict on this application before
-    members: frozenset[int] = frozenset()  # on the panel now
-
-
-def reasons_against(candidate: dict[str, Any], facts: Facts) -> list[str]:
-    """Why this expert may not be drawn for the application (empty: eligible)."""
-    reasons = []
-    employer = candidate["employer_uscc"]
-    if employer in facts.applicant_usccs:
-        reasons.append(SAME_EMPLOYER)
-    if facts.service_uscc and employer == facts.service_uscc:
-        reasons.append(SERVICE_COMPANY)
-    parties = facts.applicant_usccs | ({facts.service_uscc} if facts.service_uscc else set())
-    if facts.related.get(candidate["user_id"], frozenset()) & parties:
-        reasons.append(DECLARED_RELATIONSHIP)
-    if facts.exclude_same_district and facts.district and candidate["district"] == facts.district:
-        reasons.append(SAME_DISTRICT)
-    if candidate["user_id"] in facts.conflicted:
-        reasons.append(DECLARED_CONFLICT)
-    if candidate["user_id"] in facts.members:
-        reasons.append(ALREADY_ON_PANEL)
-    return reasons
-
-
-def screen(candidates: list[dict[str, Any]], facts: Facts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(pool, excluded): the candidates sorted by username, each either eligible or left out with its reasons."""
-    pool, excluded = [], []
-    for candidate in sorted(candidates, key=lambda c: c["username"]):
-        reasons = reasons_against(candidate, facts)
-        if reasons:
-            excluded.append({"username": candidate["username"], "reasons": reasons})
-        else:
-            pool.append(candidate)
-    return pool, excluded
-
-
-def _valid_uscc(value: Any) -> str | None:
-    code = value.strip().upper() if isinstance(value, str) else ""
-    return code if code and uscc_problem(code) is None else None
-
-
-def facts_for(session: Session, application: Application, exclude_same_district: bool = False) -> Facts:
-    organisation = session.get(Organisation, application.organisation_id)
-    assert organisation is not None
-    # The organisation that applies, and the 申报主体 the form names if that differs.
-    applicant = {organisation.uscc, _valid_uscc(application.form.get("uscc"))} - {None}
-    service = _valid_uscc(application.form.get("service_company_uscc"))
-    parties = {*applicant, *([service] if service else [])}
-    related: dict[int, set[str]] = {}
-    for expert_id, code in session.execute(
-        select(ExpertRelationship.expert_id, ExpertRelationship.uscc).where(ExpertRelationship.uscc.in_(parties))
-    ):
-        related.setdefault(expert_id, set()).add(code)
-    conflicted, members = set(), set()
-    for user_id, active, conflict in session.execute(
-        select(Assignment.user_id, Assignment.active, Assignment.conflict).where(
-            Assignment.application_id == application.id, Assignment.role == "expert"
-        )
-    ):
-        if conflict is True:
-            conflicted.add(user_id)
-        elif active:
-            members.add(user_id)
-    return Facts(
-        applicant_usccs=frozenset(c for c in applicant if c),
-        service_uscc=service,
-        district=application.district,
-        exclude_same_district=exclude_same_district,
-        related={k: frozenset(v) for k, v in related.items()},
-        conflicted=frozenset(conflicted),
-        members=frozenset(members),
-    )
-
-
-def candidates(session: Session) -> list[dict[str, Any]]:
-    """Every expert in the pool now: an active profile of an active expert account."""
-    rows = session.execute(
-        select(User.id, User.username, ExpertProfile.employer_uscc, ExpertProfile.district, ExpertProfile.specialities)
-        .join(ExpertProfile, ExpertProfile.user_id == User.id)
-        .where(ExpertProfile.active.is_(True), User.active.is_(True), User.role == "expert")
-        .order_by(User.username)
-    )
-    return [
-        {
-            "user_id": user_id,
-            "username": username,
-            "employer_uscc": employer,
-            "district": district,
-            "specialities": list(specialities),
-        }
-        for user_id, username, employer, district, specialities in rows
-    ]
-
-
-def eligible_pool(
-    session: Session, application: Application, exclude_same_district: bool = False
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(pool, excluded) for this application now: pool sorted by username, excluded as [{username, reasons}]."""
-    return screen(candidates(session), facts_for(session, application, exclude_same_district))
 
 
 # --- the draw -------------------------------------------------------------------------------------------------
@@ -416,7 +100,7 @@ def _checked_seed(seed: str | None) -> str:
     if seed is None or (isinstance(seed, str) and not seed.strip()):
         return secrets.token_hex(16)
     if not isinstance(seed, str) or len(seed.strip()) > SEED_MAX:
-        raise _invalid(Problem("seed", "invalid", f"seed is text of 1 to {SEED_MAX} characters"))
+        raise invalid(Problem("seed", "invalid", f"seed is text of 1 to {SEED_MAX} characters"))
     return seed.strip()
 
 
@@ -536,44 +220,61 @@ def draw_panel(
     exclude_same_district: bool = False,
     request_id: str | None = None,
 ) -> PanelDraw:
-    """Draw the application's panel from the experts eligible for it; the first drawn leads."""
+    """Draw the application's panel from the experts eligible for it; the first drawn leads.
+
+    On a panel left short (a conflict with nobody eligible to replace the leaver), the draw fills the empty seats
+    only, up to the first draw's size, once the pool has grown."""
     with db.transaction() as session:
         who = resolve_actor(session, actor)
-        _role_required(who, DRAWERS, "draw an expert panel")
+        role_required(who, DRAWERS, "draw an expert panel")
         app = get_visible(session, who, application_id, lock=True)
         if app is None:
             raise NotFound(f"application {application_id} not found")
         _in_panel_state(session, app, who, "a panel is drawn")
         seated = _panel_now(session, app.id)
-        if seated:
+        empty_seats = _empty_seats(session, app.id, len(seated)) if seated else None
+        if empty_seats == 0:
             names = ", ".join(a.user.username for a in seated)
             raise PanelConflict(
-                f"application {app.id} already has a panel ({names}); a member who declares a conflict is replaced"
+                f"application {app.id} already has a full panel ({names}); a member who declares a conflict is replaced"
             )
         chosen_seed = _checked_seed(seed)
         pool, excluded = eligible_pool(session, app, exclude_same_district)
-        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= len(pool):
+        most = min(len(pool), empty_seats) if empty_seats else len(pool)
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= most:
+            what = f"the empty seats ({empty_seats}) and " if empty_seats else ""
             detail = (
-                f"size must be from 1 to {len(pool)}, the experts eligible now; got {size}"
+                f"size must be from 1 to {most}, {what}the experts eligible now; got {size}"
                 if pool
                 else f"no expert is eligible for application {app.id} ({len(excluded)} left out): add experts first"
             )
-            raise _invalid(Problem("size", "out_of_range" if pool else "empty_pool", detail))
+            raise invalid(Problem("size", "out_of_range" if pool else "empty_pool", detail))
         draw = _record_draw(
             session,
             who,
             app,
-            reason="initial",
+            reason="refill" if seated else "initial",
             seed=chosen_seed,
             size=size,
             pool=pool,
             excluded=excluded,
-            leader_first=True,
+            leader_first=not any(a.is_leader for a in seated),
             exclude_same_district=exclude_same_district,
             request_id=request_id,
         )
     outbox.kick()
     return draw
+
+
+def _empty_seats(session: Session, application_id: int, seated: int) -> int:
+    """Seats of the first draw that nobody fills now."""
+    first = session.scalar(
+        select(PanelDraw.size)
+        .where(PanelDraw.application_id == application_id, PanelDraw.reason == "initial")
+        .order_by(PanelDraw.number.desc())
+        .limit(1)
+    )
+    return max(0, (first or seated) - seated)
 
 
 # --- declarations ----------------------------------------------------------------------------------------------
@@ -617,11 +318,11 @@ def declare(
         if mine.declared_at is not None:
             raise PanelConflict(f"you declared on application {application_id} already; a declaration is final")
         _in_panel_state(session, app, who, "a declaration is made")
-        text, note_problem = _text(note, "note", NOTE_MAX, required=bool(conflict))
+        text, note_problem = text_field(note, "note", NOTE_MAX, required=bool(conflict))
         if note_problem:
             if note_problem.code == "required":
                 note_problem = Problem("note", "required", "say what the conflict of interest is (note)")
-            raise _invalid(note_problem)
+            raise invalid(note_problem)
         mine.declared_at, mine.conflict, mine.declaration_note = utcnow(), bool(conflict), text or None
         led = mine.is_leader
         if conflict:
@@ -713,13 +414,13 @@ def schedule_visit(
         visit_at = visit_at.replace(tzinfo=SHANGHAI)
     with db.transaction() as session:
         who = resolve_actor(session, actor)
-        _role_required(who, VISIT_SCHEDULERS, "schedule the site visit")
+        role_required(who, VISIT_SCHEDULERS, "schedule the site visit")
         app = get_visible(session, who, application_id, lock=True)
         if app is None:
             raise NotFound(f"application {application_id} not found")
         _in_panel_state(session, app, who, "the site visit is scheduled")
-        place_text, place_problem = _text(place, "place", PLACE_MAX, required=True)
-        note_text, note_problem = _text(note, "note", NOTE_MAX, required=False)
+        place_text, place_problem = text_field(place, "place", PLACE_MAX, required=True)
+        note_text, note_problem = text_field(note, "note", NOTE_MAX, required=False)
         problems = [p for p in (place_problem, note_problem) if p]
         when = as_utc(visit_at)
         if when <= utcnow():
@@ -727,7 +428,7 @@ def schedule_visit(
                 0, Problem("visit_at", "not_future", f"the visit must be in the future, not {when:%Y-%m-%d %H:%M}Z")
             )
         if problems:
-            raise _invalid(*problems)
+            raise invalid(*problems)
         visit = session.scalars(select(SiteVisit).where(SiteVisit.application_id == app.id)).one_or_none()
         previous = as_utc(visit.visit_at).isoformat() if visit is not None else None
         if visit is None:
@@ -875,7 +576,7 @@ def assignments_of(session: Session, expert: Actor) -> list[dict[str, Any]]:
                 "organisation_uscc": app.organisation.uscc,
                 "district": app.district,
                 "service_company": (app.form.get("service_company_name") or "").strip() or None,
-                "service_company_uscc": _valid_uscc(app.form.get("service_company_uscc")),
+                "service_company_uscc": valid_uscc(app.form.get("service_company_uscc")),
                 "state": app.state,
                 "leader": row.is_leader,
                 "declared": row.declared_at is not None,
@@ -890,21 +591,15 @@ def assignments_of(session: Session, expert: Actor) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "REASONS",
     "Declaration",
-    "Facts",
     "PanelConflict",
-    "add_expert",
     "assignments_of",
     "declare",
     "draw_members",
     "draw_panel",
-    "eligible_pool",
     "panel_view",
     "pool_digest",
-    "relate",
     "reproduce",
     "schedule_visit",
-    "screen",
     "verify_draw",
 ]

@@ -41,7 +41,7 @@ READERS = frozenset({"expert", "agency_coordinator", "municipal_reviewer", "fina
 # The applicant reads it once the panel has concluded (the decision rests on it), never while the panel deliberates.
 APPLICANT = "applicant"
 KIND_WORDS = {"enterprise": "工业用能企业", "data_centre": "数据中心", "park": "园区"}
-DRAW_WORDS = {"initial": "首次抽取", "replacement": "替换抽取"}
+DRAW_WORDS = {"initial": "首次抽取", "replacement": "替换抽取", "refill": "补足空缺"}
 
 
 def filename(application: Application) -> str:

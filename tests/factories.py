@@ -235,6 +235,7 @@ def ensure_leader(cast: Cast, application_id: int) -> None:
     from sqlalchemy import select
 
     from review import panels
+    from review import pool as expert_pool
     from review.models import ExpertProfile
     from workflow.models import Application, Assignment
 
@@ -247,11 +248,13 @@ def ensure_leader(cast: Cast, application_id: int) -> None:
         in_pool = session.scalar(select(ExpertProfile.id).where(ExpertProfile.user_id == cast.expert.id))
     if drawable:
         if in_pool is None:
-            panels.add_expert(cast.admin, cast.expert.username, uscc(), "上海节能技术服务中心", "徐汇区", ["能源管理"])
+            expert_pool.add_expert(
+                cast.admin, cast.expert.username, uscc(), "上海节能技术服务中心", "徐汇区", ["能源管理"]
+            )
         with db.transaction() as session:
             app = session.get(Application, application_id)
             assert app is not None
-            pool, _excluded = panels.eligible_pool(session, app)
+            pool, _excluded = expert_pool.eligible_pool(session, app)
         names, digest = [p["username"] for p in pool], panels.pool_digest(pool)
         if cast.expert.username in names:
             seeds = (f"leader-{n}" for n in itertools.count())

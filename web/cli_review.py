@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from review import panels
+from review import pool as expert_pool
 from workflow.accounts import DISTRICTS, SYSTEM
 from workflow.db import db
 from workflow.errors import InvalidInput
@@ -50,7 +51,7 @@ def experts_add(
 ) -> None:
     """Put the expert account USERNAME in the pool, or update its profile (it is then active again)."""
     try:
-        profile = panels.add_expert(SYSTEM, username, employer_uscc, employer_name, district, specialities)
+        profile = expert_pool.add_expert(SYSTEM, username, employer_uscc, employer_name, district, specialities)
     except InvalidInput as exc:
         raise _refused(exc) from None
     shown = "、".join(profile.specialities) or "no speciality given"
@@ -65,8 +66,8 @@ def experts_list(district: str | None, speciality: str | None) -> None:
     """The pool by username: employer, district, specialities, and whether the expert can be drawn."""
     with db.transaction() as session:
         lines = []
-        for row in panels.experts(session, district, speciality):
-            shown = panels.profile_json(row)
+        for row in expert_pool.experts(session, district, speciality):
+            shown = expert_pool.profile_json(row)
             lines.append(
                 f"{shown['username']:<20} {'active' if shown['active'] else 'inactive':<8} "
                 f"{shown['employer_uscc']} {shown['employer_name']:<24} {shown['district'] or '':<6} "
@@ -74,7 +75,7 @@ def experts_list(district: str | None, speciality: str | None) -> None:
             )
             lines.extend(
                 f"{'':<20} tie: {tie.uscc} {tie.name}{' — ' + tie.note if tie.note else ''}"
-                for tie in panels.relationships_of(session, row.user_id)
+                for tie in expert_pool.relationships_of(session, row.user_id)
             )
     if not lines:
         click.echo("no expert in the pool" + (" matches" if district or speciality else ": add one with `experts add`"))
@@ -91,7 +92,7 @@ def experts_list(district: str | None, speciality: str | None) -> None:
 def experts_relate(username: str, uscc: str, name: str, note: str) -> None:
     """Record a tie between USERNAME and an organisation: the expert is never drawn for its applications."""
     try:
-        row = panels.relate(SYSTEM, username, uscc, name, note)
+        row = expert_pool.relate(SYSTEM, username, uscc, name, note)
     except InvalidInput as exc:
         raise _refused(exc) from None
     click.echo(f"{username} is tied to {row.uscc}{' ' + row.name if row.name else ''}: never drawn for it")

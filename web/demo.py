@@ -17,11 +17,12 @@ from sqlalchemy import select
 
 from forms.samples import sample_form
 from review import panels, scoring
-from review.models import ExpertProfile, PanelConclusion
+from review.models import PanelConclusion
 from review.prereview import CHECKS
 from storage import attachments, documents
+from web import seed
 from web.app import blob_store
-from web.seed import demo_uscc
+from web.seed import DEMO_EXPERTS
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import as_utc, db
@@ -45,30 +46,6 @@ class Fire:
 
 # Who the draw seats is chance: steps name the panel's leader (the first drawn) and its other member.
 LEADER, MEMBER = "panel:leader", "panel:member"
-
-
-@dataclass(frozen=True)
-class DemoExpert:
-    username: str
-    employer_uscc: str
-    employer_name: str
-    district: str
-    specialities: tuple[str, ...]
-
-
-# The demo's expert pool: employed by neither applicant nor service company, so both may be drawn for any demo case.
-DEMO_EXPERTS = (
-    DemoExpert(
-        "expert1", demo_uscc("310101", "MA1FP0006"), "上海市节能监测评估中心（演示）", "黄浦区", ("能源管理", "计量")
-    ),
-    DemoExpert(
-        "expert2",
-        demo_uscc("310110", "MA1FP0007"),
-        "上海同济节能技术研究所（演示）",
-        "杨浦区",
-        ("信息系统", "数据中心"),
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -423,18 +400,7 @@ def signature_png(name: str, width: int = 96, height: int = 24) -> bytes:
 
 def _ensure_pool(users: dict[str, int]) -> None:
     """Put the demo's experts in the pool if they are not there yet (a second run changes nothing)."""
-    with db.transaction() as session:
-        pooled = set(session.scalars(select(ExpertProfile.user_id)))
-    for expert in DEMO_EXPERTS:
-        if users[expert.username] not in pooled:
-            panels.add_expert(
-                users["coordinator"],
-                expert.username,
-                expert.employer_uscc,
-                expert.employer_name,
-                expert.district,
-                expert.specialities,
-            )
+    seed.seed_demo_experts()
 
 
 def _seat_panel(

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from review import panels
+from review import pool as expert_pool
 from web.forms import N_
 from web.pages import SHANGHAI, _render_detail, bp, detail_section, end_read, local_time, me
 from workflow.accounts import DISTRICTS, User
@@ -41,7 +42,7 @@ MESSAGES = {
     "invalid": N_("The seed has at most 64 characters."),
     "not_future": N_("The visit must be in the future."),
 }
-REASON_LABELS = {"initial": _l("Initial draw"), "replacement": _l("Replacement")}
+REASON_LABELS = {"initial": _l("Initial draw"), "replacement": _l("Replacement"), "refill": _l("Empty seats filled")}
 # Visits start on the half hour between 07:00 and 19:30 (Shanghai time): a list is quicker than a clock on a phone.
 VISIT_TIMES = [f"{h:02d}:{m:02d}" for h in range(7, 20) for m in (0, 30)]
 SPECIALITY_SEPARATORS = re.compile(r"[,，、;；\n]+")
@@ -79,7 +80,7 @@ class VisitForm(FlaskForm):
     day = DateField(_l("Visit date"), validators=[InputRequired()], render_kw={"type": "date"})
     time = SelectField(_l("Time (Shanghai)"), choices=[SelectChoice(t, t) for t in VISIT_TIMES], default="09:00")
     place = StringField(_l("Place"), validators=[Length(max=panels.PLACE_MAX)])
-    note = TextAreaField(_l("Note"), validators=[Length(max=panels.NOTE_MAX)], render_kw={"rows": 2})
+    note = TextAreaField(_l("Note"), validators=[Length(max=expert_pool.NOTE_MAX)], render_kw={"rows": 2})
 
     def visit_at(self) -> dt.datetime:
         hour, minute = (int(part) for part in self.time.data.split(":"))
@@ -97,14 +98,14 @@ class DeclarationForm(FlaskForm):
     )
     note = TextAreaField(
         _l("What the conflict is (required if you have one)"),
-        validators=[Length(max=panels.NOTE_MAX)],
+        validators=[Length(max=expert_pool.NOTE_MAX)],
         render_kw={"rows": 3},
     )
 
 
 class ExpertForm(FlaskForm):
     username = StringField(_l("Username of the expert's account"), render_kw={"autocapitalize": "none"})
-    employer_name = StringField(_l("Employer"), validators=[Length(max=panels.NAME_MAX)])
+    employer_name = StringField(_l("Employer"), validators=[Length(max=expert_pool.NAME_MAX)])
     employer_uscc = StringField(_l("Employer's unified social credit code"), render_kw={"maxlength": 18})
     district = SelectField(_l("District"), choices=[SelectChoice("", "—"), *(SelectChoice(d, d) for d in DISTRICTS)])
     specialities = StringField(_l("Specialities (separate with 、 or commas)"))
@@ -177,12 +178,14 @@ def panel_context(
     }
     if manager and open_now:
         default_size, exclude_same_district = _settings()
-        pool, excluded = panels.eligible_pool(db.session(), app, exclude_same_district)
+        pool, excluded = expert_pool.eligible_pool(db.session(), app, exclude_same_district)
         context.update(eligible=len(pool), excluded=len(excluded))
-        if not any(m["active"] for m in view["members"]):
+        # No panel yet, or seats left empty by a conflict that nobody eligible could fill then.
+        if not any(m["active"] for m in view["members"]) or view["short"]:
             if draw_form is None:
                 draw_form = DrawForm(formdata=None, prefix="draw")
-                draw_form.size.data = min(default_size, len(pool)) or default_size
+                wanted = view["short"] or default_size
+                draw_form.size.data = min(wanted, len(pool)) or wanted
             context["draw_form"] = draw_form
     if user.role in panels.VISIT_SCHEDULERS and open_now:
         if visit_form is None:
@@ -341,10 +344,13 @@ def declare(application_id: int) -> Any:
 def _render_experts(form: ExpertForm | None = None, status: int = 200) -> tuple[str, int]:
     wanted_district = request.args.get("district", "")
     wanted_speciality = request.args.get("speciality", "").strip()
-    rows = panels.experts(
+    rows = expert_pool.experts(
         db.session(), wanted_district if wanted_district in DISTRICTS else None, wanted_speciality or None
     )
-    pool = [{**panels.profile_json(row), "ties": panels.relationships_of(db.session(), row.user_id)} for row in rows]
+    pool = [
+        {**expert_pool.profile_json(row), "ties": expert_pool.relationships_of(db.session(), row.user_id)}
+        for row in rows
+    ]
     return render_template(
         "experts.html",
         pool=pool,
@@ -374,7 +380,7 @@ def add_expert() -> Response | tuple[str, int]:
         return _render_experts(form, 422)
     end_read()
     try:
-        profile = panels.add_expert(
+        profile = expert_pool.add_expert(
             user.id,
             (form.username.data or "").strip(),
             form.employer_uscc.data or "",

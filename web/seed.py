@@ -12,7 +12,7 @@ from forms.uscc import check_character
 from web import migrate
 from web.security import hash_password
 from workflow import operations
-from workflow.accounts import Organisation, User
+from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import db
 
 # Shared by every demo account. For a local demo only: never seed demo accounts on a reachable server.
@@ -101,8 +101,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("group_reviewer", "district_reviewer", "浦江能源集团 主管部门（演示）", organisation="group"),
     DemoAccount("municipal", "municipal_reviewer", "市经信委 审核员（演示）"),
     DemoAccount("coordinator", "agency_coordinator", "第三方机构 项目协调人（演示）"),
-    DemoAccount("expert1", "expert", "核查专家组 组长（演示）"),
-    DemoAccount("expert2", "expert", "核查专家组 组员（演示）"),
+    # Who leads is decided by the draw, so the names do not say.
+    DemoAccount("expert1", "expert", "核查专家 甲（演示）"),
+    DemoAccount("expert2", "expert", "核查专家 乙（演示）"),
     DemoAccount("finance1", "finance_officer", "资金处 经办人（演示）"),
     DemoAccount("finance2", "finance_officer", "资金处 复核人（演示）"),
     DemoAccount("metering", "monitoring_reviewer", "市计测院 审核员（演示）"),
@@ -110,6 +111,30 @@ DEMO_ACCOUNTS = (
     DemoAccount("admin", "admin", "系统管理员（演示）"),
     DemoAccount("secadmin", "security_admin", "安全管理员（演示）"),
     DemoAccount("auditor", "auditor", "审计员（演示）"),
+)
+
+
+@dataclass(frozen=True)
+class DemoExpert:
+    username: str
+    employer_uscc: str
+    employer_name: str
+    district: str
+    specialities: tuple[str, ...]
+
+
+# The demo's expert pool: employed by neither applicant nor service company, so both may be drawn for any demo case.
+DEMO_EXPERTS = (
+    DemoExpert(
+        "expert1", demo_uscc("310101", "MA1FP0006"), "上海市节能监测评估中心（演示）", "黄浦区", ("能源管理", "计量")
+    ),
+    DemoExpert(
+        "expert2",
+        demo_uscc("310110", "MA1FP0007"),
+        "上海同济节能技术研究所（演示）",
+        "杨浦区",
+        ("信息系统", "数据中心"),
+    ),
 )
 
 
@@ -181,10 +206,30 @@ def seed_demo_accounts() -> SeedReport:
     return report
 
 
+def seed_demo_experts() -> SeedReport:
+    """Put the demo experts in the pool (profile, employer, district) if they are not there yet."""
+    from review import pool as expert_pool
+    from review.models import ExpertProfile
+
+    report = SeedReport()
+    with db.transaction() as session:
+        pooled = set(session.scalars(select(User.username).join(ExpertProfile, ExpertProfile.user_id == User.id)))
+    for expert in DEMO_EXPERTS:
+        if expert.username in pooled:
+            report.existing.append(expert.username)
+            continue
+        expert_pool.add_expert(
+            SYSTEM, expert.username, expert.employer_uscc, expert.employer_name, expert.district, expert.specialities
+        )
+        report.created.append(f"{expert.username:<17} {expert.employer_name} ({expert.district})")
+    return report
+
+
 def initialise(url: str, demo: bool) -> list[str]:
     """Migrate, publish the shipped programmes and, with `demo`, add the sample organisations and accounts."""
     lines = [ensure_schema(url), *seed_programmes()]
     if demo:
         lines += seed_demo_organisations().lines("demo organisations")
         lines += seed_demo_accounts().lines("demo accounts")
+        lines += seed_demo_experts().lines("demo expert pool")
     return lines

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from notifications.models import Notification
 from review import panels
+from review import pool as expert_pool
 from tests import factories
 from tests.integration.test_api import bearer, problem
 from tests.integration.test_openapi import Conformance
@@ -27,7 +28,7 @@ def _url(app_id: int, tail: str = "") -> str:
 
 def _expert(cast: factories.Cast) -> Any:
     user = factories.make_user("expert")
-    panels.add_expert(cast.admin, user.username, factories.uscc(), "能效咨询公司", "徐汇区", ["电力"])
+    expert_pool.add_expert(cast.admin, user.username, factories.uscc(), "能效咨询公司", "徐汇区", ["电力"])
     return user
 
 

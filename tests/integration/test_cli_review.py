@@ -7,6 +7,7 @@ import shlex
 from sqlalchemy import select
 
 from review import panels
+from review import pool as expert_pool
 from review.models import ExpertProfile, ExpertRelationship, PanelDraw
 from tests import factories
 from workflow.db import db
@@ -62,7 +63,7 @@ def test_experts_add_then_again_updates_and_list_shows_the_pool(runner, cast):
         assert list(outcomes) == ["expert_added", "expert_updated"]
         assert session.scalars(select(AuditEvent.actor).order_by(AuditEvent.seq.desc()).limit(1)).one() == "system"
 
-    panels.add_expert(cast.admin, cast.expert2.username, factories.uscc(), "丙", "徐汇区", ["电力"])
+    expert_pool.add_expert(cast.admin, cast.expert2.username, factories.uscc(), "丙", "徐汇区", ["电力"])
     listed = _invoke(runner, "experts list")
     assert listed.exit_code == 0
     lines = listed.output.splitlines()
@@ -76,7 +77,7 @@ def test_experts_add_then_again_updates_and_list_shows_the_pool(runner, cast):
 def test_experts_relate_records_a_tie_that_keeps_the_expert_off_the_panel(runner, cast):
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "site_verification")
-    panels.add_expert(cast.admin, cast.expert.username, factories.uscc(), "甲", "徐汇区", [])
+    expert_pool.add_expert(cast.admin, cast.expert.username, factories.uscc(), "甲", "徐汇区", [])
     refused = _invoke(runner, f"experts relate {cast.expert.username} --uscc 123")
     assert refused.exit_code == 2 and "--uscc" in refused.output
     tied = _invoke(
@@ -91,7 +92,7 @@ def test_experts_relate_records_a_tie_that_keeps_the_expert_off_the_panel(runner
     with db.transaction() as session:
         application = session.get(Application, app_id)
         assert application is not None
-        pool, excluded = panels.eligible_pool(session, application)
+        pool, excluded = expert_pool.eligible_pool(session, application)
     assert pool == [] and excluded == [{"username": cast.expert.username, "reasons": ["declared_relationship"]}]
 
 
@@ -102,7 +103,7 @@ def test_panel_verify_recomputes_every_draw_and_fails_on_a_changed_one(runner, c
     assert none_yet.exit_code == 0 and "has no panel draw yet" in none_yet.output
     experts = [factories.make_user("expert") for _ in range(4)]
     for user in experts:
-        panels.add_expert(cast.admin, user.username, factories.uscc(), "甲", "徐汇区", [])
+        expert_pool.add_expert(cast.admin, user.username, factories.uscc(), "甲", "徐汇区", [])
     draw = panels.draw_panel(cast.agency_coordinator, app_id, 2, "cli")
     leaver = next(u for u in experts if u.username == draw.drawn[1])
     panels.declare(leaver, app_id, True, "亲属关系")

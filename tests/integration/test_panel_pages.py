@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from review import panels
+from review import pool as expert_pool
 from review.models import ExpertProfile
 from tests import factories
 from tests.integration.test_pages import log_in, text_of
@@ -21,7 +22,7 @@ SERVICE_USCC = "91310115MA1H7GXL27"
 
 def _expert(cast: factories.Cast) -> Any:
     user = factories.make_user("expert")
-    panels.add_expert(cast.admin, user.username, factories.uscc(), "能效咨询公司", "徐汇区", ["电力"])
+    expert_pool.add_expert(cast.admin, user.username, factories.uscc(), "能效咨询公司", "徐汇区", ["电力"])
     return user
 
 
@@ -163,7 +164,7 @@ def test_the_pool_page_adds_experts_with_the_same_checks_and_filters(app, cast):
             ["电力", "热力"],
         )
     other = factories.make_user("expert")
-    panels.add_expert(cast.admin, other.username, factories.uscc(), "乙公司", "闵行区", ["暖通"])
+    expert_pool.add_expert(cast.admin, other.username, factories.uscc(), "乙公司", "闵行区", ["暖通"])
 
     listed = browser.get("/experts")
     assert f"{cast.expert.username} is in the expert pool." in text_of(listed)

@@ -177,9 +177,10 @@ def test_the_detail_page_card_shows_for_readers_and_for_the_applicant_only_after
 
 def test_the_visit_and_the_experts_employers_appear_on_the_front(app, cast):
     from review import panels
+    from review import pool as expert_pool
 
     app_id = scored_panel(cast)
-    panels.add_expert(cast.admin, cast.expert.username, factories.uscc(), "上海节能技术服务中心", "浦东新区")
+    expert_pool.add_expert(cast.admin, cast.expert.username, factories.uscc(), "上海节能技术服务中心", "浦东新区")
     when = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
     panels.schedule_visit(cast.agency_coordinator, app_id, when, "闵行区剑川路 100 号")
     doc = _doc(log_in(app, cast.auditor).get(page_url(app_id)))

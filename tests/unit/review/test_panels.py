@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from notifications.models import Notification
 from review import panels
+from review import pool as expert_pool
 from review.models import ExpertProfile, PanelDraw, SiteVisit
 from tests import factories
 from workflow import operations
@@ -36,7 +37,7 @@ def _at_site_verification(cast: factories.Cast, form: dict[str, Any] | None = No
 
 def _expert(cast: factories.Cast, employer: str | None = None, district: str = "徐汇区") -> Any:
     user = factories.make_user("expert")
-    panels.add_expert(cast.admin, user.username, employer or factories.uscc(), "能效咨询公司", district, ["电力"])
+    expert_pool.add_expert(cast.admin, user.username, employer or factories.uscc(), "能效咨询公司", district, ["电力"])
     return user
 
 
@@ -44,7 +45,7 @@ def _pool(app_id: int, exclude_same_district: bool = False) -> tuple[list[str], 
     with db.transaction() as session:
         app = session.get(Application, app_id)
         assert app is not None
-        pool, excluded = panels.eligible_pool(session, app, exclude_same_district)
+        pool, excluded = expert_pool.eligible_pool(session, app, exclude_same_district)
     return [p["username"] for p in pool], {e["username"]: e["reasons"] for e in excluded}
 
 
@@ -81,32 +82,36 @@ def _fresh_pool() -> None:
 def test_add_expert_names_each_wrong_field(cast):
     """Unknown account, a non-expert, a bad check digit and an unknown district are each named."""
     with pytest.raises(InvalidInput) as excinfo:
-        panels.add_expert(cast.admin, "nobody-here", "91310115MA1H7GXL2D", "某公司", "火星区", [])
+        expert_pool.add_expert(cast.admin, "nobody-here", "91310115MA1H7GXL2D", "某公司", "火星区", [])
     assert {p.field: p.code for p in excinfo.value.problems} == {
         "username": "unknown_user",
         "employer_uscc": "invalid_uscc",
         "district": "unknown_district",
     }
     with pytest.raises(InvalidInput) as excinfo:
-        panels.add_expert(cast.admin, cast.finance_officer.username, factories.uscc(), "某公司", "徐汇区", [])
+        expert_pool.add_expert(cast.admin, cast.finance_officer.username, factories.uscc(), "某公司", "徐汇区", [])
     assert [(p.field, p.code) for p in excinfo.value.problems] == [("username", "not_expert")]
 
 
 def test_only_administrators_and_coordinators_keep_the_pool(cast):
     for role in ("municipal_reviewer", "expert", "applicant"):
         with pytest.raises(Forbidden):
-            panels.add_expert(cast.by_role[role], cast.expert.username, factories.uscc(), "某公司", "徐汇区", [])
-    profile = panels.add_expert(cast.agency_coordinator, cast.expert.username, factories.uscc(), "甲", "徐汇区", [])
+            expert_pool.add_expert(cast.by_role[role], cast.expert.username, factories.uscc(), "某公司", "徐汇区", [])
+    profile = expert_pool.add_expert(
+        cast.agency_coordinator, cast.expert.username, factories.uscc(), "甲", "徐汇区", []
+    )
     assert profile.employer_name == "甲"
 
 
 def test_adding_again_updates_the_profile_and_puts_the_expert_back(cast):
     first = factories.uscc()
-    panels.add_expert(cast.admin, cast.expert.username, first, "甲公司", "徐汇区", ["电力"])
+    expert_pool.add_expert(cast.admin, cast.expert.username, first, "甲公司", "徐汇区", ["电力"])
     with db.transaction() as session:
         session.execute(update(ExpertProfile).values(active=False))
     second = factories.uscc()
-    profile = panels.add_expert(cast.admin, cast.expert.username, second, "乙公司", "闵行区", ["热力", "热力", " "])
+    profile = expert_pool.add_expert(
+        cast.admin, cast.expert.username, second, "乙公司", "闵行区", ["热力", "热力", " "]
+    )
     assert (profile.employer_uscc, profile.employer_name, profile.district) == (second, "乙公司", "闵行区")
     assert profile.specialities == ["热力"] and profile.active
     with db.transaction() as session:
@@ -119,7 +124,7 @@ def test_each_tie_to_the_applicant_or_its_service_company_is_a_reason(cast):
     employed = _expert(cast, employer=cast.org.uscc)
     builder = _expert(cast, employer=SERVICE_USCC)
     tied = _expert(cast)
-    panels.relate(tied, tied.username, SERVICE_USCC, "某节能公司", "曾任顾问")
+    expert_pool.relate(tied, tied.username, SERVICE_USCC, "某节能公司", "曾任顾问")
     neighbour = _expert(cast, district=cast.org.district)
 
     pool, excluded = _pool(app_id)
@@ -140,11 +145,11 @@ def test_an_expert_declares_only_their_own_ties(cast):
     _expert(cast)
     other = _expert(cast)
     with pytest.raises(Forbidden):
-        panels.relate(cast.expert, other.username, SERVICE_USCC)
+        expert_pool.relate(cast.expert, other.username, SERVICE_USCC)
     with pytest.raises(InvalidInput) as excinfo:
-        panels.relate(cast.admin, other.username, "123")
+        expert_pool.relate(cast.admin, other.username, "123")
     assert [p.field for p in excinfo.value.problems] == ["uscc"]
-    row = panels.relate(cast.admin, other.username, SERVICE_USCC.lower(), "某公司")
+    row = expert_pool.relate(cast.admin, other.username, SERVICE_USCC.lower(), "某公司")
     assert row.uscc == SERVICE_USCC
 
 
@@ -378,7 +383,7 @@ APPLICANT, SERVICE, OTHER = "91310000000000001C", SERVICE_USCC, "913100000000000
 
 
 @st.composite
-def candidates_and_facts(draw: Any) -> tuple[list[dict[str, Any]], panels.Facts]:
+def candidates_and_facts(draw: Any) -> tuple[list[dict[str, Any]], expert_pool.Facts]:
     n = draw(st.integers(1, 12))
     people = [
         {
@@ -392,7 +397,7 @@ def candidates_and_facts(draw: Any) -> tuple[list[dict[str, Any]], panels.Facts]
     ]
     ids = list(range(n))
     related = draw(st.dictionaries(st.sampled_from(ids), st.sampled_from([APPLICANT, SERVICE, OTHER]), max_size=n))
-    facts = panels.Facts(
+    facts = expert_pool.Facts(
         applicant_usccs=frozenset({APPLICANT}),
         service_uscc=draw(st.sampled_from([SERVICE, None])),
         district="闵行区",
@@ -404,7 +409,7 @@ def candidates_and_facts(draw: Any) -> tuple[list[dict[str, Any]], panels.Facts]
     return people, facts
 
 
-def _tied(person: dict[str, Any], facts: panels.Facts) -> bool:
+def _tied(person: dict[str, Any], facts: expert_pool.Facts) -> bool:
     """An independent statement of the rules: anything that ties the expert to this application."""
     parties = {APPLICANT} | ({facts.service_uscc} if facts.service_uscc else set())
     return (
@@ -420,7 +425,7 @@ def _tied(person: dict[str, Any], facts: panels.Facts) -> bool:
 @given(candidates_and_facts(), st.text(HEX, min_size=1, max_size=16), st.data())
 def test_no_tied_expert_is_ever_drawn_and_the_size_is_honoured(case, seed, data):
     people, facts = case
-    pool, excluded = panels.screen(people, facts)
+    pool, excluded = expert_pool.screen(people, facts)
     assert {p["username"] for p in pool} == {p["username"] for p in people if not _tied(p, facts)}
     assert all(e["reasons"] for e in excluded) and len(pool) + len(excluded) == len(people)
     if not pool:
@@ -454,7 +459,7 @@ def test_drawn_panels_and_replacements_never_seat_a_conflicted_expert(cast, ties
     for employer, tie in ties:
         expert = _expert(cast, employer=codes.get(employer))
         if tie:
-            panels.relate(expert, expert.username, codes[tie])
+            expert_pool.relate(expert, expert.username, codes[tie])
         if employer != "other" or tie:
             conflicted.add(expert.username)
     eligible = len(ties) - len(conflicted)
@@ -478,3 +483,29 @@ def test_drawn_panels_and_replacements_never_seat_a_conflicted_expert(cast, ties
     with db.transaction() as session:
         assert all(panels.verify_draw(session, d.id)[0] for d in panels.draws_of(session, app_id))
     assert draw.number == 1
+
+
+def test_a_short_panel_fills_its_empty_seat_once_the_pool_grows(cast):
+    app_id = _at_site_verification(cast)
+    first, second = _expert(cast), _expert(cast)
+    initial = panels.draw_panel(cast.agency_coordinator, app_id, 2)
+    leader = first if initial.drawn[0] == first.username else second
+    member = second if leader is first else first
+    panels.declare(member, app_id, True, "曾为申报单位提供咨询")
+    with pytest.raises(InvalidInput):
+        panels.draw_panel(cast.agency_coordinator, app_id, 1)  # nobody eligible yet
+
+    newcomer = _expert(cast)
+    with pytest.raises(InvalidInput) as too_many:
+        panels.draw_panel(cast.agency_coordinator, app_id, 2)  # one seat is empty, not two
+    assert too_many.value.problems[0].field == "size"
+    refill = panels.draw_panel(cast.agency_coordinator, app_id, 1)
+
+    assert (refill.reason, refill.drawn) == ("refill", [newcomer.username])
+    seats = {a.user_id: a.is_leader for a in _active(app_id)}
+    assert seats == {leader.id: True, newcomer.id: False}  # the leader keeps the lead
+    with db.transaction() as session:
+        assert panels.verify_draw(session, refill.id)[0]
+        assert panels.panel_view(session, cast.agency_coordinator, app_id)["short"] == 0
+    with pytest.raises(panels.PanelConflict):
+        panels.draw_panel(cast.agency_coordinator, app_id, 1)  # full again
