@@ -222,7 +222,7 @@ def raw6_step(pool: Pool, cast: Any, conn: psycopg.Connection) -> Callable[[], N
 
 
 # fire()'s own round trips as of this commit (see the listing the benchmark prints), hand-written.
-RAWSAME_TRIPS = 11
+RAWSAME_TRIPS = 12
 RAWSAME = {
     "user": "SELECT id, username, role, district, organisation_id, active FROM users WHERE id = %s",
     "versions": "SELECT id, digest FROM programme_versions",
@@ -230,11 +230,14 @@ RAWSAME = {
     "AND id = %s FOR UPDATE OF applications",
     "head": "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
     "head_update": "UPDATE audit_head SET last_seq = %s, last_hash = %s WHERE id = 1",
+    # The district's record of a return (review.prereview's effect on return_for_correction).
+    "prereview": "INSERT INTO prereviews (application_id, reviewer_id, decision, checks, opinion, points, event_seq, "
+    "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
 }
 
 
 def rawsame_step(pool: Pool, cast: Any, conn: psycopg.Connection, pv_ids: list[int]) -> Callable[[], None]:
-    """fire()'s 11 round trips issued raw: what its statements cost without the ORM and the Python around them."""
+    """fire()'s 12 round trips issued raw: what its statements cost without the ORM and the Python around them."""
 
     def step() -> None:
         app_id, trigger, dest, version = pool.next()
@@ -255,6 +258,12 @@ def rawsame_step(pool: Pool, cast: Any, conn: psycopg.Connection, pv_ids: list[i
             cur.execute(RAW_AUDIT, audit_row(last_seq + 1, now, who, app_id, trigger, (last_hash, digest)))
             cur.execute(RAWSAME["head_update"], (last_seq + 1, digest))
             cur.execute(RAW_OUTBOX, (NOTIFY, Jsonb({"application_id": app_id}), app_id, now)).fetchone()
+            if trigger == "return_for_correction":
+                checks = Jsonb(
+                    dict.fromkeys(("form_authenticity", "legal_entity", "operations", "finances"), "not_checked")
+                )
+                record = (app_id, who.id, trigger, checks, "请补充", Jsonb(["请补充"]), last_seq + 1, now)
+                cur.execute(RAWSAME["prereview"], record)
         conn.commit()
         pool.moved(app_id, dest)
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from review.checklists import Category, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet, PanelConclusion
+from review.scoring import weighted_score
 from workflow.accounts import Actor
 from workflow.db import as_utc
 from workflow.errors import Problem
@@ -153,7 +154,9 @@ def _consensus(
             finding = None
         else:
             finding = "nonconform" if "nonconform" in mine else "conform"
-        overall.append({"username": m.user.username, "finding": finding})
+        counted_answers = answers.get(m.user_id, {}) if m.user_id in counted else {}
+        score = weighted_score(checklist, kind, counted_answers) if checklist is not None else None
+        overall.append({"username": m.user.username, "finding": finding, "weighted_score": score})
     complete = bool(members) and all(m.user_id in submitted for m in members)
     return {
         "application_id": application.id,

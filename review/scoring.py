@@ -145,6 +145,17 @@ def photo_json(photo: ChecklistPhoto) -> dict[str, Any]:
     }
 
 
+def weighted_score(checklist: Checklist, kind: str, answers: dict[str, ChecklistAnswer]) -> str | None:
+    """Σ score × weight over the scored criteria (the checklist's configurable weights); None if nothing is scored."""
+    total, any_scored = Decimal(0), False
+    for criterion in checklist.criteria_for(kind):
+        answer = answers.get(criterion.id)
+        if answer is not None and answer.score is not None:
+            total += answer.score * Decimal(str(criterion.weight))
+            any_scored = True
+    return str(total.quantize(Decimal("0.01"))) if any_scored else None
+
+
 def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[str, Any]:
     """The checklist with this expert's own results: what the tablet and GET /checklist show."""
     answers = answers_of(session, ctx.sheet.id)
@@ -184,6 +195,7 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
         "categories": categories,
         "leader": ctx.assignment.is_leader,
         "complete": not missing,
+        "weighted_score": weighted_score(ctx.checklist, kind, answers),
         "missing": missing,
         "submitted_at": as_utc(ctx.sheet.submitted_at).isoformat() if ctx.sheet.submitted_at else None,
         "signed_name": ctx.sheet.signed_name,

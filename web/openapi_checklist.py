@@ -87,6 +87,9 @@ SCHEMAS: dict[str, Schema] = {
                 "categories": {"type": "array", "items": ref("ChecklistCategory")},
                 "leader": {**BOOL, "description": "whether the caller leads the panel (and concludes for it)"},
                 "complete": {**BOOL, "description": "every criterion has a result"},
+                "weighted_score": nullable(
+                    {**STR, "description": "Σ score × the criterion's weight over the scored criteria (decimal text)"}
+                ),
                 "missing": {**STRS, "description": "criteria without a result, in the table's order"},
                 "submitted_at": nullable({**TIME, "description": "set once signed and submitted; final after"}),
                 "signed_name": nullable(STR),
@@ -234,7 +237,13 @@ SCHEMAS: dict[str, Schema] = {
                         "agreement": AGREEMENT,
                         "findings": {
                             "type": "array",
-                            "items": obj({"username": STR, "finding": {"enum": ["conform", "nonconform", None]}}),
+                            "items": obj(
+                                {
+                                    "username": STR,
+                                    "finding": {"enum": ["conform", "nonconform", None]},
+                                    "weighted_score": nullable(STR),
+                                }
+                            ),
                         },
                     }
                 ),

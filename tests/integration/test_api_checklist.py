@@ -336,8 +336,8 @@ def test_a_park_is_verified_against_annex_2_and_can_fail(client, cast, conform):
     assert body["overall"] == {
         "agreement": "agree",
         "findings": [
-            {"username": cast.expert.username, "finding": "nonconform"},
-            {"username": cast.expert2.username, "finding": "nonconform"},
+            {"username": cast.expert.username, "finding": "nonconform", "weighted_score": None},
+            {"username": cast.expert2.username, "finding": "nonconform", "weighted_score": None},
         ],
     }
     # The member, having submitted, may now fetch the leader's photo.

@@ -87,8 +87,8 @@ def test_agreement_per_criterion_with_who_said_what(cast, panel):
     assert report["overall"] == {
         "agreement": "disagree",
         "findings": [
-            {"username": cast.expert.username, "finding": "conform"},
-            {"username": cast.expert2.username, "finding": "nonconform"},
+            {"username": cast.expert.username, "finding": "conform", "weighted_score": None},
+            {"username": cast.expert2.username, "finding": "nonconform", "weighted_score": None},
         ],
     }
     assert "2.3" not in {c["criterion"] for c in report["criteria"]}  # an enterprise, not a data centre

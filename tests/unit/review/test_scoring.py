@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -351,3 +353,27 @@ def test_photos_of_another_expert_open_to_a_member_only_after_their_own_sheet(ca
     factories.score_sheet(cast.expert2, verifying)
     with db.transaction() as session:
         assert scoring.photo_for_download(session, cast.expert2, photo.id).id == photo.id
+
+
+def test_the_weighted_score_sums_score_times_weight_of_the_scored_criteria():
+    from review import checklists
+    from review.models import ChecklistAnswer
+
+    weights = {"1.1": 2.0, "2.1": 0.5}  # weights come from the checklist's data; set two here
+    park = checklists.load("emc-checklist-park@1")
+    weighted = dataclasses.replace(
+        park,
+        categories=tuple(
+            dataclasses.replace(
+                cat, criteria=tuple(dataclasses.replace(c, weight=weights.get(c.id, c.weight)) for c in cat.criteria)
+            )
+            for cat in park.categories
+        ),
+    )
+    answers = {
+        "1.1": ChecklistAnswer(criterion="1.1", result="conform", score=Decimal("8.5")),
+        "2.1": ChecklistAnswer(criterion="2.1", result="conform", score=Decimal("10")),
+        "3.1": ChecklistAnswer(criterion="3.1", result="conform", score=None),
+    }
+    assert scoring.weighted_score(weighted, "park", answers) == "22.00"  # 8.5 × 2 + 10 × 0.5
+    assert scoring.weighted_score(weighted, "park", {"3.1": answers["3.1"]}) is None
