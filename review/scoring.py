@@ -382,35 +382,9 @@ def _image_kind(data: BinaryIO, allowed: tuple[Kind, ...], field_name: str) -> K
     return kind
 
 
-def add_photo(
-    actor: Actor | int,
-    application_id: int,
-    criterion: str,
-    data: bytes,
-    store: BlobStore,
-    *,
-    client_id: str,
-    taken_at: dt.datetime | None = None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    accuracy_m: float | None = None,
-    request_id: str | None = None,
-) -> ChecklistPhoto:
-    """Keep a photo as evidence for one criterion; the same client_id again returns the photo already kept."""
-    photo, _created = keep_photo(
-        actor,
-        application_id,
-        criterion,
-        data,
-        store,
-        client_id=client_id,
-        taken_at=taken_at,
-        latitude=latitude,
-        longitude=longitude,
-        accuracy_m=accuracy_m,
-        request_id=request_id,
-    )
-    return photo
+def add_photo(*args: Any, **kwargs: Any) -> ChecklistPhoto:
+    """Keep a photo as evidence for one criterion (keep_photo's arguments); a repeated client_id returns it again."""
+    return keep_photo(*args, **kwargs)[0]
 
 
 def keep_photo(

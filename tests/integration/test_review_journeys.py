@@ -117,9 +117,8 @@ class PageForms(HTMLParser):
             self._textarea, fields[name] = name, ""
         elif tag == "select" and name:
             self._select = name
-        elif tag == "option" and self._select:
-            if self._select not in fields or "selected" in a:  # the first option unless one is selected
-                fields[self._select] = a.get("value", "")
+        elif tag == "option" and self._select and (self._select not in fields or "selected" in a):
+            fields[self._select] = a.get("value", "")  # the first option, unless one is selected
 
     def handle_data(self, data: str) -> None:
         if self._textarea:
@@ -246,7 +245,9 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
         }
         assert post_form(coordinator, coordinator.get("/experts"), "/experts", profile).status_code == 303
     assert f'href="{detail}"' in coordinator.get("/desk").text
-    drawn = post_form(coordinator, coordinator.get(detail), f"{detail}/panel", {"draw-size": "2"})
+    page = coordinator.get(detail)
+    assert "当前符合条件的专家 3 名" in text_of(page)
+    drawn = post_form(coordinator, page, f"{detail}/panel", {"draw-size": "2"})
     assert drawn.status_code == 303, text_of(drawn)
     day = (dt.date.today() + dt.timedelta(days=14)).isoformat()
     visit = {"visit-day": day, "visit-place": "现场：能源管理中心机房"}
@@ -285,6 +286,7 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
         data={f"{conclusion}-expected_version": version.group(1), f"{conclusion}-comment": "代组长作结论"},
     )
     assert forged.status_code == 403
+    assert state_badge(leader.get(detail)) == "第三方现场核查中"
     concluded = post_form(
         leader, page, f"{detail}/transitions/{conclusion}", {f"{conclusion}-comment": REASONS[conclusion]}
     )
