@@ -32,7 +32,7 @@ from workflow.definitions import canonical_json
 from workflow.engine import allowed_triggers, resolve_actor
 from workflow.errors import NotAllowedNow, NotFound, Problem, WorkflowError
 from workflow.models import Application, Assignment
-from workflow.visibility import get_visible, programme_definitions, visible_applications
+from workflow.visibility import get_visible, programme_definitions, visible_or_known
 
 PANEL_STATE = "site_verification"
 # Who draws panels, and who arranges the visit with the applicant.
@@ -543,7 +543,8 @@ def panel_view(session: Session, actor: Actor, application_id: int) -> dict[str,
 def assignments_of(session: Session, expert: Actor) -> list[dict[str, Any]]:
     """An expert's panel seats, those awaiting a declaration first, with what they need to judge a conflict.
 
-    Read through visibility as the system: before declaring, the expert may know whose file it is, not see it."""
+    Before declaring (or after leaving on a conflict) the expert may know whose file it is, not see it: those come
+    through `visible_or_known`, which the visibility module decides like the rest."""
     rows = list(
         session.scalars(
             select(Assignment)
@@ -557,7 +558,7 @@ def assignments_of(session: Session, expert: Actor) -> list[dict[str, Any]]:
     apps = {
         a.id: a
         for a in session.scalars(
-            visible_applications(session, SYSTEM).where(Application.id.in_([r.application_id for r in rows]))
+            visible_or_known(session, expert).where(Application.id.in_([r.application_id for r in rows]))
         )
     }
     visits = {

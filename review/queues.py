@@ -17,7 +17,7 @@ from workflow.db import as_utc, utcnow
 from workflow.definitions import Definition
 from workflow.errors import InvalidInput, Problem
 from workflow.models import Application, Assignment, AuditEvent, Deadline
-from workflow.visibility import programme_definitions, visible_applications
+from workflow.visibility import known_by_assignment, programme_definitions, visible_applications
 
 # The states on each role's desk: "desk" is work waiting for the desk itself; "applicant" is what the desk handed
 # back to the applicant and keeps an eye on (a return for correction, a supplement request).
@@ -330,6 +330,7 @@ def _undeclared(
             Assignment.active.is_(True),
             Assignment.declared_at.is_(None),
             Application.state.in_(desk.get("desk", ())),
+            Application.id.in_(known_by_assignment(actor).with_only_columns(Application.id)),
         )
         .order_by(Assignment.created_at, Assignment.id),
     )

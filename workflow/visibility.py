@@ -100,6 +100,27 @@ def visible_applications(
     return select(Application).where(visibility_predicate(session, actor, definitions))
 
 
+def _known_predicate(actor: Actor) -> ColumnElement[bool]:
+    if actor.role == SYSTEM_ROLE or not actor.active or actor.id is None:
+        return false()
+    return exists().where(
+        Assignment.application_id == Application.id,
+        Assignment.user_id == actor.id,
+        or_(and_(Assignment.active.is_(True), Assignment.declared_at.is_(None)), Assignment.conflict.is_(True)),
+    )
+
+
+def known_by_assignment(actor: Actor) -> Select[Any]:
+    """SELECT of the applications `actor` is assigned to without seeing them: a seat not yet declared on, or left
+    on a declared conflict. The person may know whose file it is (to judge a conflict of interest), not open it."""
+    return select(Application).where(_known_predicate(actor))
+
+
+def visible_or_known(session: Session, actor: Actor) -> Select[Any]:
+    """What `actor` may see, and what they are assigned to without seeing (`known_by_assignment`)."""
+    return select(Application).where(or_(visibility_predicate(session, actor), _known_predicate(actor)))
+
+
 _one_visible: dict[tuple[Any, ...], Select[Any]] = {}
 
 
