@@ -58,7 +58,9 @@ def test_experts_add_then_again_updates_and_list_shows_the_pool(runner, cast):
     assert (profile.employer_uscc, profile.district, profile.specialities) == (other, "闵行区", [])
     with db.transaction() as session:
         outcomes = session.scalars(
-            select(AuditEvent.outcome).where(AuditEvent.outcome.in_(["expert_added", "expert_updated"]))
+            select(AuditEvent.outcome)
+            .where(AuditEvent.outcome.in_(["expert_added", "expert_updated"]))
+            .order_by(AuditEvent.seq)
         ).all()
         assert list(outcomes) == ["expert_added", "expert_updated"]
         assert session.scalars(select(AuditEvent.actor).order_by(AuditEvent.seq.desc()).limit(1)).one() == "system"

@@ -125,7 +125,9 @@ def test_save_records_result_score_and_note_and_raises_the_revision(cast, verify
     assert _criterion(sheet, "2.2")["result"] is None and "2.2" in sheet["missing"]
     with db.transaction() as session:
         scored = session.scalars(
-            select(AuditEvent).where(AuditEvent.application_id == verifying, AuditEvent.outcome == "scored")
+            select(AuditEvent)
+            .where(AuditEvent.application_id == verifying, AuditEvent.outcome == "scored")
+            .order_by(AuditEvent.seq)
         ).all()
     assert len(scored) == 3
     assert scored[0].payload["criteria"] == {"2.2": "nonconform", "1.1": "conform"}
