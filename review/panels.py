@@ -169,13 +169,11 @@ def _record_draw(
     for n, username in enumerate(drawn):
         _seat(session, app.id, ids[username], leader=leader_first and n == 0)
     session.flush()
-    event = audit.append(
+    event = audit.note(
         session,
-        actor=who,
-        outcome="panel_drawn",
-        application_id=app.id,
-        from_state=app.state,
-        to_state=app.state,
+        who,
+        app,
+        "panel_drawn",
         payload={
             "draw": number,
             "reason": reason,
@@ -328,13 +326,11 @@ def declare(
         if conflict:
             mine.active, mine.is_leader = False, False
         session.flush()
-        audit.append(
+        audit.note(
             session,
-            actor=who,
-            outcome="declared",
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
+            who,
+            app,
+            "declared",
             payload={"conflict": bool(conflict), "note": text, "leader": led},
             request_id=request_id,
         )
@@ -363,13 +359,11 @@ def _replace(
         if successor is not None:
             successor.is_leader = True
             session.flush()
-        audit.append(
+        audit.note(
             session,
-            actor=SYSTEM,
-            outcome="panel_short",
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
+            SYSTEM,
+            app,
+            "panel_short",
             payload={
                 "replaced": leaver.user.username,
                 "excluded": len(excluded),
@@ -437,13 +431,11 @@ def schedule_visit(
         visit.visit_at, visit.place, visit.note = when, place_text, note_text
         visit.scheduled_by_id, visit.scheduled_at = who.id, utcnow()
         session.flush()
-        event = audit.append(
+        event = audit.note(
             session,
-            actor=who,
-            outcome="visit_scheduled",
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
+            who,
+            app,
+            "visit_scheduled",
             payload={"visit_at": when.isoformat(), "place": place_text, "note": note_text, "previous": previous},
             request_id=request_id,
         )

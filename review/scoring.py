@@ -355,13 +355,11 @@ def save_answers(
         if outcome.saved:
             ctx.sheet.updated_at = now
             session.flush()
-            audit.append(
+            audit.note(
                 session,
-                actor=who,
-                outcome="scored",
-                application_id=ctx.application.id,
-                from_state=ctx.application.state,
-                to_state=ctx.application.state,
+                who,
+                ctx.application,
+                "scored",
                 payload={
                     "criteria": {c: answers[c].result for c in outcome.saved},
                     "conflicts": [c["criterion"] for c in outcome.conflicts],
@@ -458,13 +456,11 @@ def keep_photo(
         )
         session.add(photo)
         session.flush()
-        audit.append(
+        audit.note(
             session,
-            actor=who,
-            outcome="photo_added",
-            application_id=ctx.application.id,
-            from_state=ctx.application.state,
-            to_state=ctx.application.state,
+            who,
+            ctx.application,
+            "photo_added",
             payload={
                 "criterion": criterion,
                 "sha256": sha,
@@ -552,13 +548,11 @@ def submit_sheet(
         ctx.sheet.signed_name = signed_name.strip()
         ctx.sheet.submitted_at = utcnow()
         session.flush()
-        audit.append(
+        audit.note(
             session,
-            actor=who,
-            outcome="sheet_submitted",
-            application_id=ctx.application.id,
-            from_state=ctx.application.state,
-            to_state=ctx.application.state,
+            who,
+            ctx.application,
+            "sheet_submitted",
             payload={"checklist": ctx.checklist.ref, "signature_sha256": sha, "signed_name": ctx.sheet.signed_name},
             request_id=request_id,
         )

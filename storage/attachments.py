@@ -339,13 +339,11 @@ def _register(
         )
         session.add(row)
         session.flush()
-        audit.append(
+        audit.note(
             session,
-            actor=user,
-            outcome="attached",
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
+            user,
+            app,
+            "attached",
             payload={
                 "attachment_id": row.id,
                 "category": category,

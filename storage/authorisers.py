@@ -108,13 +108,11 @@ def record(
         )
         session.add(row)
         session.flush()
-        audit.append(
+        audit.note(
             session,
-            actor=user,
-            outcome="authoriser_set",  # audit_events.outcome holds 16 characters
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
+            user,
+            app,
+            "authoriser_set",  # audit_events.outcome holds 16 characters
             payload={
                 "authoriser_id": row.id,
                 "person_name": row.person_name,

@@ -131,6 +131,30 @@ class Verification:
         return f"audit chain broken at event {self.broken_seq}: {self.reason}"
 
 
+def note(
+    session: Session,
+    actor: Actor,
+    application: Any,
+    outcome: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    definition: str | None = None,
+    request_id: str | None = None,
+) -> Appended:
+    """Append an event that leaves the application in its state (an upload, a declaration, a sheet saved)."""
+    return append(
+        session,
+        actor=actor,
+        outcome=outcome,
+        application_id=application.id,
+        from_state=application.state,
+        to_state=application.state,
+        payload=payload,
+        definition=definition,
+        request_id=request_id,
+    )
+
+
 def _rows(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
     last = 0
     while True:

@@ -197,13 +197,11 @@ def update_draft(
             app.district = _district_of(form, organisation)
             app.version += 1
             app.updated_at = utcnow()
-            audit.append(
+            audit.note(
                 session,
-                actor=user,
-                outcome="edited",
-                application_id=app.id,
-                from_state=app.state,
-                to_state=app.state,
+                user,
+                app,
+                "edited",
                 payload={"changes": changes, **({"project_name": project_name} if project_name else {})},
                 definition=definition.label,
                 request_id=request_id,
@@ -242,13 +240,11 @@ def assign(
             session.add(found)
         found.is_leader, found.active = leader, True
         session.flush()
-        event = audit.append(
+        event = audit.note(
             session,
-            actor=who,
-            outcome="assigned",
-            application_id=app.id,
-            from_state=app.state,
-            to_state=app.state,
+            who,
+            app,
+            "assigned",
             payload={"user": person.username, "role": role, "leader": leader},
         )
         outbox.publish(session, ASSIGNED, {"application_id": app.id, "event_seq": event.seq}, application_id=app.id)
