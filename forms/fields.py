@@ -10,6 +10,8 @@ from typing import Any
 TEXT, LONG_TEXT, USCC, PHONE, DATE, MONEY, ENERGY, COUNT, FLAG, DISTRICT = (
     "text", "long_text", "uscc", "phone", "date", "money", "energy", "count", "flag", "district",
 )  # fmt: skip
+# Added with the @2 forms: one of the field's choices, several of them, a percentage 0–100, a plain measure.
+CHOICE, CHOICES, PERCENT, NUMBER = "choice", "choices", "percent", "number"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,14 @@ class Field:
     kinds: tuple[str, ...] = ()  # empty: every applicant kind fills it
     required: bool = True  # required to submit (a draft may leave anything empty)
     max_length: int = 200
+    choices: tuple[tuple[str, str, str], ...] = ()  # (value, zh, en) for CHOICE and CHOICES
+    unit: str = ""  # shown beside a number (PERCENT: %)
+
+    def choice_label(self, value: str, lang: str = "zh") -> str:
+        for key, zh, en in self.choices:
+            if key == value:
+                return en if lang == "en" else zh
+        return value
 
     def applies_to(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
@@ -46,6 +56,8 @@ class FormVersion:
 
 
 def _f(key: str, type_: str, zh: str, en: str, **kw: Any) -> Field:
+    if "choices" in kw:
+        kw["choices"] = tuple(kw["choices"])
     return Field(key, type_, zh, en, **kw)
 
 
@@ -181,7 +193,123 @@ MONITORING_FORM_V1 = FormVersion(
     rules=("connected_within_points", "retrofitted_within_points"),
 )
 
-FORMS: dict[str, FormVersion] = {f.label: f for f in (EMC_FORM_V1, MONITORING_FORM_V1)}
+# --- @2: the seed's conditions that nothing checked before (issue 9) ---------------------------------------------
+
+# Seed 002 §三: the applicant is the project's investor, building itself or through a service company (合同能源管理).
+INVESTMENT_MODES = (
+    ("self_built", "自建", "Built by the unit itself"),
+    ("third_party", "委托第三方服务公司建设（合同能源管理）", "Built and financed by a service company (EPC)"),
+)
+# Seed 002 §四(一)(2) "实现电力、燃气、热力等全能源品种接入": the energy types the unit's meters bring in.
+ENERGY_TYPES = (
+    ("electricity", "电力", "Electricity"),
+    ("natural_gas", "燃气（天然气）", "Gas (natural gas)"),
+    ("heat", "热力（蒸汽、热水）", "Heat (steam, hot water)"),
+    ("water", "水", "Water"),
+    ("coal", "煤炭", "Coal"),
+    ("oil", "油品", "Oil products"),
+    ("other", "其他能源", "Other energy"),
+)
+ENTERPRISE_KINDS = ("enterprise", "data_centre")
+
+
+def _v1_without(*keys: str) -> tuple[Field, ...]:
+    return tuple(f for f in EMC_FORM_V1.fields if f.key not in keys)
+
+
+def _emc_v2_fields() -> tuple[Field, ...]:
+    by_key = {f.key: f for f in EMC_FORM_V1.fields}
+    head = [by_key[k] for k in ("unit_name", "uscc")]
+    investor = (
+        _f("investment_mode", CHOICE, "建设模式（申报单位为项目投资主体）", "Who built and invested",
+           choices=INVESTMENT_MODES),
+        _f("energy_user_name", TEXT, "用能单位名称（第三方投资时填写）", "Energy-using unit (third-party investment)",
+           required=False),
+        _f("energy_user_uscc", USCC, "用能单位统一社会信用代码（第三方投资时填写）",
+           "Energy-using unit's unified social credit code (third-party investment)", required=False),
+    )  # fmt: skip
+    basics = [by_key[k] for k in ("legal_representative", "nature", "industry", "address", "district",
+                                  "contact_person", "contact_phone", "start_date", "completion_date",
+                                  "last_year_energy_tce", "annual_output_value_wan", "total_investment_wan",
+                                  "investment_construction_wan", "investment_equipment_wan",
+                                  "investment_software_wan", "investment_other_wan")]  # fmt: skip
+    metering = (
+        _f("energy_types", CHOICES, "接入的能源品种", "Energy types brought in", choices=ENERGY_TYPES),
+        *(by_key[f"tier{n}_{what}"] for n in (1, 2, 3) for what in ("points", "connected")),
+        *(by_key[k] for k in ("park_large_enterprises", "park_large_connected", "park_connected_energy_tce",
+                              "park_total_energy_tce")),
+        # Seed 002 §四(三)(2) "企业一级（关口）表具接入比例达到100％": the member enterprises' own gateway meters.
+        _f("member_tier1_points", COUNT, "园区企业一级（关口）表具监测点数", "Member enterprises' tier-1 points",
+           kinds=("park",)),
+        _f("member_tier1_connected", COUNT, "园区企业一级（关口）表具接入数", "Member enterprises' tier-1 connected",
+           kinds=("park",)),
+        by_key["dc_platform_connected"],
+        # Seed 002 §四(二)(3), §四(三)(3): the standard each kind is built to.
+        _f("conforms_gbt_40063", FLAG, "按照《工业企业能源管控中心建设指南》（GB/T 40063-2021）进行建设",
+           "Built to GB/T 40063-2021 (industrial energy management and control centres)", kinds=ENTERPRISE_KINDS),
+        _f("conforms_db31_1141", FLAG, "按照《工业园区能耗在线监测系统技术要求》（DB31/T 1141-2019）进行建设",
+           "Built to DB31/T 1141-2019 (park online energy monitoring)", kinds=("park",)),
+    )  # fmt: skip
+    # Seed 002 §四(二)(4), §四(三)(4): one or more effects, before and after the centre was built.
+    effects = (
+        _f("saving_rate_pct", PERCENT, "节能率（%）", "Energy-saving rate (%)", required=False, unit="%"),
+        _f("unit_consumption_before", NUMBER, "产品单耗或产线单耗（建设前）", "Unit consumption before",
+           kinds=("enterprise",), required=False),
+        _f("unit_consumption_after", NUMBER, "产品单耗或产线单耗（建设后）", "Unit consumption after",
+           kinds=("enterprise",), required=False),
+        _f("unit_consumption_unit", TEXT, "单耗计量单位（如 kgce/t）", "Unit of the unit consumption (e.g. kgce/t)",
+           kinds=("enterprise",), required=False, max_length=30),
+        _f("pue_before", NUMBER, "综合PUE（建设前）", "PUE before", kinds=("data_centre",), required=False),
+        _f("pue_after", NUMBER, "综合PUE（建设后）", "PUE after", kinds=("data_centre",), required=False),
+        _f("fault_count_before", COUNT, "用能设备安全故障次数（建设前一年）", "Safety faults, the year before",
+           kinds=ENTERPRISE_KINDS, required=False),
+        _f("fault_count_after", COUNT, "用能设备安全故障次数（建设后一年）", "Safety faults, the year after",
+           kinds=ENTERPRISE_KINDS, required=False),
+        _f("park_energy_per_value_before", NUMBER, "园区增加值（或产值）能耗（建设前，吨标煤/万元）",
+           "Park energy per value added, before (tce / 10k yuan)", kinds=("park",), required=False),
+        _f("park_energy_per_value_after", NUMBER, "园区增加值（或产值）能耗（建设后，吨标煤/万元）",
+           "Park energy per value added, after (tce / 10k yuan)", kinds=("park",), required=False),
+        _f("park_carbon_per_value_before", NUMBER, "园区增加值（或产值）碳排放（建设前，吨CO₂/万元）",
+           "Park carbon per value added, before (t CO2 / 10k yuan)", kinds=("park",), required=False),
+        _f("park_carbon_per_value_after", NUMBER, "园区增加值（或产值）碳排放（建设后，吨CO₂/万元）",
+           "Park carbon per value added, after (t CO2 / 10k yuan)", kinds=("park",), required=False),
+        _f("park_abnormal_warning", FLAG, "具备用能异常预警功能", "Abnormal-use warning in operation", kinds=("park",),
+           required=False),
+    )  # fmt: skip
+    tail = [by_key[k] for k in ("competent_authority", "service_company_name", "service_company_uscc")]
+    return (*head, *investor, *basics, *metering, *effects, *tail, *_NARRATIVE)
+
+
+EMC_FORM_V2 = FormVersion(
+    code="emc-acceptance-form",
+    version=2,
+    title=EMC_FORM_V1.title,
+    fields=_emc_v2_fields(),
+    thresholds={
+        **EMC_FORM_V1.thresholds,
+        # seed 002 §四(一)(3) 稳定运行6个月以上: calendar months from completion to the day of submission.
+        "min_running_months": 6,
+        # seed 002 §四(三)(2) 企业一级（关口）表具接入比例达到100％.
+        "member_tier1_min_ratio": Decimal("1.00"),
+        # seed 002 §四(二)(4), §四(三)(4) 节能率达到5%（含）以上.
+        "min_saving_rate_pct": Decimal("5"),
+    },
+    rules=EMC_FORM_V1.rules,
+)
+
+MONITORING_FORM_V2 = FormVersion(
+    code="monitoring-fund-form",
+    version=2,
+    title=MONITORING_FORM_V1.title,
+    fields=MONITORING_FORM_V1.fields,
+    thresholds={
+        # seed 000 §二(一): "年综合能耗超过5000吨标准煤的数据中心" — more than 5000 tce.
+        "data_centre_min_tce_exceeding": Decimal("5000"),
+    },
+    rules=MONITORING_FORM_V1.rules,
+)
+
+FORMS: dict[str, FormVersion] = {f.label: f for f in (EMC_FORM_V1, MONITORING_FORM_V1, EMC_FORM_V2, MONITORING_FORM_V2)}
 
 
 def form_version(label: str) -> FormVersion:

@@ -38,6 +38,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_precise": ("“{label}”最多保留{places}位小数（{value}）", "'{label}' has at most {places} decimals ({value})"),
     "not_an_integer": ("“{label}”应为整数，不是“{value}”", "'{label}' must be a whole number, not '{value}'"),
     "not_a_boolean": ("“{label}”应为是或否", "'{label}' must be true or false"),
+    "invalid_choice": (
+        "“{label}”应为以下之一：{choices}，不是“{value}”",
+        "'{label}' must be one of: {choices}; not '{value}'",
+    ),
+    "invalid_choices": (
+        "“{label}”应从以下选择一项或多项（不重复）：{choices}",
+        "'{label}' takes one or more of: {choices} (each once)",
+    ),
+    "above_hundred": (
+        "“{label}”为百分数，不能超过100（{value}）",
+        "'{label}' is a percentage and cannot exceed 100 ({value})",
+    ),
     "invalid_district": (
         "“{value}”不是上海市的区（可选：{choices}）",
         "'{value}' is not a Shanghai district (one of: {choices})",
@@ -187,6 +199,40 @@ def _flag(c: Checker, f: Field, raw: Any) -> bool | None:
     return raw
 
 
+def _choices_text(c: Checker, f: Field) -> str:
+    return "、".join(f"{key}（{f.choice_label(key, c.lang)}）" for key, _, _ in f.choices)
+
+
+def _choice(c: Checker, f: Field, raw: Any) -> str | None:
+    if not isinstance(raw, str) or raw not in {key for key, _, _ in f.choices}:
+        c.say(f.key, "invalid_choice", label=c.label(f), choices=_choices_text(c, f), value=raw)
+        return None
+    return raw
+
+
+def _choice_list(c: Checker, f: Field, raw: Any) -> list[str] | None:
+    allowed = [key for key, _, _ in f.choices]
+    if isinstance(raw, str):
+        raw = [part for part in raw.replace("，", ",").split(",") if part.strip()]
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or any(not isinstance(v, str) or v.strip() not in allowed for v in raw)
+        or len({v.strip() for v in raw}) != len(raw)
+    ):
+        c.say(f.key, "invalid_choices", label=c.label(f), choices=_choices_text(c, f))
+        return None
+    return sorted((v.strip() for v in raw), key=allowed.index)  # the field's own order, whatever was sent
+
+
+def _percent(c: Checker, f: Field, raw: Any) -> Decimal | None:
+    value = _number(c, f, raw, places=2)
+    if value is not None and value > 100:
+        c.say(f.key, "above_hundred", label=c.label(f), value=raw)
+        return None
+    return value
+
+
 def _district(c: Checker, f: Field, raw: Any) -> str | None:
     if raw not in DISTRICTS:
         c.say(f.key, "invalid_district", value=raw, choices="、".join(DISTRICTS))
@@ -205,6 +251,10 @@ PARSERS: dict[str, Callable[[Checker, Field, Any], Any]] = {
     F.COUNT: _count,
     F.FLAG: _flag,
     F.DISTRICT: _district,
+    F.CHOICE: _choice,
+    F.CHOICES: _choice_list,
+    F.PERCENT: _percent,
+    F.NUMBER: lambda c, f, raw: _number(c, f, raw, places=4),
 }
 
 
@@ -324,7 +374,7 @@ def validate(form: FormVersion, kind: str, data: dict[str, Any], *, complete: bo
             c.say(key, "unknown_field", key=key)
         elif not f.applies_to(kind):
             c.say(key, "not_for_kind", label=c.label(f), kind=c.kind_name())
-        elif raw is None or (isinstance(raw, str) and not raw.strip()):
+        elif raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []:
             continue
         else:
             c.parse(f, raw)

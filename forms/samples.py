@@ -45,14 +45,28 @@ _COMMON = {
     **NARRATIVE,
 }
 
+# What form @2 adds (seed 002 §三, §四): the investor, the energy types, the standard, the effects claimed.
+_V2 = {
+    "investment_mode": "self_built",
+    "energy_types": ["electricity", "natural_gas", "water"],
+    "saving_rate_pct": "6.20",
+}
+
 EMC_SAMPLES: dict[str, dict[str, Any]] = {
-    "enterprise": {**_COMMON, "unit_name": "上海申闵精密制造有限公司", "uscc": "91110108551385082Q",
-                   "last_year_energy_tce": "5200.5"},
-    "data_centre": {**_COMMON, "unit_name": "上海浦江云数据中心有限公司", "uscc": "91440300708461136T",
-                    "industry": "互联网数据服务", "last_year_energy_tce": "26000", "dc_platform_connected": True},
-    "park": {**_COMMON, "unit_name": "上海紫竹低碳产业园发展有限公司", "uscc": "91110108551385082Q",
+    "enterprise": {**_COMMON, **_V2, "unit_name": "上海申闵精密制造有限公司", "uscc": "91110108551385082Q",
+                   "last_year_energy_tce": "5200.5", "conforms_gbt_40063": True,
+                   "unit_consumption_before": "0.352", "unit_consumption_after": "0.331",
+                   "unit_consumption_unit": "tce/t", "fault_count_before": 12, "fault_count_after": 7},
+    "data_centre": {**_COMMON, **_V2, "unit_name": "上海浦江云数据中心有限公司", "uscc": "91440300708461136T",
+                    "industry": "互联网数据服务", "last_year_energy_tce": "26000", "dc_platform_connected": True,
+                    "conforms_gbt_40063": True, "saving_rate_pct": "5.50", "pue_before": "1.58",
+                    "pue_after": "1.42"},
+    "park": {**_COMMON, **_V2, "unit_name": "上海紫竹低碳产业园发展有限公司", "uscc": "91110108551385082Q",
              "industry": "园区管理服务", "last_year_energy_tce": "1200", "park_large_enterprises": 12,
-             "park_large_connected": 8, "park_connected_energy_tce": "61000", "park_total_energy_tce": "98000"},
+             "park_large_connected": 8, "park_connected_energy_tce": "61000", "park_total_energy_tce": "98000",
+             "member_tier1_points": 36, "member_tier1_connected": 36, "conforms_db31_1141": True,
+             "saving_rate_pct": "5.80", "park_energy_per_value_before": "0.125",
+             "park_energy_per_value_after": "0.118", "park_abnormal_warning": True},
 }  # fmt: skip
 
 MONITORING_SAMPLES: dict[str, dict[str, Any]] = {
@@ -78,7 +92,14 @@ MONITORING_SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def sample_form(programme: str, kind: str) -> dict[str, Any]:
-    """A fresh copy of a valid, complete form."""
+def sample_form(programme: str, kind: str, form: str | None = None) -> dict[str, Any]:
+    """A fresh copy of a valid, complete form of the newest version; with `form` ("code@N"), only that version's
+    fields (an older version's form, for applications pinned to it)."""
     samples = EMC_SAMPLES if programme == "emc-acceptance" else MONITORING_SAMPLES
-    return dict(samples[kind])
+    data = {k: (list(v) if isinstance(v, list) else v) for k, v in samples[kind].items()}
+    if form is None:
+        return data
+    from forms.fields import form_version
+
+    keys = {f.key for f in form_version(form).fields_for(kind)}
+    return {k: v for k, v in data.items() if k in keys}

@@ -33,7 +33,20 @@ def _property(f: F.Field) -> dict[str, Any]:
         return {**base, "type": "boolean"}
     if f.type == F.DISTRICT:
         return {**base, "type": "string", "enum": list(DISTRICTS)}
+    if f.type == F.CHOICE:
+        return {**base, "type": "string", "enum": [key for key, _, _ in f.choices], "x-choices": _labels(f)}
+    if f.type == F.CHOICES:
+        items = {"type": "string", "enum": [key for key, _, _ in f.choices]}
+        return {**base, "type": "array", "items": items, "minItems": 1, "uniqueItems": True, "x-choices": _labels(f)}
+    if f.type == F.PERCENT:
+        return {**base, **_NUMBER, "maximum": 100, "x-decimals": 2, "x-unit": "%"}
+    if f.type == F.NUMBER:
+        return {**base, **_NUMBER, "x-decimals": 4}
     raise ValueError(f"no schema for field type {f.type}")
+
+
+def _labels(f: F.Field) -> dict[str, dict[str, str]]:
+    return {key: {"zh": zh, "en": en} for key, zh, en in f.choices}
 
 
 def json_schema(form: FormVersion, kind: str) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import Field as WTField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import fields as F
 from forms.fields import FormVersion
@@ -20,14 +21,44 @@ from workflow.accounts import DISTRICTS
 SECTIONS = {
     "unit_name": ("一、申报（投资）主体基本情况", "1. The applicant (investor)"),
     "total_investment_wan": ("二、申报项目基本情况", "2. The project"),
+    "energy_types": ("计量表具及接入情况", "Metering points and access"),
     "tier1_points": ("计量表具及接入情况", "Metering points and access"),
+    "saving_rate_pct": ("能源管理中心建设效果（一种或多种）", "Effects of the centre (one or more)"),
     "management_system": ("三、能源管理中心建设情况", "3. The energy management centre"),
     "report_profile": ("验收申请报告", "Acceptance application report"),
     "key_unit_list_year": ("计量器具改造及数据上传", "Meter retrofit and data upload"),
 }
 
 
-def _field(f: F.Field, label: str) -> WTField:
+def sections_of(form: FormVersion, kind: str, lang: str = "zh") -> dict[str, str]:
+    """Field key → the heading that starts before it, each heading once, for the fields this kind fills."""
+    keys = {f.key for f in form.fields_for(kind)}
+    out: dict[str, str] = {}
+    for key, (zh, en) in SECTIONS.items():
+        heading = en if lang == "en" else zh
+        if key in keys and heading not in out.values():
+            out[key] = heading
+    return out
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several of a field's choices, as a list of checkboxes (a phone shows them one per line)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:  # forms.rules judges the values, not WTForms
+        pass
+
+
+def _field(f: F.Field, label: str, lang: str) -> WTField:
+    choices = [SelectChoice(key, en if lang == "en" else zh) for key, zh, en in f.choices]
+    if f.type == F.CHOICE:
+        return SelectField(label, choices=[SelectChoice("", "—"), *choices], validate_choice=False)
+    if f.type == F.CHOICES:
+        return CheckboxesField(label, choices=choices)
+    if f.type in (F.PERCENT, F.NUMBER):
+        return StringField(label, render_kw={"inputmode": "decimal"})
     if f.type == F.LONG_TEXT:
         return TextAreaField(label, render_kw={"rows": 5, "maxlength": f.max_length})
     if f.type == F.FLAG:
@@ -50,7 +81,7 @@ def form_class(form: FormVersion, kind: str, lang: str = "zh") -> type[FlaskForm
     attrs: dict[str, Any] = {}
     for f in form.fields_for(kind):
         label = f.en if lang == "en" else f.zh
-        attrs[f.key] = _field(f, label if f.required else label + optional)
+        attrs[f.key] = _field(f, label if f.required else label + optional, lang)
     attrs["expected_version"] = HiddenField()
     return type("ApplicationForm", (FlaskForm,), attrs)
 
@@ -62,6 +93,8 @@ def to_form_data(form: FormVersion, kind: str, submitted: FlaskForm) -> dict[str
         raw = getattr(submitted, f.key).data
         if f.type == F.FLAG:
             data[f.key] = bool(raw)
+        elif f.type == F.CHOICES:
+            data[f.key] = list(raw or []) or None
         elif raw is None or (isinstance(raw, str) and not raw.strip()):
             data[f.key] = None
         elif f.type == F.COUNT and str(raw).strip().isdigit():
@@ -76,5 +109,10 @@ def from_form_data(form: FormVersion, kind: str, stored: dict[str, Any]) -> dict
     out: dict[str, Any] = {}
     for f in form.fields_for(kind):
         value = stored.get(f.key)
-        out[f.key] = bool(value) if f.type == F.FLAG else ("" if value is None else str(value))
+        if f.type == F.FLAG:
+            out[f.key] = bool(value)
+        elif f.type == F.CHOICES:
+            out[f.key] = list(value) if isinstance(value, list) else []
+        else:
+            out[f.key] = "" if value is None else str(value)
     return out

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from forms.fields import form_version
 from forms.rules import computed, validate
-from forms.wtf import SECTIONS, form_class, from_form_data, to_form_data
+from forms.wtf import form_class, from_form_data, sections_of, to_form_data
 from web.pages import bp, end_read, lang, me
 from workflow import operations
 from workflow.db import db
@@ -51,7 +51,7 @@ def _render(app: Any, definition: Any, page_form: Any, status: int = 200) -> tup
         "application_form.html",
         app=app,
         form=page_form,
-        sections={key: (zh if lang() == "zh" else en) for key, (zh, en) in SECTIONS.items()},
+        sections=sections_of(version, app.kind, lang()),
         still_needed=still_needed,
         ratios={
             RATIO_LABELS[k][0 if lang() == "zh" else 1]: v

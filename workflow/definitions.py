@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -58,6 +59,27 @@ class DeadlineDef:
 
 
 @dataclass(frozen=True)
+class Window:
+    """When applications may be submitted (Shanghai dates, both days included)."""
+
+    opens: dt.date | None
+    closes: dt.date | None
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.opens is None or day >= self.opens) and (self.closes is None or day <= self.closes)
+
+
+@dataclass(frozen=True)
+class LocalSetting:
+    """A value the seeds do not state, chosen locally: shown as such on pages and in docs."""
+
+    key: str
+    value: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
 class Definition:
     code: str
     version: int
@@ -73,6 +95,12 @@ class Definition:
     editable: tuple[str, ...]
     digest: str
     raw: dict[str, Any] = field(repr=False, compare=False)
+    # The programme's own words (seed sections named in the file): who runs it, what the award is called.
+    authority: dict[str, str] = field(default_factory=dict)  # name, short; reviewer, reviewer_short (if another body)
+    terms: dict[str, str] = field(default_factory=dict)  # award: 支持 or 扶持
+    fund: dict[str, str] = field(default_factory=dict)  # name (ends 资金), subprogramme
+    window: Window | None = None
+    local_settings: tuple[LocalSetting, ...] = ()
 
     @property
     def label(self) -> str:
@@ -220,6 +248,14 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
         if state not in states:
             problems.append(f"editable: unknown state '{state}'")
 
+    window = _window(raw.get("window"), problems)
+    local_settings = []
+    for key, spec in raw.get("local_settings", {}).items():
+        if not isinstance(spec, dict) or not {"value", "zh", "en"} <= set(spec):
+            problems.append(f"local_settings.{key}: needs value, zh and en")
+            continue
+        local_settings.append(LocalSetting(str(key), str(spec["value"]), str(spec["zh"]), str(spec["en"])))
+
     if problems:
         raise DefinitionError(source, problems)
     return Definition(
@@ -237,7 +273,34 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
         editable=editable,
         digest=digest_of(raw),
         raw=raw,
+        authority={str(k): str(v) for k, v in raw.get("authority", {}).items()},
+        terms={str(k): str(v) for k, v in raw.get("terms", {}).items()},
+        fund={str(k): str(v) for k, v in raw.get("fund", {}).items()},
+        window=window,
+        local_settings=tuple(local_settings),
     )
+
+
+def _window(spec: Any, problems: list[str]) -> Window | None:
+    """`window = { opens = "2022-08-05", closes = "2022-09-30" }`: ISO dates as strings (the stored JSON keeps them)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict) or not ({"opens", "closes"} & set(spec)):
+        problems.append("window: needs opens and/or closes (ISO dates)")
+        return None
+    days: dict[str, dt.date | None] = {}
+    for end in ("opens", "closes"):
+        value = spec.get(end)
+        try:
+            days[end] = dt.date.fromisoformat(str(value)) if value is not None else None
+        except ValueError:
+            problems.append(f"window.{end}: '{value}' is not a date like 2022-09-30")
+            return None
+    opens, closes = days["opens"], days["closes"]
+    if opens and closes and closes < opens:
+        problems.append(f"window: closes {closes} before it opens {opens}")
+        return None
+    return Window(opens, closes)
 
 
 def _in_flow_order(states: dict[str, StateDef], initial: str, transitions: list[TransitionDef]) -> dict[str, StateDef]:

@@ -31,8 +31,9 @@ def new_applicant(kind: str) -> Any:
 
 
 def page_form(form: dict[str, Any], version: int) -> dict[str, str]:
-    """The form page's fields as a browser posts them: ticked boxes as 'y', unticked ones left out."""
-    data = {k: ("y" if v is True else str(v)) for k, v in form.items() if v is not False}
+    """The form page's fields as a browser posts them: ticked boxes as 'y', unticked ones left out,
+    several ticked choices as one value each."""
+    data = {k: ("y" if v is True else v if isinstance(v, list) else str(v)) for k, v in form.items() if v is not False}
     return {**data, "expected_version": str(version)}
 
 

@@ -279,9 +279,13 @@ def test_workflow_diagram_refuses_an_unknown_programme(runner):
     assert "no-such-programme" in result.output and "emc-acceptance" in result.output
 
 
+NEWEST = max(d.version for d in definitions.shipped() if d.code == "emc-acceptance")
+
+
 def _definition_file(tmp_path: Path, version: int, change: str | None = None) -> Path:
-    source = (definitions.PROGRAMMES_DIR / "emc-acceptance.v1.toml").read_text(encoding="utf-8")
-    source = source.replace("version = 1", f"version = {version}", 1)
+    """The newest shipped emc-acceptance file, renumbered `version`, `submit` relabelled by `change`."""
+    source = (definitions.PROGRAMMES_DIR / f"emc-acceptance.v{NEWEST}.toml").read_text(encoding="utf-8")
+    source = source.replace(f"\nversion = {NEWEST}\n", f"\nversion = {version}\n", 1)
     if change:  # a new label for `submit`
         source = source.replace('label = { zh = "提交申报", en = "Submit" }', change, 1)
     path = tmp_path / f"emc-acceptance.v{version}.toml"
@@ -291,25 +295,25 @@ def _definition_file(tmp_path: Path, version: int, change: str | None = None) ->
 
 
 def test_workflow_publish_refuses_changed_content_under_a_published_version(runner, tmp_path):
-    changed = _definition_file(tmp_path, 1, change='label = { zh = "提交", en = "Submit it" }')
+    changed = _definition_file(tmp_path, NEWEST, change='label = { zh = "提交", en = "Submit it" }')
     result = _invoke(runner, f"workflow publish {changed}")
     assert result.exit_code == 1
     assert "already published with different content" in result.output
-    assert "version 2" in result.output  # says what to do instead
+    assert f"version {NEWEST + 1}" in result.output  # says what to do instead
 
 
 def test_workflow_publish_accepts_the_same_content_and_a_new_version(runner, tmp_path):
-    same = _invoke(runner, f"workflow publish {_definition_file(tmp_path, 1)}")
+    same = _invoke(runner, f"workflow publish {_definition_file(tmp_path, NEWEST)}")
     assert same.exit_code == 0 and "nothing to do" in same.output
-    version_2 = _definition_file(tmp_path, 2, 'label = { zh = "提交" }')
-    new = _invoke(runner, f"workflow publish {version_2}")
+    following = _definition_file(tmp_path, NEWEST + 1, 'label = { zh = "提交" }')
+    new = _invoke(runner, f"workflow publish {following}")
     assert new.exit_code == 0, new.output
     listed = _invoke(runner, "workflow list")
-    assert "emc-acceptance@1" in listed.output and "emc-acceptance@2" in listed.output
+    assert f"emc-acceptance@{NEWEST}" in listed.output and f"emc-acceptance@{NEWEST + 1}" in listed.output
     with db.transaction() as session:
         assert (
             session.scalar(select(func.max(ProgrammeVersion.version)).where(ProgrammeVersion.code == "emc-acceptance"))
-            == 2
+            == NEWEST + 1
         )
 
 

@@ -18,7 +18,7 @@ def _draft(cast, kind="enterprise", form=None) -> int:  # type: ignore[no-untype
 
 
 def _page_data(form: dict, version: int) -> dict:  # type: ignore[type-arg]
-    data = {k: ("y" if v is True else str(v)) for k, v in form.items() if v is not False}
+    data = {k: ("y" if v is True else v if isinstance(v, list) else str(v)) for k, v in form.items() if v is not False}
     return {**data, "expected_version": str(version)}
 
 

@@ -197,7 +197,7 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
         {**checks, "prereview-opinion": "材料真实，同意上报"},
     )
     assert passed.status_code == 303, text_of(passed)
-    assert state_badge(district.get(detail)) == "市经信委完备性审核中"
+    assert state_badge(district.get(detail)) == "市经济信息化委完备性审核中"
 
     # The commission: each required document on the card; the audit report comes back for a stamp.
     municipal = log_in(app, cast.municipal_reviewer)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forms.fields import EMC_FORM_V1, FORMS, MONITORING_FORM_V1
+from forms.fields import EMC_FORM_V2, FORMS, MONITORING_FORM_V2
 from forms.rules import computed, validate
 from forms.samples import sample_form
 
@@ -27,15 +27,15 @@ def codes(form, kind, data, complete=True):  # type: ignore[no-untyped-def]
     "programme,kinds", [("emc-acceptance", EMC_KINDS), ("monitoring-fund", ("enterprise", "data_centre"))]
 )
 def test_the_sample_forms_pass_every_rule(programme, kinds):
-    form = EMC_FORM_V1 if programme == "emc-acceptance" else MONITORING_FORM_V1
+    form = EMC_FORM_V2 if programme == "emc-acceptance" else MONITORING_FORM_V2
     for kind in kinds:
         assert validate(form, kind, sample_form(programme, kind), complete=True) == []
 
 
 def test_a_draft_may_be_incomplete_but_submitting_needs_every_required_field():
     draft = {"unit_name": "某企业", "district": "闵行区"}
-    assert validate(EMC_FORM_V1, "enterprise", draft, complete=False) == []
-    missing = {p.field for p in validate(EMC_FORM_V1, "enterprise", draft, complete=True) if p.code == "required"}
+    assert validate(EMC_FORM_V2, "enterprise", draft, complete=False) == []
+    missing = {p.field for p in validate(EMC_FORM_V2, "enterprise", draft, complete=True) if p.code == "required"}
     assert {"uscc", "contact_phone", "tier1_points", "report_profile"} <= missing
     assert "innovation" not in missing  # optional
     assert "dc_platform_connected" not in missing  # not asked of an enterprise
@@ -61,20 +61,20 @@ def test_a_draft_may_be_incomplete_but_submitting_needs_every_required_field():
     ],
 )
 def test_each_field_rule_names_its_field_and_code(field, value, code):
-    assert (field, code) in codes(EMC_FORM_V1, "enterprise", emc(**{field: value}))
+    assert (field, code) in codes(EMC_FORM_V2, "enterprise", emc(**{field: value}))
 
 
 @pytest.mark.parametrize("phone", ["13812345678", "021-64220000", "02164220000", "64220000", "021-64220000-2478"])
 def test_mobile_and_landline_numbers_are_accepted(phone):
-    assert validate(EMC_FORM_V1, "enterprise", emc(contact_phone=phone), complete=True) == []
+    assert validate(EMC_FORM_V2, "enterprise", emc(contact_phone=phone), complete=True) == []
 
 
 def test_completion_before_start_is_refused_and_the_same_day_accepted():
     assert ("completion_date", "before_start") in codes(
-        EMC_FORM_V1, "enterprise", emc(start_date="2025-06-30", completion_date="2025-06-29")
+        EMC_FORM_V2, "enterprise", emc(start_date="2025-06-30", completion_date="2025-06-29")
     )
     same_day = emc(start_date="2025-06-30", completion_date="2025-06-30")
-    assert validate(EMC_FORM_V1, "enterprise", same_day, complete=True) == []
+    assert validate(EMC_FORM_V2, "enterprise", same_day, complete=True) == []
 
 
 cents = st.integers(min_value=0, max_value=10**9).map(lambda n: Decimal(n) / 100)
@@ -92,7 +92,7 @@ def test_investment_parts_must_sum_to_the_total_to_the_cent(parts, off_by_cents)
         investment_software_wan=str(parts[2]),
         investment_other_wan=str(parts[3]),
     )
-    refused = ("total_investment_wan", "parts_do_not_sum") in codes(EMC_FORM_V1, "enterprise", data)
+    refused = ("total_investment_wan", "parts_do_not_sum") in codes(EMC_FORM_V2, "enterprise", data)
     assert refused == (off_by_cents != 0)
 
 
@@ -100,12 +100,12 @@ def test_investment_parts_must_sum_to_the_total_to_the_cent(parts, off_by_cents)
 @pytest.mark.parametrize("tce,ok", [("1999.99", False), ("1999.9999", False), ("2000", True), ("2000.00", True)])
 def test_energy_threshold_2000_tce_inclusive(kind, tce, ok):
     form = emc(kind, last_year_energy_tce=tce)
-    refused = ("last_year_energy_tce", "below_threshold") in codes(EMC_FORM_V1, kind, form)
+    refused = ("last_year_energy_tce", "below_threshold") in codes(EMC_FORM_V2, kind, form)
     assert refused != ok
 
 
 def test_a_park_has_no_own_energy_threshold():
-    assert validate(EMC_FORM_V1, "park", emc("park", last_year_energy_tce="10"), complete=True) == []
+    assert validate(EMC_FORM_V2, "park", emc("park", last_year_energy_tce="10"), complete=True) == []
 
 
 @given(points=st.integers(1, 5000), data=st.data())
@@ -114,36 +114,36 @@ def test_access_ratio_thresholds_100_95_80_percent(points, data):
     tier = data.draw(st.sampled_from(sorted(minimum)))
     connected = data.draw(st.integers(0, points))
     form = emc(**{f"{tier}_points": points, f"{tier}_connected": connected})
-    refused = (f"{tier}_connected", "access_ratio_too_low") in codes(EMC_FORM_V1, "enterprise", form)
+    refused = (f"{tier}_connected", "access_ratio_too_low") in codes(EMC_FORM_V2, "enterprise", form)
     assert refused == (Decimal(connected) / Decimal(points) < minimum[tier])
 
 
 def test_access_ratio_boundaries_exactly():
-    assert validate(EMC_FORM_V1, "enterprise", emc(tier2_points=20, tier2_connected=19), complete=True) == []  # 95 %
+    assert validate(EMC_FORM_V2, "enterprise", emc(tier2_points=20, tier2_connected=19), complete=True) == []  # 95 %
     assert ("tier2_connected", "access_ratio_too_low") in codes(
-        EMC_FORM_V1, "enterprise", emc(tier2_points=2000, tier2_connected=1899)
+        EMC_FORM_V2, "enterprise", emc(tier2_points=2000, tier2_connected=1899)
     )  # 94.95 %
-    assert validate(EMC_FORM_V1, "enterprise", emc(tier3_points=5, tier3_connected=4), complete=True) == []  # 80 %
+    assert validate(EMC_FORM_V2, "enterprise", emc(tier3_points=5, tier3_connected=4), complete=True) == []  # 80 %
     assert ("tier1_connected", "access_ratio_too_low") in codes(
-        EMC_FORM_V1, "enterprise", emc(tier1_points=4, tier1_connected=3)
+        EMC_FORM_V2, "enterprise", emc(tier1_points=4, tier1_connected=3)
     )
 
 
 def test_connected_cannot_exceed_points_and_a_unit_needs_a_gateway_meter():
-    assert ("tier3_connected", "exceeds_points") in codes(EMC_FORM_V1, "enterprise", emc(tier3_connected=201))
+    assert ("tier3_connected", "exceeds_points") in codes(EMC_FORM_V2, "enterprise", emc(tier3_connected=201))
     assert ("tier1_points", "no_gateway_meters") in codes(
-        EMC_FORM_V1, "enterprise", emc(tier1_points=0, tier1_connected=0)
+        EMC_FORM_V2, "enterprise", emc(tier1_points=0, tier1_connected=0)
     )
     no_tier3 = emc(tier3_points=0, tier3_connected=0)
-    assert validate(EMC_FORM_V1, "enterprise", no_tier3, complete=True) == []  # nothing to connect
+    assert validate(EMC_FORM_V2, "enterprise", no_tier3, complete=True) == []  # nothing to connect
 
 
 def test_a_data_centre_must_be_connected_to_the_municipal_platform():
     assert ("dc_platform_connected", "platform_not_connected") in codes(
-        EMC_FORM_V1, "data_centre", emc("data_centre", dc_platform_connected=False)
+        EMC_FORM_V2, "data_centre", emc("data_centre", dc_platform_connected=False)
     )
     assert ("dc_platform_connected", "required") in codes(
-        EMC_FORM_V1, "data_centre", {k: v for k, v in emc("data_centre").items() if k != "dc_platform_connected"}
+        EMC_FORM_V2, "data_centre", {k: v for k, v in emc("data_centre").items() if k != "dc_platform_connected"}
     )
 
 
@@ -156,31 +156,32 @@ def test_a_data_centre_must_be_connected_to_the_municipal_platform():
     ],
 )
 def test_park_coverage_rules(changes, code):
-    assert code in {c for _, c in codes(EMC_FORM_V1, "park", emc("park", **changes))}
+    assert code in {c for _, c in codes(EMC_FORM_V2, "park", emc("park", **changes))}
 
 
 def test_park_coverage_boundaries_at_fifty_percent_are_accepted():
     at_half = emc("park", park_large_enterprises=10, park_large_connected=5,
                   park_connected_energy_tce="49000", park_total_energy_tce="98000")  # fmt: skip
-    assert validate(EMC_FORM_V1, "park", at_half, complete=True) == []
+    assert validate(EMC_FORM_V2, "park", at_half, complete=True) == []
 
 
 def test_eligibility_failures_explain_the_rule_and_the_numbers():
-    problems = validate(EMC_FORM_V1, "enterprise", emc(tier2_points=40, tier2_connected=37), complete=True)
+    problems = validate(EMC_FORM_V2, "enterprise", emc(tier2_points=40, tier2_connected=37), complete=True)
     (message,) = [p.message for p in problems if p.code == "access_ratio_too_low"]
     assert "92.50%" in message and "37/40" in message and "95.00%" in message
-    english = validate(EMC_FORM_V1, "enterprise", emc(last_year_energy_tce="1500"), complete=True, lang="en")
+    english = validate(EMC_FORM_V2, "enterprise", emc(last_year_energy_tce="1500"), complete=True, lang="en")
     assert "at least 2000 tce" in english[0].message and "1500" in english[0].message
 
 
 def test_ratios_are_computed_from_the_counts():
-    result = computed(EMC_FORM_V1, "park", emc("park", tier2_points=3, tier2_connected=2))
+    result = computed(EMC_FORM_V2, "park", emc("park", tier2_points=3, tier2_connected=2))
     assert result["tier2_access_ratio"] == "0.6666"  # rounded down: a ratio is never flattered
     assert result["park_connected_share"] == "0.6666"
-    assert computed(EMC_FORM_V1, "enterprise", {})["tier1_access_ratio"] is None
+    assert computed(EMC_FORM_V2, "enterprise", {})["tier1_access_ratio"] is None
 
 
 def test_monitoring_form_rules():
     form = {**sample_form("monitoring-fund", "enterprise"), "tier1_retrofitted": 4}
-    assert ("tier1_retrofitted", "exceeds_points") in codes(MONITORING_FORM_V1, "enterprise", form)
-    assert set(FORMS) == {"emc-acceptance-form@1", "monitoring-fund-form@1"}
+    assert ("tier1_retrofitted", "exceeds_points") in codes(MONITORING_FORM_V2, "enterprise", form)
+    shipped = {"emc-acceptance-form@1", "monitoring-fund-form@1", "emc-acceptance-form@2", "monitoring-fund-form@2"}
+    assert set(FORMS) == shipped

@@ -7,7 +7,7 @@ import copy
 import jsonschema
 import pytest
 
-from forms.fields import EMC_FORM_V1, MONITORING_FORM_V1
+from forms.fields import EMC_FORM_V2, MONITORING_FORM_V2
 from forms.samples import sample_form
 from forms.schema import json_schema
 from tests import factories
@@ -18,10 +18,10 @@ from workflow.engine import fire
 from workflow.errors import GuardFailed
 
 CASES = [
-    ("emc-acceptance", EMC_FORM_V1, "enterprise"),
-    ("emc-acceptance", EMC_FORM_V1, "data_centre"),
-    ("emc-acceptance", EMC_FORM_V1, "park"),
-    ("monitoring-fund", MONITORING_FORM_V1, "enterprise"),
+    ("emc-acceptance", EMC_FORM_V2, "enterprise"),
+    ("emc-acceptance", EMC_FORM_V2, "data_centre"),
+    ("emc-acceptance", EMC_FORM_V2, "park"),
+    ("monitoring-fund", MONITORING_FORM_V2, "enterprise"),
 ]
 
 
@@ -33,13 +33,13 @@ def test_schema_is_valid_and_accepts_the_sample_form(programme, form, kind):
 
 
 def test_schema_fields_follow_the_applicant_kind():
-    park = json_schema(EMC_FORM_V1, "park")["properties"]
-    enterprise = json_schema(EMC_FORM_V1, "enterprise")["properties"]
+    park = json_schema(EMC_FORM_V2, "park")["properties"]
+    enterprise = json_schema(EMC_FORM_V2, "enterprise")["properties"]
     assert "park_total_energy_tce" in park and "park_total_energy_tce" not in enterprise
-    assert "dc_platform_connected" in json_schema(EMC_FORM_V1, "data_centre")["required"]
+    assert "dc_platform_connected" in json_schema(EMC_FORM_V2, "data_centre")["required"]
     typed_ratio = {**sample_form("emc-acceptance", "enterprise"), "tier1_access_ratio": 1}
     with pytest.raises(jsonschema.ValidationError, match="tier1_access_ratio"):  # ratios are computed, not typed
-        jsonschema.validate(typed_ratio, json_schema(EMC_FORM_V1, "enterprise"))
+        jsonschema.validate(typed_ratio, json_schema(EMC_FORM_V2, "enterprise"))
 
 
 def _token(client, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -60,9 +60,10 @@ def test_form_schema_endpoint(client, cast):
 
 
 def _publish_guarded_v2() -> None:
-    """emc-acceptance v2 whose submit and resubmit name the form guard (as the next step will ship)."""
-    raw = copy.deepcopy(next(d for d in shipped() if d.code == "emc-acceptance").raw)
-    raw["version"] = 2
+    """A newer emc-acceptance whose submit and resubmit name the form guard alone (no attachments needed)."""
+    newest = max((d for d in shipped() if d.code == "emc-acceptance"), key=lambda d: d.version)
+    raw = copy.deepcopy(newest.raw)
+    raw["version"] = newest.version + 1
     for t in raw["transitions"]:
         if t["trigger"] in ("submit", "resubmit"):
             t["guards"] = ["application_form_complete"]

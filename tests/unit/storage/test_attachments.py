@@ -358,9 +358,10 @@ def test_the_monitoring_fund_needs_licence_investment_proof_and_commitment():
 
 
 def _publish_v2_guarded_by_attachments() -> None:
-    """emc-acceptance v2 whose submit names only the attachments guard, so the form's rules stay out of the way."""
-    raw = copy.deepcopy(next(d for d in shipped() if d.code == "emc-acceptance").raw)
-    raw["version"] = 2
+    """A newer emc-acceptance whose submit names only the attachments guard, so the form's rules stay out of the way."""
+    newest = max((d for d in shipped() if d.code == "emc-acceptance"), key=lambda d: d.version)
+    raw = copy.deepcopy(newest.raw)
+    raw["version"] = newest.version + 1
     for t in raw["transitions"]:
         if t["trigger"] == "submit":
             t["guards"] = ["required_attachments"]

@@ -90,7 +90,7 @@ def test_transition_event_records_the_move(cast):
     )
     assert (event.trigger, event.from_state, event.to_state) == ("return_for_correction", "district_review", "returned")
     assert (event.definition, event.request_id, event.payload) == (
-        "emc-acceptance@1",
+        factories.definition_of(app_id).label,
         "req-1",
         {"comment": "请补充盖章页"},
     )
@@ -167,7 +167,7 @@ EDITS: dict[str, Callable[[AuditEvent], Any]] = {
     "from_state": lambda e: "award_proposed",
     "to_state": lambda e: "paid",
     "payload": lambda e: {**e.payload, "amount": "9999999.00"},
-    "definition": lambda e: "emc-acceptance@2",
+    "definition": lambda e: f"{e.definition}-forged",
     "request_id": lambda e: "forged",
     "prev_hash": lambda e: "f" * 64,
     "hash": lambda e: "e" * 64,

@@ -197,7 +197,7 @@ def test_unknown_trigger_is_not_allowed_now(cast):
     with pytest.raises(NotAllowedNow) as excinfo:
         fire(app_id, "to_paid", cast.applicant)
     assert excinfo.value.allowed_triggers == ["submit", "withdraw"]
-    assert "not a trigger of emc-acceptance@1" in excinfo.value.detail
+    assert f"not a trigger of {factories.definition_of(app_id).label}" in excinfo.value.detail
 
 
 def test_matrix_covers_both_programmes_and_system_triggers():

@@ -15,15 +15,17 @@ from workflow.engine import fire
 from workflow.errors import InvalidInput, NotAllowedNow
 from workflow.models import Application, ProgrammeVersion
 
-V1 = next(d for d in shipped() if d.code == "emc-acceptance")
+# The newest shipped version (what new applications pin) and the one after it, which the tests publish.
+CURRENT = max((d for d in shipped() if d.code == "emc-acceptance"), key=lambda d: d.version)
+NEXT = CURRENT.version + 1
 
 
 def _v2() -> Definition:
-    """Version 2 sends a corrected application straight to the municipal completeness check."""
-    raw = copy.deepcopy(V1.raw)
-    raw["version"] = 2
+    """The next version sends a corrected application straight to the municipal completeness check."""
+    raw = copy.deepcopy(CURRENT.raw)
+    raw["version"] = NEXT
     next(t for t in raw["transitions"] if t["trigger"] == "resubmit")["dest"] = "completeness_check"
-    return parse(raw, source="emc-acceptance.v2.toml")
+    return parse(raw, source=f"emc-acceptance.v{NEXT}.toml")
 
 
 def _publish(definition: Definition) -> tuple[ProgrammeVersion, bool]:
@@ -42,11 +44,11 @@ def test_new_version_does_not_move_applications_in_flight(cast):
     old = factories.new_application(cast)
     factories.drive_to(cast, old, "returned")
     row, created = _publish(_v2())
-    assert (row.label, created) == ("emc-acceptance@2", True)
+    assert (row.label, created) == (f"emc-acceptance@{NEXT}", True)
     new = factories.new_application(cast)
     factories.drive_to(cast, new, "returned")
 
-    assert (_pinned_label(old), _pinned_label(new)) == ("emc-acceptance@1", "emc-acceptance@2")
+    assert (_pinned_label(old), _pinned_label(new)) == (CURRENT.label, f"emc-acceptance@{NEXT}")
     assert fire(old, "resubmit", cast.applicant).state == "district_review"
     assert fire(new, "resubmit", cast.applicant).state == "completeness_check"
 
@@ -71,29 +73,31 @@ def test_current_programme_is_the_latest_version(cast):
     _publish(_v2())
     with db.transaction() as session:
         row, definition = operations.current_programme(session, "emc-acceptance")
-        assert (row.version, definition.version) == (2, 2)
+        assert (row.version, definition.version) == (NEXT, NEXT)
         assert definition.transition("resubmit", "returned").dest == "completeness_check"
 
 
 def test_republishing_a_version_with_other_content_is_refused():
-    """Version 1 is published; changing it in place is refused, naming the next free version."""
-    raw = copy.deepcopy(V1.raw)
+    """A published version cannot change in place: refused, naming the next free version."""
+    raw = copy.deepcopy(CURRENT.raw)
     next(t for t in raw["transitions"] if t["trigger"] == "submit")["label"] = {"zh": "改过的", "en": "Changed"}
     with pytest.raises(DefinitionError) as excinfo:
         _publish(parse(raw))
     assert "already published with different content" in str(excinfo.value)
-    assert "version 2" in str(excinfo.value)
+    assert f"version {NEXT}" in str(excinfo.value)
     with db.transaction() as session:
         stored = session.scalars(
-            select(ProgrammeVersion).where(ProgrammeVersion.code == "emc-acceptance", ProgrammeVersion.version == 1)
+            select(ProgrammeVersion).where(
+                ProgrammeVersion.code == "emc-acceptance", ProgrammeVersion.version == CURRENT.version
+            )
         ).one()
-        assert stored.digest == V1.digest
+        assert stored.digest == CURRENT.digest
 
 
 def test_republishing_the_same_content_is_a_no_op():
     """Seeding again changes nothing (the same digest is already there)."""
-    row, created = _publish(parse(copy.deepcopy(V1.raw)))
-    assert (row.label, created) == ("emc-acceptance@1", False)
+    row, created = _publish(parse(copy.deepcopy(CURRENT.raw)))
+    assert (row.label, created) == (CURRENT.label, False)
     with db.transaction() as session:
         assert all(not created for _, created in operations.seed_programmes(session))
 
