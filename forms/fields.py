@@ -32,6 +32,16 @@ class Field:
                 return en if lang == "en" else zh
         return value
 
+    def shown(self, value: Any, lang: str = "zh") -> str:
+        """The value as a page or a printed form shows it: choices by their labels, yes/no, a unit."""
+        if isinstance(value, bool):
+            return ("Yes" if value else "No") if lang == "en" else ("是" if value else "否")
+        if self.type == CHOICE and isinstance(value, str):
+            return self.choice_label(value, lang)
+        if self.type == CHOICES and isinstance(value, list):
+            return ("、" if lang == "zh" else ", ").join(self.choice_label(str(v), lang) for v in value)
+        return f"{value}{self.unit}" if self.unit else str(value)
+
     def applies_to(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
 
@@ -293,8 +303,21 @@ EMC_FORM_V2 = FormVersion(
         "member_tier1_min_ratio": Decimal("1.00"),
         # seed 002 §四(二)(4), §四(三)(4) 节能率达到5%（含）以上.
         "min_saving_rate_pct": Decimal("5"),
+        # issue 9: a project with no investment has nothing to fund.
+        "positive": ("total_investment_wan",),
     },
-    rules=EMC_FORM_V1.rules,
+    rules=(
+        *EMC_FORM_V1.rules,
+        "positive_values",
+        "investor_identified",
+        "stable_running",
+        "every_tier_has_points",
+        "gateway_per_energy_type",
+        "park_has_large_enterprise",
+        "member_gateway_access",
+        "standard_declared",
+        "effects_claimed",
+    ),
 )
 
 MONITORING_FORM_V2 = FormVersion(
@@ -305,8 +328,11 @@ MONITORING_FORM_V2 = FormVersion(
     thresholds={
         # seed 000 §二(一): "年综合能耗超过5000吨标准煤的数据中心" — more than 5000 tce.
         "data_centre_min_tce_exceeding": Decimal("5000"),
+        # Local setting (the seed names no bound): a key-unit list year before 2000 is a typo, not a list.
+        "first_list_year": 2000,
+        "positive": ("last_year_energy_tce", "retrofit_investment_wan"),
     },
-    rules=MONITORING_FORM_V1.rules,
+    rules=(*MONITORING_FORM_V1.rules, "positive_values", "data_centre_over_threshold", "plausible_list_year"),
 )
 
 FORMS: dict[str, FormVersion] = {f.label: f for f in (EMC_FORM_V1, MONITORING_FORM_V1, EMC_FORM_V2, MONITORING_FORM_V2)}

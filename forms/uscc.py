@@ -11,16 +11,29 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
-def problem(code: str) -> str | None:
-    """None if `code` is a valid USCC, else what is wrong with it, in words."""
+def problem(code: str, lang: str = "zh") -> str | None:
+    """None if `code` is a valid USCC, else what is wrong with it, in Chinese (or English with lang="en")."""
+    en = lang == "en"
     if len(code) != 18:
-        return f"a unified social credit code has 18 characters, not {len(code)}"
-    bad = sorted({c for c in code if c not in ALPHABET})
+        return (
+            f"a unified social credit code has 18 characters, not {len(code)}"
+            if en
+            else f"统一社会信用代码应为18位，现为{len(code)}位"
+        )
+    bad = "".join(sorted({c for c in code if c not in ALPHABET}))
     if bad:
-        return f"a unified social credit code uses digits and capitals except I, O, S, V, Z; found {''.join(bad)}"
+        return (
+            f"a unified social credit code uses digits and capitals except I, O, S, V, Z; found {bad}"
+            if en
+            else f"统一社会信用代码由数字和大写字母组成（不含 I、O、S、V、Z），出现了 {bad}"
+        )
     expected = check_character(code[:17])
     if code[17] != expected:
-        return f"check digit is {code[17]} but GB 32100 gives {expected} for {code[:17]}"
+        return (
+            f"check digit is {code[17]} but GB 32100 gives {expected} for {code[:17]}"
+            if en
+            else f"校验码应为 {expected}（按 GB 32100 由前17位 {code[:17]} 算出），不是 {code[17]}"
+        )
     return None
 
 

@@ -94,7 +94,8 @@ def to_form_data(form: FormVersion, kind: str, submitted: FlaskForm) -> dict[str
         if f.type == F.FLAG:
             data[f.key] = bool(raw)
         elif f.type == F.CHOICES:
-            data[f.key] = list(raw or []) or None
+            order = [key for key, _, _ in f.choices]  # the field's order, whatever order they were ticked in
+            data[f.key] = sorted(raw or [], key=lambda v: order.index(v) if v in order else len(order)) or None
         elif raw is None or (isinstance(raw, str) and not raw.strip()):
             data[f.key] = None
         elif f.type == F.COUNT and str(raw).strip().isdigit():

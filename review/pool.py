@@ -59,7 +59,7 @@ def checked_uscc(value: Any, name: str) -> tuple[str, Problem | None]:
         return code, Problem(name, "required", f"{name} is required (a unified social credit code)")
     why = uscc_problem(code)
     if why:
-        return code, Problem(name, "invalid_uscc", f"'{value}' is not a valid unified social credit code: {why}")
+        return code, Problem(name, "invalid_uscc", f"“{value}”不是有效的统一社会信用代码：{why}")
     return code, None
 
 

@@ -33,7 +33,10 @@ def fill_in_the_form(page: Page, form: dict[str, object]) -> None:
         field = page.locator(f"#{key}")
         if isinstance(value, bool):
             field.set_checked(value)
-        elif key == "district":
+        elif isinstance(value, list):  # several choices: tick each box by its label
+            for choice in value:
+                page.locator(f'input[name="{key}"][value="{choice}"]').check()
+        elif key in ("district", "investment_mode"):
             field.select_option(str(value))
         else:
             field.fill(str(value))

@@ -135,7 +135,7 @@ def test_orgs_create_refuses_a_wrong_check_digit_naming_field_and_value(runner):
     bad = good[:17] + next(c for c in "0123456789" if c != good[17])
     result = _invoke(runner, f"orgs create {bad} --name 某公司 --kind enterprise --district 闵行区")
     assert result.exit_code == 2
-    assert "USCC" in result.output and bad in result.output and "check digit" in result.output
+    assert "USCC" in result.output and bad in result.output and "校验码" in result.output
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Organisation).where(Organisation.uscc == bad)) == 0
 

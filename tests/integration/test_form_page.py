@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from forms.samples import sample_form
 from storage.attachments import required_categories
@@ -10,7 +11,9 @@ from tests import factories
 from tests.integration.test_attachment_pages import post_upload
 from tests.integration.test_pages import fire_form, log_in, state_badge, text_of
 from workflow import operations
+from workflow.db import db
 from workflow.engine import fire
+from workflow.models import Application
 
 
 def _draft(cast, kind="enterprise", form=None) -> int:  # type: ignore[no-untyped-def]
@@ -98,3 +101,25 @@ def test_the_list_says_what_is_expected_of_the_reader_and_by_when(app, cast):
     reviewer = text_of(log_in(app, cast.district_reviewer).get("/applications"))
     assert "待您办理" not in reviewer  # nothing waits for the district now
     assert f"截止日期：{due}" in reviewer
+
+
+def test_energy_types_are_ticked_on_the_page_and_the_seed_conditions_show_beside_their_fields(app, cast):
+    """Form @2: several energy types as checkboxes, kept in the form's order; a recent completion and a
+    saving rate under 5 % are named beside their fields (seed 002 §四(一)(3), §四(二)(4))."""
+    app_id = _draft(cast)
+    browser = log_in(app, cast.applicant)
+    page = browser.get(f"/applications/{app_id}/form")
+    assert '<fieldset class="choices"><legend>接入的能源品种</legend>' in page.text
+    assert page.text.count('name="energy_types"') == 7
+    recent = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    sent = {"energy_types": ["water", "electricity"], "completion_date": recent, "start_date": "2025-01-01",
+            "saving_rate_pct": "4.5", "expected_version": "1"}  # fmt: skip
+    assert browser.post(f"/applications/{app_id}/form", data=sent).status_code == 303
+    with db.transaction() as session:
+        stored = session.get(Application, app_id)
+        assert stored is not None
+        assert stored.form["energy_types"] == ["electricity", "water"]  # the field's order, not the ticking order
+    shown = browser.get(f"/applications/{app_id}/form")
+    assert re.search(r'<input checked id="energy_types-0" name="energy_types" type="checkbox" value="electricity">',
+                     shown.text)  # fmt: skip
+    assert "须稳定运行6个月以上" in text_of(shown)

@@ -288,7 +288,9 @@ def test_detail_shows_form_data_and_history_in_shanghai_time(app, cast):
     page = log_in(app, cast.district_reviewer).get(f"/applications/{app_id}")
     text = text_of(page)
     assert state_badge(page) == "区主管部门初审中"
-    assert "district 闵行区" in text  # form data, key and value
+    assert (
+        "所属地区 闵行区" in text and "接入的能源品种 电力、燃气（天然气）、水" in text
+    )  # labels, in the form's order
     assert "提交申报" in text and "草稿 → 区主管部门初审中" in text
     assert f"{cast.applicant.username} (申报单位)" in text
     today_in_shanghai = dt.datetime.now(pages.SHANGHAI).strftime("%Y-%m-%d")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forms.fields import EMC_FORM_V2, FORMS, MONITORING_FORM_V2
+from forms.fields import EMC_FORM_V1, EMC_FORM_V2, FORMS, MONITORING_FORM_V2
 from forms.rules import computed, validate
 from forms.samples import sample_form
 
@@ -134,8 +134,10 @@ def test_connected_cannot_exceed_points_and_a_unit_needs_a_gateway_meter():
     assert ("tier1_points", "no_gateway_meters") in codes(
         EMC_FORM_V2, "enterprise", emc(tier1_points=0, tier1_connected=0)
     )
-    no_tier3 = emc(tier3_points=0, tier3_connected=0)
-    assert validate(EMC_FORM_V2, "enterprise", no_tier3, complete=True) == []  # nothing to connect
+    # Form @1 let a tier with no points pass (0 of 0); @2 refuses it (zero is not compliance).
+    legacy = {**sample_form("emc-acceptance", "enterprise", EMC_FORM_V1.label), "tier3_points": 0, "tier3_connected": 0}
+    assert validate(EMC_FORM_V1, "enterprise", legacy, complete=True) == []
+    assert ("tier3_points", "no_points") in codes(EMC_FORM_V2, "enterprise", emc(tier3_points=0, tier3_connected=0))
 
 
 def test_a_data_centre_must_be_connected_to_the_municipal_platform():

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 import jsonschema
 import pytest
 
+from forms.conditions import add_months
 from forms.fields import EMC_FORM_V2, MONITORING_FORM_V2
 from forms.samples import sample_form
 from forms.schema import json_schema
 from tests import factories
-from workflow import operations
-from workflow.db import db
+from workflow import calendar, operations
+from workflow.db import db, utcnow
 from workflow.definitions import parse, shipped
 from workflow.engine import fire
 from workflow.errors import GuardFailed
@@ -88,3 +90,29 @@ def test_the_form_guard_refuses_submit_with_every_field_problem_and_passes_a_com
         sample_form("emc-acceptance", "data_centre"),
     )
     assert fire(complete.id, "submit", cast.applicant).state == "district_review"
+
+
+def test_submit_counts_six_months_of_running_to_the_day_of_submission_in_shanghai(cast):
+    """Seed 002 §四(一)(3) "稳定运行6个月以上": completed six calendar months ago to the day, submit passes the form
+    guard; a day later than that, it is refused naming completion_date (the shipped programme, through fire())."""
+    today = calendar.today_in_shanghai(utcnow())
+    six_months_ago = add_months(today, -6)
+    refused = factories.new_application(cast)
+    late = (six_months_ago + dt.timedelta(days=1)).isoformat()
+    operations.update_draft(cast.applicant, refused, {"completion_date": late}, None)
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(refused, "submit", cast.applicant)
+    assert [(p.field, p.code) for p in excinfo.value.problems] == [("completion_date", "running_under_six_months")]
+    accepted = factories.new_application(cast)
+    operations.update_draft(cast.applicant, accepted, {"completion_date": six_months_ago.isoformat()}, None)
+    assert fire(accepted, "submit", cast.applicant).state == "district_review"
+
+
+def test_the_schema_offers_the_choices_with_their_labels():
+    schema = json_schema(EMC_FORM_V2, "enterprise")["properties"]
+    assert schema["investment_mode"]["enum"] == ["self_built", "third_party"]
+    assert schema["energy_types"]["items"]["enum"][0] == "electricity"
+    assert schema["energy_types"]["x-choices"]["heat"]["zh"] == "热力（蒸汽、热水）"
+    assert schema["saving_rate_pct"]["maximum"] == 100
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"energy_types": ["coal", "coal"]}, json_schema(EMC_FORM_V2, "enterprise"))
