@@ -67,7 +67,7 @@ WAITING_FOR: dict[str, tuple[str, str]] = {
     "site_verification": ("第三方现场核查", "Site verification"),
     "technical_review": ("技术审核", "Technical review"),
     "regulator_approval": ("审批", "Approval"),
-    "award_to_propose": ("拟定支持金额", "Award to propose"),
+    "award_to_propose": ("拟定{award}金额", "Award to propose"),
     "award_to_review": ("复核拟定金额", "Proposed award to review"),
     "award_proposed_by_you": ("等待另一位财务人员复核您的拟定金额", "A second officer's review of your proposal"),
     "payment_to_record": ("登记拨付", "Payment to record"),
@@ -90,7 +90,7 @@ _BY_STATE = {
 @dataclass(frozen=True)
 class WaitingFor:
     code: str
-    params: dict[str, int] = field(default_factory=dict)
+    params: dict[str, int | str] = field(default_factory=dict)
 
     def label(self, lang: str) -> str:
         zh, en = WAITING_FOR.get(self.code, (self.code, self.code))
@@ -343,7 +343,15 @@ def _undeclared(
 
 def _waiting_for(session: Session, actor: Actor, apps: list[Application]) -> dict[int, WaitingFor]:
     """What each application waits for on this desk: the state's phrase, made particular where the records tell."""
-    out = {app.id: WaitingFor(_BY_STATE.get(app.state, app.state)) for app in apps}
+    definitions = programme_definitions(session)
+    out = {
+        # The award's word is the programme's own (支持 or 扶持).
+        app.id: WaitingFor(
+            _BY_STATE.get(app.state, app.state),
+            {"award": definitions[app.programme_version_id].terms.get("award", "支持")},
+        )
+        for app in apps
+    }
     by_state: dict[str, list[int]] = defaultdict(list)
     for app in apps:
         by_state[app.state].append(app.id)

@@ -9,6 +9,7 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -101,8 +102,25 @@ FUNDED = "funding_review award_proposed award_approved paid archived"  # the com
 # The district reviewer's record: each check of seed 002 §五 done and found in order.
 PREREVIEW = {
     "checks": dict.fromkeys(CHECKS, "ok"),
-    "opinion": "申报材料真实完整，法人资格、经营及财务状况正常，同意上报",
+    "opinion": "申请表真实完整，法人资格、运营情况及经济状况正常，同意上报",
 }
+
+# The demo's award: 20 % of the investment the form declares, in yuan. A demo figure only: the seeds state no rate;
+# the funding issue brings the award rules as programme data (a local setting), which these figures will follow.
+DEMO_AWARD_RATE = Decimal("0.20")
+
+
+def demo_award(programme: str, kind: str) -> tuple[str, str]:
+    """(amount in yuan, the proposal's words): the rate applied to the sample form's investment (万元)."""
+    form = sample_form(programme, kind)
+    key, basis = (
+        ("total_investment_wan", "项目总投资")
+        if programme == "emc-acceptance"
+        else ("retrofit_investment_wan", "改造投资")
+    )
+    wan = Decimal(str(form[key]))
+    amount = (wan * 10000 * DEMO_AWARD_RATE).quantize(Decimal("0.01"))
+    return f"{amount}", f"按{basis} {wan} 万元的{DEMO_AWARD_RATE * 100:.0f}%拟定：{amount:,} 元（演示费率）"
 
 
 def scenarios() -> list[Scenario]:
@@ -111,8 +129,9 @@ def scenarios() -> list[Scenario]:
     # The panel visits, each member scores and signs their own sheet, and only then may the leader conclude.
     panel = (DrawPanel(), Score(LEADER), Score(MEMBER))
     fail_reasons = "核查表第3.2项不符合：平台存在长时间断数（组员认为符合，意见已记录）"
+    amount, why = demo_award("emc-acceptance", "enterprise")
     award_tail: tuple[Step, ...] = (
-        Fire("finance1", "propose_award", {"amount": "800000.00", "comment": "按核定投资额的20%拟定"}),
+        Fire("finance1", "propose_award", {"amount": amount, "comment": why}),
         Fire("finance2", "approve_award", {"comment": "复核无误"}),
         Fire("finance1", "record_payment", {"payment_reference": "SH-EMC-2026-0001"}),
     )
@@ -122,7 +141,7 @@ def scenarios() -> list[Scenario]:
             "emc-acceptance",
             "enterprise",
             "applicant",
-            "申闵精密 能源管理中心建设项目（演示）",
+            "申闵精密（演示）能源管理中心建设项目",
             (
                 Fire("applicant", "submit"),
                 Refuse("applicant", "pass_prereview", Forbidden, "an applicant passing its own pre-review", PREREVIEW),
@@ -158,7 +177,7 @@ def scenarios() -> list[Scenario]:
             "emc-acceptance",
             "data_centre",
             "applicant_dc",
-            "浦江云数据中心 能源管理中心建设项目（演示）",
+            "浦江云数据中心（演示）能源管理中心建设项目",
             (
                 Fire("applicant_dc", "submit"),
                 Fire("group_reviewer", "return_for_correction", {"comment": "申请表缺少法定代表人签字页，请补正"}),
@@ -188,7 +207,7 @@ def scenarios() -> list[Scenario]:
             "emc-acceptance",
             "park",
             "applicant_park",
-            "紫竹低碳产业园 能源管理中心建设项目（演示）",
+            "紫竹低碳产业园（演示）能源管理中心建设项目",
             (
                 Fire("applicant_park", "submit"),
                 Fire("district_minhang", "pass_prereview", PREREVIEW),
@@ -221,13 +240,17 @@ def scenarios() -> list[Scenario]:
             "monitoring-fund",
             "enterprise",
             "applicant",
-            "申闵精密 能耗在线监测系统建设项目（演示）",
+            "申闵精密（演示）能耗在线监测系统建设项目",
             (
                 Fire("applicant", "submit"),
                 Refuse("metering", "approve_support", Forbidden, "the metering institute approving for the regulator"),
                 Fire("metering", "pass_technical_review", {"comment": "接入数据完整"}),
                 Fire("regulator", "approve_support"),
-                Fire("finance1", "propose_award", {"amount": "150000.00"}),
+                Fire(
+                    "finance1",
+                    "propose_award",
+                    dict(zip(("amount", "comment"), demo_award("monitoring-fund", "enterprise"), strict=True)),
+                ),
                 Fire("finance2", "approve_award"),
                 Fire("finance1", "record_payment", {"payment_reference": "SH-MON-2026-0001"}),
                 Fire("regulator", "archive"),

@@ -65,7 +65,7 @@ FIELD_LABELS = {
     "items": _l("Materials to supply (one per line)"),
     "due_date": _l("Supply by"),
     "answers": _l("Answers"),
-    "amount": _l("Award amount (yuan)"),
+    "amount": _l("Amount (yuan)"),  # the action names the award in the programme's word (支持 or 扶持)
     "payment_reference": _l("Payment reference"),
     "checks": _l("Checks"),
     "opinion": _l("Opinion"),

@@ -99,7 +99,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("district_minhang", "district_reviewer", "闵行区经委 初审员（演示）", district="闵行区"),
     DemoAccount("district_pudong", "district_reviewer", "浦东新区商务委 初审员（演示）", district="浦东新区"),
     DemoAccount("group_reviewer", "district_reviewer", "浦江能源集团 主管部门（演示）", organisation="group"),
-    DemoAccount("municipal", "municipal_reviewer", "市经信委 审核员（演示）"),
+    DemoAccount("municipal", "municipal_reviewer", "市经济信息化委 审核员（演示）"),
     DemoAccount("coordinator", "agency_coordinator", "第三方机构 项目协调人（演示）"),
     # Who leads is decided by the draw, so the names do not say.
     DemoAccount("expert1", "expert", "核查专家 甲（演示）"),

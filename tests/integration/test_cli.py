@@ -6,6 +6,7 @@ import re
 import shlex
 import tomllib
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,26 @@ def test_demo_result_has_the_expected_end_states_and_refusals(app):
     assert sorted(r.got for r in result.refusals if r.trigger == "conclude_fail") == ["Forbidden", "GuardFailed"]
     uploads = [e for e in result.runs[0].timeline if e.outcome == "attached"]
     assert [e.detail.split(":")[0] for e in uploads][:2] == ["business_licence", "equipment_list"]
+
+
+def test_the_demo_proposals_say_how_their_figures_were_reached(app):
+    """Each proposal's words and amount agree: the stated rate of the stated investment (万元 = 10,000 yuan)."""
+    seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
+    with app.app_context():
+        result = demo.run_demo()
+    assert result.ok, result.problems
+    with db.transaction() as session:
+        proposals = session.scalars(
+            select(AuditEvent).where(AuditEvent.trigger == "propose_award", AuditEvent.outcome == "transition")
+        ).all()
+    assert len(proposals) == 3
+    for event in proposals:
+        words, amount = event.payload["comment"], Decimal(event.payload["amount"])
+        found = re.search(r"按(项目总投资|改造投资) ([\d.]+) 万元的(\d+)%拟定：([\d,.]+) 元", words)
+        assert found is not None, words
+        wan, rate, said = Decimal(found[2]), Decimal(found[3]), Decimal(found[4].replace(",", ""))
+        assert amount == said == wan * 10000 * rate / 100
+    assert {p.payload["amount"] for p in proposals} == {"360000.00", "73600.00"}  # 180 万元 and 36.80 万元 at 20 %
 
 
 def test_demo_exits_non_zero_naming_what_went_wrong(runner):
