@@ -129,6 +129,21 @@ def programme_json(definition: Definition) -> dict[str, Any]:
             }
             for t in definition.transitions
         ],
+        # The programme's own words and dates (seed sections in its file); what the seeds leave open, marked local.
+        "authority": dict(definition.authority),
+        "terms": dict(definition.terms),
+        "fund": dict(definition.fund),
+        "window": (
+            {
+                "opens": definition.window.opens.isoformat() if definition.window.opens else None,
+                "closes": definition.window.closes.isoformat() if definition.window.closes else None,
+            }
+            if definition.window
+            else None
+        ),
+        "local_settings": [
+            {"key": s.key, "value": s.value, "label": {"zh": s.zh, "en": s.en}} for s in definition.local_settings
+        ],
     }
 
 

@@ -30,6 +30,8 @@ STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 STRS: Schema = {"type": "array", "items": STR}
 TIME: Schema = {"type": "string", "format": "date-time"}
+STR_MAP: Schema = {"type": "object", "additionalProperties": {"type": "string"}}
+NULLABLE_DATE: Schema = {"type": ["string", "null"], "format": "date"}
 FREE: Schema = {"type": "object", "additionalProperties": True}
 
 # What each status means, for the response objects below.
@@ -131,6 +133,21 @@ SCHEMAS: dict[str, Schema] = {
             "editable": STRS,
             "states": {"type": "array", "items": ref("State")},
             "triggers": {"type": "array", "items": ref("Trigger")},
+            "authority": {**STR_MAP, "description": "who runs the fund: name, short; reviewer, reviewer_short"},
+            "terms": {**STR_MAP, "description": "the programme's words, e.g. award: 支持 or 扶持"},
+            "fund": {**STR_MAP, "description": "the fund's name and sub-programme"},
+            "window": {
+                "oneOf": [
+                    obj({"opens": NULLABLE_DATE, "closes": NULLABLE_DATE}),
+                    {"type": "null"},
+                ],
+                "description": "submission window, Shanghai dates, both days included; null: always open",
+            },
+            "local_settings": {
+                "type": "array",
+                "items": obj({"key": STR, "value": STR, "label": ref("Label")}),
+                "description": "values the seeds do not state, chosen locally",
+            },
         }
     ),
     "ProgrammeList": obj({"items": {"type": "array", "items": ref("Programme")}}),

@@ -511,6 +511,8 @@ def _render_detail(
         state_label=definition.state_label(app.state, lang()),
         programme=definition.title.get(lang()) or definition.code,
         form_data=_form_rows(app.form or {}, app.kind, definition, lang()),
+        window=definition.window,
+        local_settings=[s.en if lang() == "en" else s.zh for s in definition.local_settings],
         can_edit_form=user.role == "applicant" and app.state in definition.editable,
         events=[_event_view(e, definition) for e in reversed(events)],
         actions=actions,

@@ -422,3 +422,21 @@ def test_an_id_beyond_any_database_is_404_like_a_missing_one(client, cast, huge)
     fired = client.post(f"/api/v1/applications/{huge}/transitions", json={"trigger": "submit"}, headers=headers)
     problem(fired, 404, "not_found")
     problem(client.get(f"/api/v1/applications/{huge}/history", headers=headers), 404, "not_found")
+
+
+def test_programmes_carry_their_authority_award_word_window_and_local_settings(client, cast):
+    """Seed 002 附件3 names 上海市经济和信息化委员会 and its 支持; seed 000 puts the monitoring fund under
+    上海市市场监督管理局 with 上海市计量测试技术研究院 reviewing, its 扶持资金 due "于2022年9月30日前"."""
+    listed = client.get("/api/v1/programmes", headers=bearer(client, cast.applicant)).get_json()["items"]
+    by_code = {p["code"]: p for p in listed}
+    emc, monitoring = by_code["emc-acceptance"], by_code["monitoring-fund"]
+    assert emc["authority"]["name"] == "上海市经济和信息化委员会" and emc["terms"]["award"] == "支持"
+    assert emc["window"] is None
+    assert (monitoring["authority"]["name"], monitoring["authority"]["reviewer"]) == (
+        "上海市市场监督管理局",
+        "上海市计量测试技术研究院",
+    )
+    assert monitoring["terms"]["award"] == "扶持" and monitoring["window"]["closes"] == "2022-09-30"
+    for programme in (emc, monitoring):
+        assert programme["local_settings"], programme["code"]
+        assert all("本地设置" in s["label"]["zh"] for s in programme["local_settings"])

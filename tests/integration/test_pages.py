@@ -500,3 +500,15 @@ def test_every_page_message_has_a_chinese_translation():
         catalog = read_po(fh)
     untranslated = sorted(m for m in extracted if not (catalog.get(m) and catalog[m].string and not catalog[m].fuzzy))
     assert not untranslated, "extract and translate (see babel.cfg): " + "; ".join(untranslated)
+
+
+def test_the_detail_names_the_programmes_local_settings_and_its_window(app, cast):
+    """Where the seeds are silent the value is a local setting, and the page says so; the monitoring fund's 2022
+    round shows its window, closing on seed 000's date (2022年9月30日)."""
+    emc = factories.new_application(cast)
+    page = text_of(log_in(app, cast.applicant).get(f"/applications/{emc}"))
+    assert "本专项的本地设置" in page and "补充材料期限默认为10个工作日（本地设置" in page
+    assert "申报窗口" not in page  # seed 002 names no window
+    monitoring = operations.create_application(cast.applicant, "monitoring-fund", "enterprise", "在线监测改造", {})
+    shown = text_of(log_in(app, cast.applicant).get(f"/applications/{monitoring.id}"))
+    assert "申报窗口 2022-08-05 至 2022-09-30（含首尾两日，北京时间）" in shown
