@@ -116,3 +116,51 @@ def test_the_schema_offers_the_choices_with_their_labels():
     assert schema["saving_rate_pct"]["maximum"] == 100
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"energy_types": ["coal", "coal"]}, json_schema(EMC_FORM_V2, "enterprise"))
+
+
+def _pin_to_version(application_id: int, code: str, version: int) -> None:
+    """Pin a draft to an older published version, as one opened before the newer version shipped would be."""
+    from sqlalchemy import select
+
+    from workflow.models import Application, ProgrammeVersion
+
+    with db.transaction() as session:
+        app = session.get(Application, application_id)
+        assert app is not None
+        app.programme_version_id = session.scalars(
+            select(ProgrammeVersion.id).where(ProgrammeVersion.code == code, ProgrammeVersion.version == version)
+        ).one()
+
+
+def test_an_application_in_flight_on_version_1_keeps_form_1_and_its_rules(cast):
+    """Form @2's new fields and conditions bind only applications pinned to @2; one on v1 submits on @1's rules."""
+    from forms.fields import EMC_FORM_V1
+
+    legacy = operations.create_application(
+        cast.applicant,
+        "emc-acceptance",
+        "enterprise",
+        "能源管理中心建设项目",
+        {
+            **sample_form("emc-acceptance", "enterprise", EMC_FORM_V1.label),
+            "district": cast.org.district,
+            "completion_date": calendar.today_in_shanghai(utcnow()).isoformat(),  # @2 would refuse: six months
+            "tier3_points": 0,  # @2 would refuse: zero is not compliance
+            "tier3_connected": 0,
+        },
+    ).id
+    _pin_to_version(legacy, "emc-acceptance", 1)
+    factories.attach_required(factories.flask_app(), cast, legacy)
+    assert factories.definition_of(legacy).form == "emc-acceptance-form@1"
+    assert fire(legacy, "submit", cast.applicant).state == "district_review"
+
+    current = operations.create_application(
+        cast.applicant,
+        "emc-acceptance",
+        "enterprise",
+        "能源管理中心建设项目",
+        sample_form("emc-acceptance", "enterprise", EMC_FORM_V1.label),
+    ).id
+    with pytest.raises(GuardFailed) as refused:
+        fire(current, "submit", cast.applicant)
+    assert {"investment_mode", "energy_types", "conforms_gbt_40063"} <= {p.field for p in refused.value.problems}
