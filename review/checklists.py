@@ -11,6 +11,9 @@ from workflow.definitions import Definition
 
 DATA = Path(__file__).parent / "checklist_data"
 
+# A checklist file that names no scale (the @1 files) scores from 0 to this.
+DEFAULT_SCALE = 100.0
+
 # What an expert records per criterion, with the wording of the printed table.
 RESULTS: dict[str, tuple[str, str]] = {
     "conform": ("符合", "Conforms"),
@@ -28,6 +31,8 @@ class Criterion:
     max_score: float | None = None
     evidence: tuple[str, ...] = ()  # meter-evidence checks that may back it (filled by the evidence stage)
     applies_to: tuple[str, ...] = ()  # applicant kinds; empty: all
+    not_applicable: bool = False  # whether 不适用 may be recorded (only where the data says so)
+    claims: tuple[str, ...] = ()  # form fields whose values the sheet shows beside it (what the applicant claimed)
 
     def applies(self, kind: str) -> bool:
         return not self.applies_to or kind in self.applies_to
@@ -54,6 +59,8 @@ class Checklist:
     conclusion_label: str
     categories: tuple[Category, ...]
     by_id: dict[str, Criterion] = field(repr=False, compare=False, default_factory=dict)
+    # The scale scores lie on (0 to this) where a criterion names none; @2 sets it as a local setting.
+    max_score: float = DEFAULT_SCALE
 
     @property
     def ref(self) -> str:
@@ -62,6 +69,10 @@ class Checklist:
     def criteria_for(self, kind: str) -> list[Criterion]:
         """The criteria an expert scores for this applicant kind, in the table's order."""
         return [c for cat in self.categories for c in cat.criteria if c.applies(kind)]
+
+    def scale(self, criterion: Criterion) -> float:
+        """The highest score this criterion takes: its own max_score, else the checklist's."""
+        return criterion.max_score if criterion.max_score is not None else self.max_score
 
 
 def _parse(raw: dict[str, object], source: str) -> Checklist:
@@ -78,6 +89,8 @@ def _parse(raw: dict[str, object], source: str) -> Checklist:
                 max_score=float(c["max_score"]) if "max_score" in c else None,
                 evidence=tuple(c.get("evidence", ())),
                 applies_to=tuple(c.get("applies_to", ())),
+                not_applicable=bool(c.get("not_applicable", False)),
+                claims=tuple(c.get("claims", ())),
             )
             if criterion.id in by_id:
                 raise ValueError(f"{source}: criterion {criterion.id} appears twice")
@@ -106,6 +119,7 @@ def _parse(raw: dict[str, object], source: str) -> Checklist:
         conclusion_label=str(raw.get("conclusion_label", "核查结论")),
         categories=tuple(categories),
         by_id=by_id,
+        max_score=float(raw.get("max_score", DEFAULT_SCALE)),  # type: ignore[arg-type]
     )
 
 

@@ -36,11 +36,21 @@ def category_result(category: Category, kind: str, results: dict[str, str | None
     if not mine or any(r is None for r in mine):
         return None
     scored = [r for r in mine if r != "not_applicable"]
+    if category.rule == "any":
+        # Seed 002 附表 category 6 "一种或多种效果": met only when at least one effect conforms; none claimed
+        # (every one 不适用) is unmet, never conform.
+        return "conform" if "conform" in scored else "nonconform"
     if not scored:
         return "not_applicable"
-    if category.rule == "any":
-        return "conform" if "conform" in scored else "nonconform"
     return "conform" if all(r == "conform" for r in scored) else "nonconform"
+
+
+def overall_finding(categories: list[str | None]) -> str | None:
+    """One expert's finding over their category results: conform needs one conforming category and none against
+    (a sheet of nothing but 不适用 is not conform); None while any category is not yet scored."""
+    if any(r is None for r in categories):
+        return None
+    return "conform" if "conform" in categories and "nonconform" not in categories else "nonconform"
 
 
 def _agreement(values: list[str | None]) -> str:
@@ -150,10 +160,7 @@ def _consensus(
     overall = []
     for n, m in enumerate(members):
         mine = [c["results"][n]["result"] for c in categories_out]  # results are in the members' order
-        if m.user_id not in counted or any(r is None for r in mine):
-            finding = None
-        else:
-            finding = "nonconform" if "nonconform" in mine else "conform"
+        finding = overall_finding(mine) if m.user_id in counted else None
         counted_answers = answers.get(m.user_id, {}) if m.user_id in counted else {}
         score = weighted_score(checklist, kind, counted_answers) if checklist is not None else None
         overall.append({"username": m.user.username, "finding": finding, "weighted_score": score})
@@ -213,6 +220,33 @@ def panel_sheets_complete(ctx: Context) -> Iterator[Problem]:
         for c in checklist.criteria_for(ctx.application.kind):
             if c.id not in scored:
                 yield Problem(f"panel.{who}.{c.id}", "no_result", f"{who} has no result for criterion {c.id}")
+
+
+@guard("panel_findings_support_pass")
+def panel_findings_support_pass(ctx: Context) -> Iterator[Problem]:
+    """conclude_pass only when no criterion is found 不符合 by a majority (more than half the panel), nor the
+    effects of category 6 unmet; conclude_fail needs no majority. Dissent stays recorded with the conclusion."""
+    found = consensus(ctx.session, ctx.application)
+    size = len(found["experts"])
+    for criterion in found["criteria"]:
+        against = [r["username"] for r in criterion["results"] if r["result"] == "nonconform"]
+        if size and len(against) * 2 > size:
+            yield Problem(
+                f"criteria.{criterion['criterion']}",
+                "majority_nonconform",
+                f"第{criterion['criterion']}项：专家组多数（{len(against)}/{size}：{'、'.join(against)}）判定不符合，"
+                f"不能作出“通过”结论（a majority finds criterion {criterion['criterion']} nonconforming）",
+            )
+    rules = {c["category"]: c["rule"] for c in found["categories"]}
+    for category in found["categories"]:
+        unmet = [r["username"] for r in category["results"] if r["result"] == "nonconform"]
+        if rules[category["category"]] == "any" and size and len(unmet) * 2 > size:
+            yield Problem(
+                f"categories.{category['category']}",
+                "effects_unmet",
+                f"第{category['category']}类“{category['title']}”：专家组多数（{len(unmet)}/{size}）认为一种或多种效果均未实现，"
+                f"不能作出“通过”结论（a majority finds no effect achieved）",
+            )
 
 
 @effect("record_panel_conclusion")

@@ -165,6 +165,13 @@ class SiteVisit(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     scheduled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     scheduled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Seed 002 §五(二): what the panel noted at (1) 汇报与现场演示 and (2) 勘察提问 (review.site_visit).
+    presentation_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    inspection_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    steps_noted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    steps_noted_at: Mapped[dt.datetime | None]
+
+    steps_noted_by: Mapped[User | None] = relationship(foreign_keys=[steps_noted_by_id])
 
 
 class ChecklistSheet(Base):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from review.models import PanelDraw, SiteVisit
 from review.pool import NOTE_MAX, eligible_pool, invalid, role_required, text_field, valid_uscc
+from review.site_visit import steps_json
 from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor, User
 from workflow.db import as_utc, db, utcnow
@@ -467,6 +468,7 @@ def visit_json(visit: SiteVisit | None, session: Session) -> dict[str, Any] | No
         "note": visit.note,
         "scheduled_by": by.username if by else None,
         "scheduled_at": _iso(visit.scheduled_at),
+        "steps": steps_json(visit),
     }
 
 
@@ -496,6 +498,8 @@ def panel_view(session: Session, actor: Actor, application_id: int) -> dict[str,
         session.scalars(select(SiteVisit).where(SiteVisit.application_id == app.id)).one_or_none(), session
     )
     if actor.role == "applicant":
+        if visit is not None:
+            visit.pop("steps")  # the panel's working notes reach the applicant in the record, after the conclusion
         return {"application_id": app.id, "members": [], "draws": [], "size": 0, "short": 0, "visit": visit}
     rows = list(
         session.scalars(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from review import site_visit
 from review.checklists import Checklist, for_application
 from review.consensus import consensus, panel_members
 from review.models import (
@@ -229,7 +230,19 @@ def dossier(
             "kind": KIND_WORDS.get(application.kind, application.kind),
             "district": application.district or "",
         },
-        "visit": {"at": _local(visit.visit_at), "place": visit.place, "note": visit.note} if visit else None,
+        "visit": {
+            "at": _local(visit.visit_at),
+            "place": visit.place,
+            "note": visit.note,
+            "steps": [
+                {"label": label, "notes": notes}
+                for (label, _en), notes in zip(
+                    site_visit.STEPS.values(), (visit.presentation_notes, visit.inspection_notes), strict=True
+                )
+            ],
+        }
+        if visit
+        else None,
         "panel": [
             {
                 "name": m.user.display_name or m.user.username,

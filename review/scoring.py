@@ -9,19 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.fields import form_version
+from review import site_visit
 from review.checklists import RESULTS, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
 from storage.attachments import blob_key
 from storage.blobs import BlobStore
-from storage.sniff import JPEG, PNG, Kind, sniff
+from storage.sniff import PNG, sniff
 from workflow import audit
 from workflow.accounts import Actor
 from workflow.db import as_utc, db, utcnow
@@ -31,7 +32,6 @@ from workflow.models import Application, Assignment
 from workflow.visibility import get_visible, programme_definitions
 
 SCORING_STATE = "site_verification"
-PHOTO_MAX_BYTES = 20 * 1024 * 1024
 SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
 NOTE_MAX = 4000
 CENTS = Decimal("0.01")
@@ -113,6 +113,14 @@ def photos_of(session: Session, sheet_id: int | None) -> list[ChecklistPhoto]:
     )
 
 
+def not_applicable_refused(field_name: str, criterion: str) -> Problem:
+    return Problem(
+        field_name,
+        "not_applicable_not_allowed",
+        f"第{criterion}项不能记为“不适用”：须逐项判定符合或不符合（criterion {criterion} may not be not applicable）",
+    )
+
+
 def missing_results(checklist: Checklist, kind: str, answers: dict[str, ChecklistAnswer]) -> list[str]:
     """Criteria of this applicant kind without a result yet, in the table's order."""
     return [c.id for c in checklist.criteria_for(kind) if not (answers.get(c.id) and answers[c.id].result)]
@@ -163,6 +171,7 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
     for photo in photos_of(session, ctx.sheet.id):
         photos.setdefault(photo.criterion, []).append(photo_json(photo))
     kind = ctx.application.kind
+    claimed = claims_of(session, ctx)
     categories = []
     for cat in ctx.checklist.categories:
         criteria = [
@@ -170,7 +179,9 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
                 "id": c.id,
                 "text": c.text,
                 "weight": c.weight,
-                "max_score": c.max_score,
+                "max_score": ctx.checklist.scale(c),
+                "not_applicable_allowed": c.not_applicable,
+                "claims": claimed.get(c.id, []),
                 "evidence": [{"check": name, "result": None} for name in c.evidence],  # filled by meter evidence
                 **answer_json(answers.get(c.id)),
                 "photos": photos.get(c.id, []),
@@ -199,10 +210,31 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
         "missing": missing,
         "submitted_at": as_utc(ctx.sheet.submitted_at).isoformat() if ctx.sheet.submitted_at else None,
         "signed_name": ctx.sheet.signed_name,
+        "scale_is_local": True,  # seed 002 gives results, not scores: the scale is a local setting
+        "visit": site_visit.opening(session, ctx.application.id),
     }
 
 
-def _check_open(ctx: SheetContext) -> None:
+def claims_of(session: Session, ctx: SheetContext) -> dict[str, list[dict[str, Any]]]:
+    """Per criterion, what the application's form claims for it (label and value as shown), in the form's language."""
+    wanted = {c.id: c.claims for c in ctx.checklist.criteria_for(ctx.application.kind) if c.claims}
+    if not wanted:
+        return {}
+    definition = programme_definitions(session)[ctx.application.programme_version_id]
+    fields = {f.key: f for f in form_version(definition.form).fields_for(ctx.application.kind)}
+    form = ctx.application.form or {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for criterion, keys in wanted.items():
+        out[criterion] = [
+            {"field": key, "label": fields[key].zh, "label_en": fields[key].en, "value": fields[key].shown(form[key])}
+            for key in keys
+            if key in fields and form.get(key) not in (None, "", [])
+        ]
+    return out
+
+
+def check_open(session: Session, ctx: SheetContext) -> None:
+    """The sheet takes changes: not yet signed, the application in site verification, the visit's day come."""
     if ctx.sheet.submitted_at is not None:
         raise SheetSubmitted(f"your sheet for application {ctx.application.id} is signed and submitted; it is final")
     if ctx.application.state != SCORING_STATE:
@@ -210,6 +242,9 @@ def _check_open(ctx: SheetContext) -> None:
             f"the checklist is scored only in state {SCORING_STATE}; the application is in '{ctx.application.state}'"
         )
         raise NotAllowedNow(message, ctx.application.state, [])
+    closed = site_visit.not_open_yet(session, ctx.application.id)
+    if closed is not None:
+        raise site_visit.BeforeVisitDay(closed.message, [closed])
 
 
 def _parse_result(i: int, raw: Any, ctx: SheetContext) -> tuple[dict[str, Any], list[Problem]]:
@@ -236,6 +271,8 @@ def _parse_result(i: int, raw: Any, ctx: SheetContext) -> tuple[dict[str, Any], 
         problems.append(
             Problem(f"{where}.result", "invalid_result", f"result '{result}' is not one of {', '.join(RESULTS)}")
         )
+    elif result == "not_applicable" and known is not None and not known.not_applicable:
+        problems.append(not_applicable_refused(f"{where}.result", known.id))
     score: Decimal | None = None
     if raw.get("score") not in (None, ""):
         try:
@@ -243,12 +280,14 @@ def _parse_result(i: int, raw: Any, ctx: SheetContext) -> tuple[dict[str, Any], 
             if not score.is_finite() or score < 0 or score >= 10000 or score != round(score, 2):
                 raise InvalidOperation
             score = score.quantize(CENTS)  # as the column keeps it: "3.5" reads back "3.50"
-            if known is not None and known.max_score is not None and score > Decimal(str(known.max_score)):
+            scale = Decimal(str(ctx.checklist.scale(known))) if known is not None else None
+            if scale is not None and score > scale:
                 problems.append(
                     Problem(
                         f"{where}.score",
                         "above_maximum",
-                        f"score {score} is above this criterion's maximum {known.max_score}",
+                        f"第{known.id}项的评分 {score} 超出该项分值范围 0–{scale.normalize():f}"  # type: ignore[union-attr]
+                        f"（score {score} is above the scale 0–{scale.normalize():f}）",
                     )
                 )
         except (InvalidOperation, ValueError):
@@ -309,7 +348,7 @@ def save_answers(
     with db.transaction() as session:
         who = resolve_actor(session, actor)
         ctx = open_sheet(session, who, application_id, lock=True)
-        _check_open(ctx)
+        check_open(session, ctx)
         parsed, problems = [], []
         seen: set[str] = set()
         for i, raw in enumerate(results):
@@ -369,143 +408,6 @@ def save_answers(
         return outcome, sheet_json(session, ctx, lang)
 
 
-def _image_kind(data: BinaryIO, allowed: tuple[Kind, ...], field_name: str) -> Kind:
-    kind = sniff(data)
-    if kind not in allowed:
-        names = " or ".join(k.en for k in allowed)
-        raise InvalidInput(
-            f"{field_name} must be {names}, not {kind.en}",
-            [Problem(field_name, "type_not_allowed", f"{field_name} must be {names}; this file is {kind.en}")],
-        )
-    return kind
-
-
-def add_photo(*args: Any, **kwargs: Any) -> ChecklistPhoto:
-    """Keep a photo as evidence for one criterion (keep_photo's arguments); a repeated client_id returns it again."""
-    return keep_photo(*args, **kwargs)[0]
-
-
-def keep_photo(
-    actor: Actor | int,
-    application_id: int,
-    criterion: str,
-    data: bytes,
-    store: BlobStore,
-    *,
-    client_id: str,
-    taken_at: dt.datetime | None = None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    accuracy_m: float | None = None,
-    request_id: str | None = None,
-) -> tuple[ChecklistPhoto, bool]:
-    """add_photo, and whether this call kept it (False: a repeat of a client_id already kept)."""
-    problems = []
-    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64:
-        problems.append(
-            Problem("client_id", "required", "client_id (up to 64 characters) names the photo on the device")
-        )
-    if len(data) > PHOTO_MAX_BYTES:
-        problems.append(Problem("photo", "too_large", f"the photo is {len(data)} bytes; at most {PHOTO_MAX_BYTES}"))
-    if latitude is not None and not -90 <= latitude <= 90:
-        problems.append(Problem("latitude", "out_of_range", f"latitude {latitude} is not between -90 and 90"))
-    if longitude is not None and not -180 <= longitude <= 180:
-        problems.append(Problem("longitude", "out_of_range", f"longitude {longitude} is not between -180 and 180"))
-    if (latitude is None) != (longitude is None):
-        problems.append(Problem("longitude", "incomplete", "a location needs both latitude and longitude"))
-    if accuracy_m is not None and not (math.isfinite(accuracy_m) and accuracy_m >= 0):
-        problems.append(Problem("accuracy_m", "out_of_range", f"accuracy_m {accuracy_m} is not a distance in metres"))
-    if problems:
-        raise InvalidInput("; ".join(p.message for p in problems), problems)
-    kind = _image_kind(io.BytesIO(data), (JPEG, PNG), "photo")
-    sha = hashlib.sha256(data).hexdigest()
-    with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        ctx = open_sheet(session, who, application_id, lock=True)
-        found = session.scalars(
-            select(ChecklistPhoto).where(ChecklistPhoto.sheet_id == ctx.sheet.id, ChecklistPhoto.client_id == client_id)
-        ).one_or_none()
-        if found is not None:
-            if (found.sha256, found.criterion) != (sha, criterion):
-                # Another photo under a name already used: keeping either silently would lose one.
-                message = f"client_id '{client_id}' already names another photo (of criterion {found.criterion})"
-                raise InvalidInput(message, [Problem("client_id", "client_id_reused", message)])
-            return found, False  # a retried upload from a tablet that lost the answer
-        _check_open(ctx)
-        known = ctx.checklist.by_id.get(criterion)
-        if known is None or not known.applies(ctx.application.kind):
-            raise InvalidInput(
-                f"'{criterion}' is not a criterion here",
-                [Problem("criterion", "unknown_criterion", f"'{criterion}' is not a criterion of {ctx.checklist.ref}")],
-            )
-        key = blob_key(sha)
-        if not store.exists(key):
-            store.put(key, io.BytesIO(data), kind.content_type)
-        photo = ChecklistPhoto(
-            sheet_id=ctx.sheet.id,
-            criterion=criterion,
-            client_id=client_id,
-            blob_key=key,
-            sha256=sha,
-            content_type=kind.content_type,
-            size=len(data),
-            taken_at=as_utc(taken_at) if taken_at else None,
-            latitude=latitude,
-            longitude=longitude,
-            accuracy_m=accuracy_m,
-        )
-        session.add(photo)
-        session.flush()
-        audit.note(
-            session,
-            who,
-            ctx.application,
-            "photo_added",
-            payload={
-                "criterion": criterion,
-                "sha256": sha,
-                "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
-                "located": latitude is not None,
-            },
-            request_id=request_id,
-        )
-        return photo, True
-
-
-# Who may fetch a checklist photo, beside the panel's experts: those who commission, check and oversee the
-# verification. Applicants, district reviewers and finance see the consensus but not the site photos.
-PHOTO_READERS = frozenset({"municipal_reviewer", "agency_coordinator", "admin", "auditor"})
-
-
-def photo_for_download(session: Session, actor: Actor, photo_id: int) -> ChecklistPhoto:
-    """A photo, if `actor` may see its application and is one of its readers; else 404, as if it did not exist.
-
-    An expert on the panel sees their own photos, and the other experts' once their own sheet is submitted
-    (as with the results: no one is swayed).
-    """
-    photo = session.get(ChecklistPhoto, photo_id)
-    sheet = session.get(ChecklistSheet, photo.sheet_id) if photo is not None else None
-    app = get_visible(session, actor, sheet.application_id) if sheet is not None else None
-    if photo is None or sheet is None or app is None or not _may_see_photo(session, actor, sheet):
-        raise NotFound(f"photo {photo_id} not found")
-    return photo
-
-
-def _may_see_photo(session: Session, actor: Actor, sheet: ChecklistSheet) -> bool:
-    if actor.role in PHOTO_READERS:
-        return True
-    if actor.role != "expert" or member_of(session, sheet.application_id, actor.id) is None:
-        return False
-    if sheet.expert_id == actor.id:
-        return True
-    mine = session.scalar(
-        select(ChecklistSheet.submitted_at).where(
-            ChecklistSheet.application_id == sheet.application_id, ChecklistSheet.expert_id == actor.id
-        )
-    )
-    return mine is not None
-
-
 def submit_sheet(
     actor: Actor | int,
     application_id: int,
@@ -521,10 +423,16 @@ def submit_sheet(
     with db.transaction() as session:
         who = resolve_actor(session, actor)
         ctx = open_sheet(session, who, application_id, lock=True)
-        _check_open(ctx)
+        check_open(session, ctx)
+        answers = answers_of(session, ctx.sheet.id)
         problems = [
             Problem(f"results.{c}", "no_result", f"criterion {c} has no result yet")
-            for c in missing_results(ctx.checklist, ctx.application.kind, answers_of(session, ctx.sheet.id))
+            for c in missing_results(ctx.checklist, ctx.application.kind, answers)
+        ]
+        problems += [
+            not_applicable_refused(f"results.{c.id}", c.id)
+            for c in ctx.checklist.criteria_for(ctx.application.kind)
+            if not c.not_applicable and answers.get(c.id) and answers[c.id].result == "not_applicable"
         ]
         if confirm is not True:
             problems.append(Problem("confirm", "required", "confirm that the results are your own findings"))

@@ -79,10 +79,16 @@ class ApplicationPart(TypedDict):
     district: str
 
 
-class VisitPart(TypedDict):
+class VisitStep(TypedDict):
+    label: str  # the seed's words: 汇报与现场演示, 勘察提问
+    notes: str  # what the panel noted ("" if nothing)
+
+
+class VisitPart(TypedDict, total=False):
     at: str
     place: str
     note: str
+    steps: list[VisitStep]  # seed 002 §五(二) (1), (2), in order
 
 
 class Member(TypedDict):
@@ -260,6 +266,11 @@ def _front(doc: Any, dossier: Dossier) -> None:
             ("所属地区", app["district"]),
             ("核查时间", visit["at"] if visit else "尚未安排"),
             ("核查地点", visit["place"] if visit else "尚未安排"),
+            # Seed 002 §五(二): the steps of the visit, each with what the panel noted.
+            *(
+                (f"（{n}）{step['label']}", step["notes"] or "（专家组尚未记录）")
+                for n, step in enumerate(visit.get("steps", []) if visit else [], start=1)
+            ),
             ("专家组", "；".join(panel) if panel else "尚未组成"),
             *([("专家抽取", "；".join(dossier["draws"]))] if dossier["draws"] else []),
         ],

@@ -266,10 +266,49 @@ def ensure_leader(cast: Cast, application_id: int) -> None:
     declare_clear(application_id, cast.expert.id)
 
 
+def visit_day_arrives(application_id: int, place: str = "申报单位能源管理中心") -> None:
+    """The site visit's day has come: the visit (scheduled now if none was) is moved to a minute ago.
+
+    Sheets and conclusions open on the visit's day, and `panels.schedule_visit` only takes a future time; this is
+    the calendar moving on, not a shortcut past a rule."""
+    from sqlalchemy import select
+
+    from review.models import SiteVisit
+    from workflow.db import utcnow
+
+    with db.transaction() as session:
+        visit = session.scalars(select(SiteVisit).where(SiteVisit.application_id == application_id)).one_or_none()
+        if visit is None:
+            visit = SiteVisit(application_id=application_id, place=place, note="")
+            session.add(visit)
+        visit.visit_at = utcnow() - dt.timedelta(minutes=1)
+
+
+def note_visit_steps(application_id: int) -> None:
+    """The panel's leader notes both steps of the visit (汇报与现场演示, 勘察提问)."""
+    from sqlalchemy import select
+
+    from review import site_visit
+    from workflow.models import Assignment
+
+    with db.transaction() as session:
+        leader = session.scalars(
+            select(Assignment.user_id).where(
+                Assignment.application_id == application_id,
+                Assignment.is_leader.is_(True),
+                Assignment.active.is_(True),
+            )
+        ).one()
+    site_visit.record_steps(
+        leader, application_id, "申报单位汇报建设情况并现场演示平台", "查看关口计量点位，抽查数据采集"
+    )
+
+
 def score_sheet(expert: Any, application_id: int, result: str = "conform", submit: bool = True) -> None:
-    """Give every criterion of the expert's sheet `result`, then sign and submit it."""
+    """Give every criterion of the expert's sheet `result` (on the visit's day), then sign and submit it."""
     from review import scoring
 
+    visit_day_arrives(application_id)
     sheet = scoring.view_sheet(expert, application_id)
     results = [{"criterion": c["id"], "result": result} for cat in sheet["categories"] for c in cat["criteria"]]
     scoring.save_answers(expert, application_id, results)
@@ -292,6 +331,7 @@ def drive_to(cast: Cast, application_id: int, target: str) -> None:
             ensure_leader(cast, application_id)
             if trigger in ("conclude_pass", "conclude_fail"):
                 score_sheet(cast.expert, application_id)
+                note_visit_steps(application_id)
         fire(application_id, trigger, actor_for(cast, trigger, role), payload_for(trigger, application_id))
 
 

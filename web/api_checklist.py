@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
-from review import consensus, scoring
+from review import consensus, photos, scoring
 from review.models import ChecklistPhoto
 from web.api import MAX_ID, _user, _visible_or_404, bp
 from web.app import blob_store
@@ -100,7 +100,7 @@ def upload_checklist_photo(application_id: int) -> Response:
             415, "unsupported_media_type", "send multipart/form-data with 'photo', 'criterion', 'client_id'"
         )
     # This route only: a photo may be larger than other bodies, and no larger than scoring keeps.
-    request.max_content_length = scoring.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
+    request.max_content_length = photos.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
     problems: list[Problem] = []
     upload = request.files.get("photo")
     if upload is None:
@@ -120,8 +120,8 @@ def upload_checklist_photo(application_id: int) -> Response:
     if problems:
         raise InvalidInput("; ".join(p.message for p in problems), problems)
     assert upload is not None
-    data = upload.read(scoring.PHOTO_MAX_BYTES + 1)
-    photo, created = scoring.keep_photo(
+    data = upload.read(photos.PHOTO_MAX_BYTES + 1)
+    photo, created = photos.keep_photo(
         _user(),
         application_id,
         criterion,
@@ -145,7 +145,7 @@ def checklist_photo(photo_id: int) -> Response:
     """A checklist photo, always as a download, for those the module docstring names."""
     if photo_id > MAX_ID:
         raise NotFound(f"photo {photo_id} not found")
-    photo = scoring.photo_for_download(db.session(), _user(), photo_id)
+    photo = photos.photo_for_download(db.session(), _user(), photo_id)
     return _photo_response(photo)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, g, jsonify, url_for
 
-from review import panels
+from review import panels, site_visit
 from web.api import _iso, _user, bp
 from web.problems import read_body
 from workflow.db import db
@@ -99,3 +99,13 @@ def schedule_visit(application_id: int) -> Response:
         "scheduled_at": _iso(visit.scheduled_at),
     }
     return jsonify(shown)
+
+
+@bp.put("/applications/<int:application_id>/visit/steps")
+def note_visit_steps(application_id: int) -> Response:
+    """The panel leader notes what the panel heard at 汇报与现场演示 and found at 勘察提问 (from the visit's day)."""
+    body = read_body({"presentation": str, "inspection": str}, required=("presentation", "inspection"))
+    steps = site_visit.record_steps(
+        _user(), application_id, body["presentation"], body["inspection"], request_id=g.request_id
+    )
+    return jsonify(steps)

@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
-from review import scoring
+from review import photos, scoring
 from review.checklists import for_application
 from review.models import ChecklistSheet
 from web.app import blob_store
@@ -114,7 +114,7 @@ def problem_message(problem: Problem) -> str:
     if template is None:
         return problem.message
     criterion = problem.field.removeprefix("results.")
-    return gettext(template, criterion=criterion, mb=scoring.PHOTO_MAX_BYTES // 2**20)
+    return gettext(template, criterion=criterion, mb=photos.PHOTO_MAX_BYTES // 2**20)
 
 
 def _criterion_of(field: str, sent: list[Any]) -> str | None:
@@ -211,7 +211,11 @@ def checklist(application_id: int) -> Any:
         results=[(key, names[lang()]) for key, names in sheet["results"].items()],
         total=criteria_total,
         scored=scored,
-        open_for_scoring=app.state == scoring.SCORING_STATE and not sheet["submitted_at"],
+        # Open from the scheduled visit's day; the page rendered before it stays usable offline on the day, since
+        # the script unlocks it by the device's date (the server refuses anything sent before the day).
+        open_for_scoring=app.state == scoring.SCORING_STATE
+        and not sheet["submitted_at"]
+        and bool(sheet["visit"]["day"]),
         in_scoring_state=app.state == scoring.SCORING_STATE,
         messages={key: script_message(key) for key, text in SCRIPT_MESSAGES.items() if "%(" not in text},
         # The script puts the criteria in itself.
@@ -283,12 +287,12 @@ def checklist_photo_upload(application_id: int) -> Any:
     if request.mimetype != "multipart/form-data":
         return json_error(415, "unsupported_media_type", "send the photo as multipart/form-data")
     # This route only: a photo may be larger than the general body limit.
-    request.max_content_length = scoring.PHOTO_MAX_BYTES + PHOTO_OVERHEAD
+    request.max_content_length = photos.PHOTO_MAX_BYTES + PHOTO_OVERHEAD
     try:
         upload = request.files.get("photo")
         form = request.form
     except RequestEntityTooLarge:
-        too_large = Problem("photo", "too_large", f"the photo is over {scoring.PHOTO_MAX_BYTES} bytes")
+        too_large = Problem("photo", "too_large", f"the photo is over {photos.PHOTO_MAX_BYTES} bytes")
         errors = [{**too_large.as_dict(), "message": problem_message(too_large)}]
         return json_error(413, "too_large", too_large.message, errors)
     problems: list[Problem] = []
@@ -311,7 +315,7 @@ def checklist_photo_upload(application_id: int) -> Any:
         return workflow_error(InvalidInput(missing.message, [missing]))
     end_read()
     try:
-        photo = scoring.add_photo(
+        photo = photos.add_photo(
             me().id,
             application_id,
             form.get("criterion", ""),

@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 import struct
+import time
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from forms.samples import sample_form
-from review import panels, scoring
+from review import panels, scoring, site_visit
 from review.models import PanelConclusion
 from review.prereview import CHECKS
 from storage import attachments, documents
@@ -427,7 +428,7 @@ def _ensure_pool(users: dict[str, int]) -> None:
 
 
 def _seat_panel(
-    app_id: int, step: DrawPanel, users: dict[str, int], form: dict[str, Any], today: dt.date
+    app_id: int, step: DrawPanel, users: dict[str, int], form: dict[str, Any]
 ) -> tuple[dict[str, int], list[tuple[str, str | None]]]:
     """Draw, declare and schedule; returns who leads and who sits beside them, and the events left."""
     draw = panels.draw_panel(users["coordinator"], app_id, size=step.size)
@@ -435,12 +436,35 @@ def _seat_panel(
     for username in draw.drawn:
         panels.declare(users[username], app_id, conflict=False)
         events.append(("declared", None))
-    visit_at = dt.datetime.combine(today + dt.timedelta(days=3), dt.time(9, 30), SHANGHAI)
     panels.schedule_visit(
-        users["coordinator"], app_id, visit_at, form.get("address") or "申报单位现场", "请能源管理负责人陪同"
+        users["coordinator"],
+        app_id,
+        _visit_later_today(),
+        form.get("address") or "申报单位现场",
+        "请能源管理负责人陪同",
     )
     events.append(("visit_scheduled", None))
+    # Seed 002 §五(二): at the site the unit presents and demonstrates, the experts inspect and ask; the leader
+    # notes both, then each expert scores.
+    site_visit.record_steps(
+        users[draw.drawn[0]],
+        app_id,
+        "申报单位汇报项目投资、系统架构、运行情况和节能降碳效果，并现场演示能源管理平台。",
+        "专家查看一级（关口）计量布点和数据采集，抽查平台历史数据，询问能源公辅设备运行情况。",
+    )
+    events.append(("visit_steps", None))
     return {LEADER: users[draw.drawn[0]], MEMBER: users[draw.drawn[1]]}, events
+
+
+def _visit_later_today() -> dt.datetime:
+    """23:59 today in Shanghai: a visit must lie ahead, and the sheets open on its day (seed 002 §五(二): at the
+    site). In the last minute of a day the demo waits for the next one to begin."""
+    now = dt.datetime.now(SHANGHAI)
+    last = dt.datetime.combine(now.date(), dt.time(23, 59), SHANGHAI)
+    if now >= last - dt.timedelta(seconds=30):
+        time.sleep((last + dt.timedelta(minutes=1, seconds=1) - now).total_seconds())
+        last = dt.datetime.combine(dt.datetime.now(SHANGHAI).date(), dt.time(23, 59), SHANGHAI)
+    return last
 
 
 def _score(app_id: int, expert_id: int, step: Score) -> None:
@@ -462,7 +486,7 @@ def _score(app_id: int, expert_id: int, step: Score) -> None:
     scoring.submit_sheet(expert_id, app_id, signature_png(name), name, True, blob_store(current_app))
 
 
-def _drive(run: Run, users: dict[str, int], refusals: list[Refusal], today: dt.date) -> list[tuple[str, str | None]]:
+def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tuple[str, str | None]]:
     """Play the scenario; returns the timeline it should leave: (outcome, trigger) per event."""
     sc = run.scenario
     form = _form_of(users[sc.applicant], sc)
@@ -486,7 +510,7 @@ def _drive(run: Run, users: dict[str, int], refusals: list[Refusal], today: dt.d
             previous, version = version, result.version
             expected.append(("transition", step.trigger))
         elif isinstance(step, DrawPanel):
-            seated, events = _seat_panel(app.id, step, users, form, today)
+            seated, events = _seat_panel(app.id, step, users, form)
             panel.update(seated)
             expected += events
         elif isinstance(step, Score):
@@ -557,6 +581,8 @@ def _detail(outcome: str, payload: dict[str, Any]) -> str:
     if outcome == "visit_scheduled":
         when = dt.datetime.fromisoformat(payload["visit_at"]).astimezone(SHANGHAI)
         return f"{when:%Y-%m-%d %H:%M} at {payload.get('place')}"
+    if outcome == "visit_steps":
+        return "汇报与现场演示, 勘察提问 noted"
     if outcome == "scored":
         found = list(payload.get("criteria", {}).values())
         wanting = [c for c, result in payload.get("criteria", {}).items() if result == "nonconform"]
@@ -582,9 +608,8 @@ def _check(run: Run, expected: list[tuple[str, str | None]]) -> None:
         run.problems.append(f"the conclusion keeps dissent on {run.dissent}, expected {list(run.scenario.dissent)}")
 
 
-def run_demo(today: dt.date | None = None) -> DemoResult:
+def run_demo() -> DemoResult:
     """Drive every scenario through fire(), then check timelines, end states, refusals and the audit chain."""
-    today = today or dt.datetime.now(SHANGHAI).date()
     users = _user_ids()
     runs: list[Run] = []
     refusals: list[Refusal] = []
@@ -603,7 +628,7 @@ def run_demo(today: dt.date | None = None) -> DemoResult:
             if "coordinator" in needed and not pooled:
                 _ensure_pool(users)
                 pooled = True
-            expected = _drive(run, users, refusals, today)
+            expected = _drive(run, users, refusals)
         except (WorkflowError, RuntimeError) as exc:
             run.problems.append(f"stopped: {getattr(exc, 'detail', exc)}")
             _load(run)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from review.checklists import RESULTS
-from review.scoring import MAX_RESULTS, NOTE_MAX, PHOTO_MAX_BYTES
+from review.photos import PHOTO_MAX_BYTES
+from review.scoring import MAX_RESULTS, NOTE_MAX
 from web.openapi import INT, PATH_ID, STR, STRS, TIME, Schema, json_body, nullable, obj, ok, problem_responses, ref
 
 NUMBER: Schema = {"type": "number"}
@@ -45,7 +46,19 @@ SCHEMAS: dict[str, Schema] = {
             "id": {"type": "string", "description": "category.number, e.g. 2.1"},
             "text": {"type": "string", "description": "the criterion word for word as the table prints it"},
             "weight": NUMBER,
-            "max_score": nullable(NUMBER),
+            "max_score": {
+                **NUMBER,
+                "description": "the scale: a score lies from 0 to this (a local setting; the seed gives no scores)",
+            },
+            "not_applicable_allowed": {
+                **BOOL,
+                "description": "whether 不适用 may be recorded (the checklist data says where: the category-6 effects)",
+            },
+            "claims": {
+                "type": "array",
+                "description": "what the application's form claims for this criterion (form @2), as the page shows it",
+                "items": obj({"field": STR, "label": STR, "label_en": STR, "value": STR}),
+            },
             "evidence": {
                 "type": "array",
                 "description": "meter-evidence checks that may back the criterion (results come with meter evidence)",
@@ -93,6 +106,13 @@ SCHEMAS: dict[str, Schema] = {
                 "missing": {**STRS, "description": "criteria without a result, in the table's order"},
                 "submitted_at": nullable({**TIME, "description": "set once signed and submitted; final after"}),
                 "signed_name": nullable(STR),
+                "scale_is_local": {**BOOL, "description": "the score scale is a local setting, not the seed's"},
+                "visit": obj(
+                    {
+                        "day": nullable({"type": "string", "format": "date", "description": "Shanghai date"}),
+                        "open": {**BOOL, "description": "the visit's day has come: results, photos, submit open"},
+                    }
+                ),
             }
         ),
         "description": "One expert's own sheet; criteria that do not apply to the applicant's kind are left out "

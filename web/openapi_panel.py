@@ -66,7 +66,37 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "PanelVisit": obj(
-        {"visit_at": TIME, "place": STR, "note": STR, "scheduled_by": nullable(STR), "scheduled_at": TIME}
+        {
+            "visit_at": TIME,
+            "place": STR,
+            "note": STR,
+            "scheduled_by": nullable(STR),
+            "scheduled_at": TIME,
+            "steps": {**ref("VisitSteps"), "description": "what the panel noted at each step (not for the applicant)"},
+        },
+        required=["visit_at", "place", "note", "scheduled_by", "scheduled_at"],
+    ),
+    "VisitStep": obj({"label": STR, "label_en": STR, "notes": STR}),
+    "VisitSteps": {
+        **obj(
+            {
+                "presentation": ref("VisitStep"),
+                "inspection": ref("VisitStep"),
+                "noted_by": nullable(STR),
+                "noted_at": nullable(TIME),
+            }
+        ),
+        "description": "seed 002 §五(二): (1) 汇报与现场演示, (2) 勘察提问; empty notes until the leader records them",
+    },
+    "VisitStepsUpdate": obj(
+        {
+            "presentation": {"type": "string", "maxLength": 4000, "description": "汇报与现场演示: what was presented"},
+            "inspection": {
+                "type": "string",
+                "maxLength": 4000,
+                "description": "勘察提问: what was inspected and asked",
+            },
+        }
     ),
     "Panel": {
         **obj(
@@ -150,6 +180,19 @@ PATHS: dict[str, Any] = {
             "requestBody": json_body(ref("PanelVisitUpdate")),
             "responses": {
                 "200": ok("The visit", ref("PanelVisit")),
+                **problem_responses(400, 401, 403, 404, 409, 415, 422),
+            },
+        },
+    },
+    "/applications/{application_id}/visit/steps": {
+        "parameters": [PATH_ID],
+        "put": {
+            "operationId": "noteVisitSteps",
+            "summary": "The panel leader notes each step of the visit (seed 002 §五(二)); open from the visit's day "
+            "(409 before_visit_day before it); conclude needs both noted",
+            "requestBody": json_body(ref("VisitStepsUpdate")),
+            "responses": {
+                "200": ok("The steps as noted", ref("VisitSteps")),
                 **problem_responses(400, 401, 403, 404, 409, 415, 422),
             },
         },

@@ -16,7 +16,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from review import panels
+from review import panels, site_visit
 from review import pool as expert_pool
 from web.forms import N_
 from web.pages import SHANGHAI, _render_detail, bp, detail_section, end_read, local_time, me
@@ -87,6 +87,21 @@ class VisitForm(FlaskForm):
         return dt.datetime.combine(self.day.data, dt.time(hour, minute), SHANGHAI)
 
 
+class StepsForm(FlaskForm):
+    """Seed 002 §五(二): what the panel noted at each step of the visit (the leader records it)."""
+
+    presentation = TextAreaField(
+        _l("Presentation and live demonstration: what the panel heard and saw"),
+        validators=[Length(max=site_visit.STEP_MAX)],
+        render_kw={"rows": 3},
+    )
+    inspection = TextAreaField(
+        _l("Inspection and questions: what the panel checked and asked"),
+        validators=[Length(max=site_visit.STEP_MAX)],
+        render_kw={"rows": 3},
+    )
+
+
 class DeclarationForm(FlaskForm):
     conflict = RadioField(
         _l("Conflict of interest"),
@@ -155,7 +170,11 @@ def _visit_view(visit: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def panel_context(
-    app: Application, user: User, draw_form: DrawForm | None = None, visit_form: VisitForm | None = None
+    app: Application,
+    user: User,
+    draw_form: DrawForm | None = None,
+    visit_form: VisitForm | None = None,
+    steps_form: StepsForm | None = None,
 ) -> dict[str, Any] | None:
     """What `_panel.html` shows this reader; None when there is nothing for them."""
     view = panels.panel_view(db.session(), user, app.id)
@@ -175,7 +194,17 @@ def panel_context(
         "mine": next((m for m in view["members"] if m["username"] == user.username), None),
         "draw_form": None,
         "visit_form": None,
+        "steps": view["visit"]["steps"] if view["visit"] else None,
+        "steps_form": None,
     }
+    mine = context["mine"]
+    leads = bool(mine and mine["leader"] and mine["active"] and mine["declared"])
+    if leads and open_now and view["visit"] and site_visit.not_open_yet(db.session(), app.id) is None:
+        if steps_form is None:
+            steps_form = StepsForm(formdata=None, prefix="steps")
+            steps_form.presentation.data = view["visit"]["steps"]["presentation"]["notes"]
+            steps_form.inspection.data = view["visit"]["steps"]["inspection"]["notes"]
+        context["steps_form"] = steps_form
     if manager and open_now:
         default_size, exclude_same_district = _settings()
         pool, excluded = expert_pool.eligible_pool(db.session(), app, exclude_same_district)
@@ -267,6 +296,35 @@ def schedule_visit(application_id: int) -> Any:
     except Forbidden:
         abort(403)
     flash(gettext("Site visit set for %(time)s.", time=local_time(visit.visit_at)), "success")
+    return redirect(detail_url, 303)
+
+
+@bp.route("/applications/<int:application_id>/visit/steps", methods=["POST"])
+@login_required
+def note_visit_steps(application_id: int) -> Any:
+    """The panel leader notes what the panel heard and found at each step of the visit (from the visit's day)."""
+    user = _forbid_unless("expert")
+    form = StepsForm(prefix="steps")
+    detail_url = url_for("pages.application", application_id=application_id)
+    if not form.validate_on_submit():
+        return _render_detail(application_id, status=422, sections={"panel": {"steps_form": form}})
+    end_read()
+    try:
+        site_visit.record_steps(
+            user.id, application_id, form.presentation.data or "", form.inspection.data or "", g.request_id
+        )
+    except InvalidInput as exc:
+        for text in _show_problems(form, exc.problems):
+            flash(text, "error")
+        return _render_detail(application_id, status=422, sections={"panel": {"steps_form": form}})
+    except (NotAllowedNow, site_visit.BeforeVisitDay) as exc:
+        flash(exc.detail, "error")
+        return redirect(detail_url, 303)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    flash(gettext("The panel's notes on the visit are saved."), "success")
     return redirect(detail_url, 303)
 
 

@@ -34,6 +34,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "workflow_error": (400, "工作流错误", "Workflow error"),
     "panel_conflict": (409, "专家组状态冲突", "Panel conflict"),
     "sheet_submitted": (409, "核查表已签名提交，不能再修改", "Sheet already submitted"),
+    "before_visit_day": (409, "现场核查日尚未到来", "Before the site visit"),
     "unauthorized": (401, "未认证或令牌无效", "Authentication required"),
     "invalid_credentials": (401, "用户名或密码错误", "Invalid credentials"),
     "malformed_json": (400, "请求体不是有效的 JSON 对象", "Malformed JSON"),

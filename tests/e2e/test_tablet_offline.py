@@ -22,10 +22,11 @@ SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
 
 
 def on_site(cast: factories.Cast) -> int:
-    """An application in site verification with the cast's expert on its panel, declared clear (committed)."""
+    """An application in site verification on the visit's day, the cast's expert on its panel, declared clear."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "site_verification")
     factories.ensure_leader(cast, app_id)
+    factories.visit_day_arrives(app_id)
     return app_id
 
 
@@ -81,7 +82,8 @@ def test_the_expert_scores_offline_syncs_settles_a_conflict_and_signs(
 ):
     app_id = on_site(cast)
     ids = list(server_sheet(cast, app_id))
-    first, second, third = ids[:3]
+    # 不适用 is offered only on the effects of category 6 (the third criterion here is the first effect).
+    first, second, third = ids[0], ids[1], next(c for c in ids if c.startswith("6."))
     url = f"{live_server}/applications/{app_id}/checklist"
     tablet = browser.new_context(
         viewport=TABLET, has_touch=True, geolocation=SHANGHAI, permissions=["geolocation"], locale="zh-CN"
@@ -150,31 +152,35 @@ def test_the_expert_scores_offline_syncs_settles_a_conflict_and_signs(
             cast.expert,
             app_id,
             [
-                {"criterion": first, "result": "not_applicable", "note": "另一台设备", "base_revision": 1},
-                {"criterion": second, "result": "not_applicable", "base_revision": 1},
+                {"criterion": first, "result": "conform", "note": "另一台设备", "base_revision": 1},
+                {"criterion": second, "result": "nonconform", "note": "另一台设备", "base_revision": 1},
             ],
         )
         tablet.set_offline(False)
         for cid in (first, second):
             box = criterion(page, cid).locator(".conflict")
             expect(box).to_be_visible()
-            expect(box.locator("dd.theirs")).to_contain_text("不适用")
+            expect(box.locator("dd.theirs")).to_contain_text("另一台设备")
         expect(criterion(page, first).locator(".conflict dd.yours")).to_contain_text("不符合")
+        expect(criterion(page, second).locator(".conflict dd.theirs")).to_contain_text("不符合")
         expect(page.locator("#conflict-count")).to_have_text("2")
         # Nothing is overwritten either way until the expert chooses.
         expect_choice(page, first, "nonconform")
         expect_choice(page, second, "conform")
         held = server_sheet(cast, app_id)
-        assert [held[c]["result"] for c in (first, second)] == ["not_applicable", "not_applicable"]
+        assert [(held[c]["result"], held[c]["note"]) for c in (first, second)] == [
+            ("conform", "另一台设备"),
+            ("nonconform", "另一台设备"),
+        ]
 
         criterion(page, first).locator(".keep-mine").click()
         criterion(page, second).locator(".take-theirs").click()
         expect_kept_on_device(page, 0)
         expect(page.locator(".conflict:visible")).to_have_count(0)
-        expect_choice(page, second, "not_applicable")
+        expect_choice(page, second, "nonconform")
         held = server_sheet(cast, app_id)
         assert (held[first]["result"], held[first]["note"], held[first]["revision"]) == ("nonconform", "", 3)
-        assert (held[second]["result"], held[second]["revision"]) == ("not_applicable", 2)
+        assert (held[second]["result"], held[second]["revision"]) == ("nonconform", 2)
 
         # The rest, then the signature drawn on the screen, the typed name and the confirmation.
         for cid in ids:
@@ -228,3 +234,35 @@ def test_the_checklist_fits_a_phone(browser, live_server, cast):
         assert server_sheet(cast, app_id)[first.get_attribute("data-criterion") or ""]["result"] == "nonconform"
     finally:
         phone.close()
+
+
+def test_a_sheet_opened_before_the_visit_unlocks_itself_on_the_visits_day(browser, live_server, cast):
+    """The page is fetched days ahead (no signal on site): before the visit's day (Beijing time) it can only be
+    read and says when it opens; on the day, by the tablet's clock, the same page opens for scoring."""
+    import datetime as dt
+
+    from review import panels
+
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    factories.ensure_leader(cast, app_id)
+    day = dt.date.today() + dt.timedelta(days=2)
+    panels.schedule_visit(cast.agency_coordinator, app_id, dt.datetime.combine(day, dt.time(9, 30), panels.SHANGHAI),
+                          "剑川路1000号")  # fmt: skip
+    tablet = browser.new_context(viewport=TABLET, has_touch=True, locale="zh-CN")
+    try:
+        page = tablet.new_page()
+        log_in(page, live_server, cast.expert.username)
+        open_checklist(page, f"{live_server}/applications/{app_id}/checklist")
+        expect(page.locator("#before-visit-note")).to_be_visible()
+        expect(page.locator("#before-visit-note")).to_contain_text(f"现场核查定于 {day.isoformat()}")
+        first = page.locator("li.criterion").first
+        expect(first.locator('input[value="conform"]')).to_be_disabled()
+
+        # Early on the visit's day in Shanghai (the day before in UTC), the page opens itself.
+        page.clock.set_fixed_time(dt.datetime.combine(day, dt.time(7, 0), panels.SHANGHAI))
+        open_checklist(page, f"{live_server}/applications/{app_id}/checklist")
+        expect(page.locator("#before-visit-note")).to_be_hidden()
+        expect(first.locator('input[value="conform"]')).to_be_enabled()
+    finally:
+        tablet.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from review import scoring
+from review import photos
 from tests import factories
 from tests.integration.test_api import bearer, problem
 from tests.integration.test_openapi import Conformance
@@ -46,7 +46,21 @@ def _panel(cast: factories.Cast, kind: str) -> int:
     factories.ensure_leader(cast, app_id)
     operations.assign(cast.agency_coordinator, app_id, cast.expert2.id)
     factories.declare_clear(app_id, cast.expert2.id)
+    factories.visit_day_arrives(app_id)
     return app_id
+
+
+STEPS = {
+    "presentation": "申报单位汇报建设投资、系统架构并现场演示平台",
+    "inspection": "查看关口表计量点位，抽查断数记录",
+}
+
+
+def _note_steps(client: Any, headers: dict[str, str], app_id: int) -> Any:
+    """The leader notes both steps of the visit (汇报与现场演示, 勘察提问), as conclude needs."""
+    noted = client.put(_url(app_id, "visit/steps"), json=STEPS, headers=headers)
+    assert noted.status_code == 200, noted.get_json()
+    return noted
 
 
 def _ids(sheet: dict[str, Any]) -> list[str]:
@@ -108,7 +122,7 @@ def test_enterprise_sheets_photos_signatures_consensus_and_conclusion(client, ca
         json={"results": [{"criterion": "2.2", "result": "nonconform", "note": "三级表具不足", "base_revision": 1}]},
         headers=leader,
     )
-    stale = {"criterion": "2.2", "result": "not_applicable", "note": "离线", "base_revision": 1}
+    stale = {"criterion": "2.2", "result": "conform", "note": "离线", "base_revision": 1}
     same = {"criterion": "2.2", "result": "nonconform", "note": "三级表具不足", "base_revision": 1}
     clash = client.put(_url(app_id, "checklist"), json={"results": [stale]}, headers=leader)
     conform.check(clash, CHECKLIST, "put")
@@ -117,7 +131,7 @@ def test_enterprise_sheets_photos_signatures_consensus_and_conclusion(client, ca
     assert body["conflicts"] == [
         {
             "criterion": "2.2",
-            "yours": {"result": "not_applicable", "score": None, "note": "离线", "base_revision": 1},
+            "yours": {"result": "conform", "score": None, "note": "离线", "base_revision": 1},
             "theirs": {**body["conflicts"][0]["theirs"], "result": "nonconform", "note": "三级表具不足", "revision": 2},
         }
     ]
@@ -215,7 +229,9 @@ def test_enterprise_sheets_photos_signatures_consensus_and_conclusion(client, ca
     assert [r["result"] for r in split["results"]] == ["nonconform", None]
     assert split["results"][0]["photos"] == [] and seen.get_json()["complete"] is False
 
-    # The leader cannot conclude yet: 422 names the member's sheet and each criterion still open.
+    # The leader notes both steps of the visit; they cannot conclude yet: 422 names the member's sheet and each
+    # criterion still open.
+    _note_steps(client, leader, app_id)
     conclude = {"trigger": "conclude_pass", "comment": "各项核查内容基本符合要求；2.2 存在异议"}
     early = client.post(_url(app_id, "transitions"), json=conclude, headers=leader)
     conform.check(early, FIRE, "post")
@@ -305,6 +321,7 @@ def test_a_data_centre_answers_2_3_as_well(client, cast, conform):
     report = client.get(_url(app_id, "consensus"), headers=bearer(client, cast.municipal_reviewer))
     conform.check(report, CONSENSUS, "get")
     assert report.get_json()["disagreements"] == ["2.3"]
+    _note_steps(client, leader, app_id)
     done = client.post(
         _url(app_id, "transitions"), json={"trigger": "conclude_pass", "comment": "已接入监测平台"}, headers=leader
     )
@@ -343,6 +360,7 @@ def test_a_park_is_verified_against_annex_2_and_can_fail(client, cast, conform):
     # The member, having submitted, may now fetch the leader's photo.
     assert client.get(f"{PREFIX}/checklist-photos/{kept.get_json()['id']}", headers=member).status_code == 200
 
+    _note_steps(client, leader, app_id)
     failed = client.post(
         _url(app_id, "transitions"),
         json={"trigger": "conclude_fail", "comment": "纳入平台的重点企业不足50%"},
@@ -358,7 +376,7 @@ def test_a_park_is_verified_against_annex_2_and_can_fail(client, cast, conform):
 def test_a_photo_over_the_limit_is_refused(client, cast, monkeypatch):
     app_id = _panel(cast, "enterprise")
     leader = bearer(client, cast.expert)
-    monkeypatch.setattr(scoring, "PHOTO_MAX_BYTES", 1024)
+    monkeypatch.setattr(photos, "PHOTO_MAX_BYTES", 1024)
     over = _photo(client, leader, app_id, data=JPEG_BYTES + b"\x00" * 2048, client_id="big")
     assert _errors(problem(over, 422, "invalid_input")) == {("photo", "too_large")}
     # Far beyond it the body is refused before it is read.

@@ -23,10 +23,11 @@ PNG = factories.SIGNATURE_PNG
 
 
 def on_site(cast: factories.Cast) -> int:
-    """An application in site verification with the cast's expert on its panel, declared clear."""
+    """An application in site verification on the visit's day, the cast's expert on its panel, declared clear."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "site_verification")
     factories.ensure_leader(cast, app_id)
+    factories.visit_day_arrives(app_id)
     return app_id
 
 
@@ -63,11 +64,15 @@ def test_only_a_declared_panel_expert_opens_the_checklist(app, cast):
     assert "附表1" in html and "上海市工业用能企业（数据中心）能源管理中心核查表" in html
     ids = criteria_of(cast, app_id)
     assert "2.3" not in ids  # a data-centre criterion is not on an enterprise's sheet
+    # 不适用 is offered only where the checklist data allows it: the category-6 effects (一种或多种效果).
     for criterion in ids:
         assert f'data-criterion="{criterion}"' in html
-        for result in ("conform", "nonconform", "not_applicable"):
+        for result in ("conform", "nonconform"):
             assert f'name="result-{criterion}" value="{result}"' in html
-    assert html.count(">符合<") == len(ids) and html.count(">不适用<") == len(ids)
+        offered = f'name="result-{criterion}" value="not_applicable"' in html
+        assert offered is criterion.startswith("6."), criterion
+    assert html.count(">符合<") == len(ids) and html.count(">不适用<") == 3
+    assert html.count('<span class="muted scale">0–10</span>') == len(ids)  # the scale beside every score
     assert html.count('accept="image/*" capture="environment"') == len(ids)
     assert "能源管理中心建设前后可实现以下一种或多种效果" in html  # the category's preamble
     assert "ACCESS_RATIO_T3" in html  # the meter-evidence slot names its checks
@@ -141,7 +146,7 @@ def test_sync_saves_and_a_change_from_an_older_revision_comes_back_as_a_conflict
         client,
         app_id,
         [
-            {"criterion": "2.1", "result": "not_applicable", "base_revision": 1},
+            {"criterion": "2.1", "result": "nonconform", "base_revision": 1},
             {"criterion": "1.1", "result": "conform", "base_revision": 1},
         ],
     )
@@ -149,15 +154,15 @@ def test_sync_saves_and_a_change_from_an_older_revision_comes_back_as_a_conflict
     assert second.json["saved"] == [] and second.json["unchanged"] == ["1.1"]
     [conflict] = second.json["conflicts"]
     assert conflict["criterion"] == "2.1"
-    assert conflict["yours"]["result"] == "not_applicable"
+    assert conflict["yours"]["result"] == "nonconform"
     assert (conflict["theirs"]["result"], conflict["theirs"]["revision"]) == ("conform", 2)
     assert answer_of(cast, app_id, "2.1")["result"] == "conform"  # nothing overwritten
 
     # Keeping theirs-or-mine is the expert's choice: mine again, now on top of revision 2.
-    kept = sync(client, app_id, [{"criterion": "2.1", "result": "not_applicable", "base_revision": 2}])
+    kept = sync(client, app_id, [{"criterion": "2.1", "result": "nonconform", "base_revision": 2}])
     assert kept.json["saved"] == ["2.1"]
     assert (answer_of(cast, app_id, "2.1")["result"], answer_of(cast, app_id, "2.1")["revision"]) == (
-        "not_applicable",
+        "nonconform",
         3,
     )
 
@@ -335,3 +340,45 @@ def test_a_park_gets_its_own_table(app, cast):
     factories.ensure_leader(cast, app_id)
     html = log_in(app, cast.expert).get(f"/applications/{app_id}/checklist").text
     assert "附表2" in html and "上海市园区能源管理中心核查表" in html and "PARK_COVERAGE" in html
+
+
+def test_before_the_visits_day_the_sheet_waits_for_it_and_says_when(app, cast):
+    """Site verification happens at the site: with no visit scheduled, or before its day (Beijing time), the page
+    is read-only and says so, and a sync is refused naming the day; on the day it opens."""
+    import datetime as dt
+
+    from review import panels
+
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    factories.ensure_leader(cast, app_id)
+    client = log_in(app, cast.expert)
+    page = client.get(f"/applications/{app_id}/checklist").text
+    assert 'data-read-only="true"' in page and 'id="no-visit-note"' in page
+    refused = sync(client, app_id, [{"criterion": "1.1", "result": "conform"}])
+    assert (refused.status_code, refused.json["code"]) == (409, "before_visit_day")
+
+    visit_at = dt.datetime.combine(dt.date.today() + dt.timedelta(days=3), dt.time(9, 30), panels.SHANGHAI)
+    panels.schedule_visit(cast.agency_coordinator, app_id, visit_at, "剑川路1000号")
+    day = visit_at.date().isoformat()
+    page = client.get(f"/applications/{app_id}/checklist").text
+    # Rendered editable with the day, so that a page kept offline opens itself on the day (the script decides).
+    assert f'data-opens-on="{day}"' in page and f"现场核查定于 {day}（北京时间）" in page
+    refused = sync(client, app_id, [{"criterion": "1.1", "result": "conform"}])
+    assert (refused.status_code, refused.json["code"]) == (409, "before_visit_day")
+    assert day in refused.json["detail"]
+
+    factories.visit_day_arrives(app_id)
+    assert sync(client, app_id, [{"criterion": "1.1", "result": "conform"}]).status_code == 200
+
+
+def test_the_effects_show_what_the_applicant_claimed(app, cast):
+    """Category 6 (一种或多种效果): beside each effect, the values form @2 holds for it."""
+    app_id = on_site(cast)
+    html = log_in(app, cast.expert).get(f"/applications/{app_id}/checklist").text
+    effects = html[html.index('id="criterion-6.1"') :]
+    assert "申报单位填报的效果" in effects
+    assert "节能率（%）: <strong>6.20%</strong>" in effects
+    assert "用能设备安全故障次数（建设前一年）: <strong>12</strong>" in effects
+    before_effects = html[: html.index('id="criterion-6.1"')]
+    assert "申报单位填报的效果" not in before_effects

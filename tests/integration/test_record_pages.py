@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from docx import Document
 
-from review import scoring
+from review import photos, scoring
 from review.checklists import load
 from tests import factories
 from tests.integration.test_api import bearer, problem
@@ -61,11 +61,12 @@ def scored_panel(cast: factories.Cast) -> int:
     results[-1]["note"] = "现场演示正常"
     scoring.save_answers(cast.expert2, app_id, results)
     taken = dt.datetime(2026, 5, 12, 2, 5, tzinfo=dt.UTC)  # 10:05 in Shanghai
-    scoring.add_photo(
+    photos.add_photo(
         cast.expert2, app_id, DISPUTED, png(800, 600), factories.blob_store(),
         client_id="gap-1", taken_at=taken, latitude=31.02571, longitude=121.43362, accuracy_m=8,
     )  # fmt: skip
     scoring.submit_sheet(cast.expert2, app_id, SIGNATURE, SECOND, True, factories.blob_store())
+    factories.note_visit_steps(app_id)
     return app_id
 
 

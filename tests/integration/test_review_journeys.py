@@ -256,6 +256,7 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
     assert f"{day} 09:00" in text_of(page) and "现场：能源管理中心机房" in text_of(page)
     leader_name, second_name = panel_on(page)
     [left_out] = set(experts) - {leader_name, second_name}
+    factories.visit_day_arrives(app_id)  # the calendar moves on to the visit's day: the sheets open there
 
     # Each drawn expert: the seat on /assignments, the file closed until they declare, then their own sheet.
     # The leader finds the disputed criterion as they conclude; the second expert finds it the other way.
@@ -287,6 +288,11 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
     )
     assert forged.status_code == 403
     assert state_badge(leader.get(detail)) == "第三方现场核查中"
+    # At the site the leader notes both steps of the visit on the panel card (seed 002 §五(二)), then concludes.
+    steps = {"steps-presentation": "申报单位汇报建设情况并现场演示平台", "steps-inspection": "查看计量布点，抽查数据"}
+    assert post_form(leader, leader.get(detail), f"{detail}/visit/steps", steps).status_code == 303
+    assert "查看计量布点，抽查数据" in text_of(coordinator.get(detail))
+    page = leader.get(detail)
     concluded = post_form(
         leader, page, f"{detail}/transitions/{conclusion}", {f"{conclusion}-comment": REASONS[conclusion]}
     )
@@ -386,6 +392,7 @@ def test_through_the_api_alone(client, runner, cast, kind, disputed, conclusion,
     assert drawn.get_json()["pool_size"] == 3
     visit = {"visit_at": (dt.date.today() + dt.timedelta(days=14)).isoformat() + "T09:30", "place": "能源管理中心机房"}
     assert client.put(f"{url}/visit", json=visit, headers=coordinator).status_code == 200
+    factories.visit_day_arrives(app_id)  # the calendar moves on to the visit's day: the sheets open there
 
     # The draw can be repeated by anyone from what was recorded.
     verified = runner.invoke(args=["panel", "verify", str(app_id)])
@@ -420,7 +427,10 @@ def test_through_the_api_alone(client, runner, cast, kind, disputed, conclusion,
     assert consensus["complete"] is True and consensus["disagreements"] == [disputed]
     problem(client.get(f"{url}/documents/verification-record", headers=applicant), 403, "forbidden")
 
-    # Only the leader concludes.
+    # At the site the leader notes both steps of the visit (seed 002 §五(二)); only the leader concludes.
+    steps = {"presentation": "申报单位汇报建设情况并现场演示平台", "inspection": "查看计量布点，抽查数据"}
+    problem(client.put(f"{url}/visit/steps", json=steps, headers=second), 403, "forbidden")
+    assert client.put(f"{url}/visit/steps", json=steps, headers=leader).status_code == 200
     problem(fire_api(client, second, app_id, conclusion, comment="代组长作结论"), 403, "forbidden")
     concluded = client.post(
         f"{url}/transitions", json={"trigger": conclusion, "comment": REASONS[conclusion]}, headers=leader

@@ -21,6 +21,18 @@
   };
   var token = root.dataset.csrfToken;
   var readOnly = root.dataset.readOnly === "true";
+  // The sheet opens on the visit's day (Beijing time). A page kept offline since before that day unlocks itself on
+  // the day by the device's date; the server refuses anything sent earlier anyway.
+  var opensOn = root.dataset.opensOn || "";
+  function todayInBeijing() {
+    try {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date());
+    } catch (e) {
+      return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    }
+  }
+  var beforeVisitDay = !readOnly && opensOn !== "" && todayInBeijing() < opensOn;
+  if (beforeVisitDay) readOnly = true;
   var RETRY_MS = 30000;
   var SYNC_DELAY_MS = 600;
 
@@ -762,6 +774,15 @@
 
   var canvas = document.getElementById("signature-pad");
   var pad = canvas && window.EmcSignaturePad ? window.EmcSignaturePad(canvas) : null;
+  var visitNote = document.getElementById("before-visit-note");
+  if (visitNote) visitNote.hidden = !beforeVisitDay;
+  if (beforeVisitDay) {
+    Array.prototype.forEach.call(root.querySelectorAll("input, textarea, .sign button"), function (el) {
+      el.disabled = true;
+    });
+    Array.prototype.forEach.call(root.querySelectorAll(".photo-button"), function (el) { el.hidden = true; });
+    if (pad) pad.enable(false);
+  }
   var clearButton = document.getElementById("signature-clear");
   var submitButton = document.getElementById("submit-sheet");
   var submitErrors = document.getElementById("submit-errors");

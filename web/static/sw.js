@@ -5,7 +5,7 @@
 // checklist.js keeps them in IndexedDB. Bump VERSION when this file's caching changes; old caches are dropped.
 "use strict";
 
-var VERSION = "v1";
+var VERSION = "v2";
 var PAGES = "emc-checklist-pages-" + VERSION;
 var STATIC = "emc-checklist-static-" + VERSION;
 var CHECKLIST = /^\/applications\/\d+\/checklist(\.json)?$/;

@@ -115,3 +115,33 @@ def test_an_unknown_reference_is_refused():
         checklists.load("emc-checklist-enterprise@9")
     with pytest.raises(KeyError):
         checklists.load("emc-checklist-enterprise")
+
+
+# --- 不适用 only where the data says so; the scale (issue 9) ------------------------------------------------------
+
+NEWEST = [c for c in SHIPPED if c.version >= 2]
+
+
+@pytest.mark.parametrize("checklist", [pytest.param(c, id=c.ref) for c in NEWEST])
+def test_the_tier_ratios_and_the_platform_are_never_not_applicable(checklist):
+    """Found by the seed's own words: the access ratios (100 / 95 / 80 %) and 上海市数据中心能耗在线监测平台."""
+    ratios = [c for c in checklist.by_id.values() if "一级（关口）表具接入比例" in c.text]
+    platform = [c for c in checklist.by_id.values() if "上海市数据中心能耗在线监测平台" in c.text]
+    assert ratios and (platform or checklist.annex == "附表2")
+    assert not any(c.not_applicable for c in ratios + platform)
+
+
+@pytest.mark.parametrize("checklist", [pytest.param(c, id=c.ref) for c in NEWEST])
+def test_only_the_effects_of_one_or_more_may_be_not_applicable(checklist):
+    allowed = {c.id for c in checklist.by_id.values() if c.not_applicable}
+    effects = next(
+        cat for cat in checklist.categories if cat.preamble == "能源管理中心建设前后可实现以下一种或多种效果："
+    )
+    assert allowed == {c.id for c in effects.criteria}
+    assert all(c.claims for c in effects.criteria)  # each shows what the applicant claimed
+
+
+def test_scores_lie_on_a_scale_the_checklist_names_and_at_version_1_on_100():
+    assert {c.max_score for c in NEWEST} == {10.0}
+    legacy = checklists.load("emc-checklist-enterprise@1")
+    assert legacy.scale(legacy.by_id["1.1"]) == 100.0 and not any(c.not_applicable for c in legacy.by_id.values())

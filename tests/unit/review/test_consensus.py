@@ -26,6 +26,8 @@ def panel(cast) -> int:
     factories.ensure_leader(cast, app_id)
     operations.assign(cast.agency_coordinator, app_id, cast.expert2.id)
     factories.declare_clear(app_id, cast.expert2.id)
+    factories.visit_day_arrives(app_id)
+    factories.note_visit_steps(app_id)
     return app_id
 
 
@@ -264,3 +266,68 @@ def test_no_panel_no_conclusion(cast):
         assert [(p.field, p.code) for p in consensus.panel_sheets_complete(ctx)] == [("panel", "no_panel")]
     with pytest.raises(NotFound):  # and without a panel, no expert even sees the application
         fire(app_id, "conclude_pass", cast.expert, {"comment": "符合"})
+
+
+# --- the outcome of 一种或多种效果, and the conclusion the findings support (issue 9) ---------------------------------
+
+
+def test_effects_are_met_only_when_one_conforms_and_all_not_applicable_is_unmet():
+    """附表 category 6 "能源管理中心建设前后可实现以下一种或多种效果": one effect conforming meets it."""
+    table = load("emc-checklist-enterprise@2")
+    effects = next(c for c in table.categories if c.preamble.startswith("能源管理中心建设前后可实现以下一种或多种效果"))
+    none_claimed = dict.fromkeys(("6.1", "6.2", "6.3"), "not_applicable")
+    assert consensus.category_result(effects, "enterprise", none_claimed) == "nonconform"
+    assert consensus.category_result(effects, "enterprise", {**none_claimed, "6.2": "conform"}) == "conform"
+    assert consensus.category_result(effects, "enterprise", {**none_claimed, "6.2": "nonconform"}) == "nonconform"
+
+
+def test_a_sheet_of_nothing_but_not_applicable_is_not_conform():
+    assert consensus.overall_finding(["not_applicable"] * 6) == "nonconform"
+    assert consensus.overall_finding(["conform", "not_applicable"]) == "conform"
+    assert consensus.overall_finding(["conform", "nonconform"]) == "nonconform"
+    assert consensus.overall_finding(["conform", None]) is None
+
+
+@pytest.fixture
+def panel_of_three(cast, panel) -> int:
+    """The panel fixture with a third member, cast.expert3, declared clear."""
+    third = factories.make_user("expert")
+    operations.assign(cast.agency_coordinator, panel, third.id)
+    factories.declare_clear(panel, third.id)
+    cast.expert3 = third  # type: ignore[attr-defined]
+    return panel
+
+
+def test_pass_is_refused_while_a_majority_finds_a_criterion_nonconforming(cast, panel_of_three):
+    """Two of three find 3.2 不符合: no 通过, named criterion and votes; 不通过 stays open with reasons."""
+    _score(cast.expert, panel_of_three, {})
+    _score(cast.expert2, panel_of_three, {"3.2": "nonconform"})
+    _score(cast.expert3, panel_of_three, {"3.2": "nonconform"})  # type: ignore[attr-defined]
+    with pytest.raises(GuardFailed) as refused:
+        fire(panel_of_three, "conclude_pass", cast.expert, {"comment": "组长认为符合"})
+    assert _problems(refused.value) == {("criteria.3.2", "majority_nonconform")}
+    assert "2/3" in refused.value.detail and cast.expert2.username in refused.value.detail
+    assert fire(panel_of_three, "conclude_fail", cast.expert, {"comment": "3.2 多数不符合"}).state == (
+        "verification_failed"
+    )
+
+
+def test_one_dissent_in_three_does_not_block_a_pass_and_is_kept(cast, panel_of_three):
+    _score(cast.expert, panel_of_three, {})
+    _score(cast.expert2, panel_of_three, {"3.2": "nonconform"})
+    _score(cast.expert3, panel_of_three, {})  # type: ignore[attr-defined]
+    assert fire(panel_of_three, "conclude_pass", cast.expert, {"comment": "多数符合"}).state == "funding_review"
+    with db.transaction() as session:
+        kept = session.scalars(select(PanelConclusion).where(PanelConclusion.application_id == panel_of_three)).one()
+        assert kept.consensus["disagreements"] == ["3.2"]
+
+
+def test_pass_is_refused_while_a_majority_finds_no_effect(cast, panel_of_three):
+    """Two of three find every effect 不适用 or 不符合: category 6 unmet, no 通过."""
+    unmet = {"6.1": "not_applicable", "6.2": "nonconform", "6.3": "not_applicable"}
+    _score(cast.expert, panel_of_three, {})
+    _score(cast.expert2, panel_of_three, unmet)
+    _score(cast.expert3, panel_of_three, unmet)  # type: ignore[attr-defined]
+    with pytest.raises(GuardFailed) as refused:
+        fire(panel_of_three, "conclude_pass", cast.expert, {"comment": "效果明显"})
+    assert ("categories.6", "effects_unmet") in _problems(refused.value)

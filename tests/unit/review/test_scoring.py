@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from review import scoring
+from review import photos, scoring
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
 from tests import factories
 from workflow import operations
@@ -41,10 +41,11 @@ ENTERPRISE_CRITERIA = [
 
 @pytest.fixture
 def verifying(cast) -> int:
-    """An enterprise's application in site verification, cast.expert leading the panel (declared clear)."""
+    """An enterprise's application in site verification on the visit's day, cast.expert leading the panel."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "site_verification")
     factories.ensure_leader(cast, app_id)
+    factories.visit_day_arrives(app_id)
     return app_id
 
 
@@ -143,14 +144,14 @@ def test_a_change_from_a_stale_revision_is_a_conflict_and_overwrites_nothing(cas
         cast.expert,
         verifying,
         [
-            {"criterion": "3.2", "result": "not_applicable", "note": "离线修改", "base_revision": 1},
+            {"criterion": "3.2", "result": "conform", "note": "离线修改", "base_revision": 1},
             {"criterion": "3.3", "result": "conform", "base_revision": 0},
         ],
     )
     assert outcome.saved == ["3.3"]
     assert [c["criterion"] for c in outcome.conflicts] == ["3.2"]
     conflict = outcome.conflicts[0]
-    assert conflict["yours"] == {"result": "not_applicable", "score": None, "note": "离线修改", "base_revision": 1}
+    assert conflict["yours"] == {"result": "conform", "score": None, "note": "离线修改", "base_revision": 1}
     assert (conflict["theirs"]["result"], conflict["theirs"]["note"], conflict["theirs"]["revision"]) == (
         "nonconform",
         "笔记本",
@@ -163,7 +164,7 @@ def test_a_change_from_a_stale_revision_is_a_conflict_and_overwrites_nothing(cas
     outcome, sheet = scoring.save_answers(
         cast.expert,
         verifying,
-        [{"criterion": "3.2", "result": "not_applicable", "note": "离线修改", "base_revision": 2}],
+        [{"criterion": "3.2", "result": "conform", "note": "离线修改", "base_revision": 2}],
     )
     assert outcome.saved == ["3.2"] and _criterion(sheet, "3.2")["revision"] == 3
 
@@ -274,7 +275,7 @@ def test_a_submitted_sheet_is_signed_and_final(cast, verifying):
     with pytest.raises(scoring.SheetSubmitted):
         _submit(cast.expert, verifying)
     with pytest.raises(scoring.SheetSubmitted):
-        scoring.add_photo(cast.expert, verifying, "1.1", JPEG_BYTES, factories.blob_store(), client_id="after-signing")
+        photos.add_photo(cast.expert, verifying, "1.1", JPEG_BYTES, factories.blob_store(), client_id="after-signing")
     assert _criterion(scoring.view_sheet(cast.expert, verifying), "1.1")["result"] == "conform"
 
 
@@ -284,7 +285,7 @@ def test_a_submitted_sheet_is_signed_and_final(cast, verifying):
 def test_a_photo_is_kept_once_per_client_id(cast, verifying):
     store = factories.blob_store()
     taken = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
-    first, created = scoring.keep_photo(
+    first, created = photos.keep_photo(
         cast.expert,
         verifying,
         "2.2",
@@ -296,43 +297,43 @@ def test_a_photo_is_kept_once_per_client_id(cast, verifying):
         longitude=121.47,
         accuracy_m=8.0,
     )
-    again, created_again = scoring.keep_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="IMG_0001")
+    again, created_again = photos.keep_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="IMG_0001")
     assert (created, created_again) == (True, False)
     assert again.id == first.id
-    assert scoring.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="IMG_0001").id == first.id
+    assert photos.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="IMG_0001").id == first.id
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ChecklistPhoto)) == 1
         added = session.scalars(
             select(AuditEvent).where(AuditEvent.application_id == verifying, AuditEvent.outcome == "photo_added")
         ).all()
     assert len(added) == 1
-    photos = _criterion(scoring.view_sheet(cast.expert, verifying), "2.2")["photos"]
-    assert [(p["client_id"], p["content_type"], p["latitude"]) for p in photos] == [("IMG_0001", "image/jpeg", 31.23)]
-    assert dt.datetime.fromisoformat(photos[0]["taken_at"]) == taken
+    kept = _criterion(scoring.view_sheet(cast.expert, verifying), "2.2")["photos"]
+    assert [(p["client_id"], p["content_type"], p["latitude"]) for p in kept] == [("IMG_0001", "image/jpeg", 31.23)]
+    assert dt.datetime.fromisoformat(kept[0]["taken_at"]) == taken
     assert b"".join(store.open(first.blob_key)) == JPEG_BYTES
 
 
 def test_a_client_id_that_names_another_photo_is_refused(cast, verifying):
     store = factories.blob_store()
-    scoring.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="IMG_0002")
+    photos.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="IMG_0002")
     with pytest.raises(InvalidInput) as other_bytes:
-        scoring.add_photo(cast.expert, verifying, "2.2", factories.SIGNATURE_PNG, store, client_id="IMG_0002")
+        photos.add_photo(cast.expert, verifying, "2.2", factories.SIGNATURE_PNG, store, client_id="IMG_0002")
     assert _codes(other_bytes.value) == {("client_id", "client_id_reused")}
     with pytest.raises(InvalidInput) as other_criterion:
-        scoring.add_photo(cast.expert, verifying, "3.1", JPEG_BYTES, store, client_id="IMG_0002")
+        photos.add_photo(cast.expert, verifying, "3.1", JPEG_BYTES, store, client_id="IMG_0002")
     assert _codes(other_criterion.value) == {("client_id", "client_id_reused")}
 
 
 def test_a_photo_must_be_an_image_of_a_criterion_here(cast, verifying):
     store = factories.blob_store()
     with pytest.raises(InvalidInput) as pdf:
-        scoring.add_photo(cast.expert, verifying, "2.2", factories.SAMPLE_PDF, store, client_id="doc")
+        photos.add_photo(cast.expert, verifying, "2.2", factories.SAMPLE_PDF, store, client_id="doc")
     assert _codes(pdf.value) == {("photo", "type_not_allowed")}
     with pytest.raises(InvalidInput) as criterion:
-        scoring.add_photo(cast.expert, verifying, "2.3", JPEG_BYTES, store, client_id="dc")
+        photos.add_photo(cast.expert, verifying, "2.3", JPEG_BYTES, store, client_id="dc")
     assert _codes(criterion.value) == {("criterion", "unknown_criterion")}
     with pytest.raises(InvalidInput) as where:
-        scoring.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="", latitude=91.0)
+        photos.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, store, client_id="", latitude=91.0)
     assert _codes(where.value) == {
         ("client_id", "required"),
         ("latitude", "out_of_range"),
@@ -345,16 +346,16 @@ def test_a_photo_must_be_an_image_of_a_criterion_here(cast, verifying):
 def test_photos_of_another_expert_open_to_a_member_only_after_their_own_sheet(cast, verifying):
     operations.assign(cast.agency_coordinator, verifying, cast.expert2.id)
     factories.declare_clear(verifying, cast.expert2.id)
-    photo = scoring.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, factories.blob_store(), client_id="p1")
+    photo = photos.add_photo(cast.expert, verifying, "2.2", JPEG_BYTES, factories.blob_store(), client_id="p1")
     with db.transaction() as session:
-        assert scoring.photo_for_download(session, cast.expert, photo.id).id == photo.id
-        assert scoring.photo_for_download(session, cast.municipal_reviewer, photo.id).id == photo.id
+        assert photos.photo_for_download(session, cast.expert, photo.id).id == photo.id
+        assert photos.photo_for_download(session, cast.municipal_reviewer, photo.id).id == photo.id
         for barred in (cast.expert2, cast.applicant, cast.district_reviewer, cast.finance_officer):
             with pytest.raises(NotFound):
-                scoring.photo_for_download(session, barred, photo.id)
+                photos.photo_for_download(session, barred, photo.id)
     factories.score_sheet(cast.expert2, verifying)
     with db.transaction() as session:
-        assert scoring.photo_for_download(session, cast.expert2, photo.id).id == photo.id
+        assert photos.photo_for_download(session, cast.expert2, photo.id).id == photo.id
 
 
 def test_the_weighted_score_sums_score_times_weight_of_the_scored_criteria():
@@ -379,3 +380,43 @@ def test_the_weighted_score_sums_score_times_weight_of_the_scored_criteria():
     }
     assert scoring.weighted_score(weighted, "park", answers) == "22.00"  # 8.5 × 2 + 10 × 0.5
     assert scoring.weighted_score(weighted, "park", {"3.1": answers["3.1"]}) is None
+
+
+# --- the scale and 不适用 (issue 9) ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("score,ok", [("10", True), ("10.00", True), ("10.01", False), ("120", False)])
+def test_a_score_lies_on_the_criterions_scale(cast, verifying, score, ok):
+    """The @2 tables score 0–10 (a local setting); 120 was once accepted."""
+    item = [{"criterion": "2.1", "result": "conform", "score": score}]
+    if ok:
+        scoring.save_answers(cast.expert, verifying, item)
+        assert _criterion(scoring.view_sheet(cast.expert, verifying), "2.1")["max_score"] == 10
+        return
+    with pytest.raises(InvalidInput) as refused:
+        scoring.save_answers(cast.expert, verifying, item)
+    assert _codes(refused.value) == {("results[0].score", "above_maximum")}
+    assert "0–10" in refused.value.detail
+
+
+def test_not_applicable_only_where_the_table_allows_it(cast, verifying):
+    """The access ratios (2.2) may never be 不适用; an effect of category 6 may."""
+    with pytest.raises(InvalidInput) as refused:
+        scoring.save_answers(cast.expert, verifying, [{"criterion": "2.2", "result": "not_applicable"}])
+    assert _codes(refused.value) == {("results[0].result", "not_applicable_not_allowed")}
+    assert "第2.2项不能记为“不适用”" in refused.value.detail
+    scoring.save_answers(cast.expert, verifying, [{"criterion": "6.3", "result": "not_applicable"}])
+
+
+def test_a_sheet_holding_a_forbidden_not_applicable_is_not_signed(cast, verifying):
+    """An answer kept from before the rule (written straight to the table here) blocks the signature."""
+    scoring.save_answers(cast.expert, verifying, _all())
+    with db.transaction() as session:
+        sheet = session.scalars(select(ChecklistSheet).where(ChecklistSheet.application_id == verifying)).one()
+        answer = session.scalars(
+            select(ChecklistAnswer).where(ChecklistAnswer.sheet_id == sheet.id, ChecklistAnswer.criterion == "3.2")
+        ).one()
+        answer.result = "not_applicable"
+    with pytest.raises(InvalidInput) as refused:
+        _submit(cast.expert, verifying)
+    assert ("results.3.2", "not_applicable_not_allowed") in _codes(refused.value)

@@ -68,6 +68,7 @@ def test_blank_comment_counts_as_missing(cast, definition, transition, source, f
         factories.ensure_leader(cast, app_id)
     if "panel_sheets_complete" in transition.guards:
         factories.score_sheet(cast.expert, app_id)  # so the comment is the only thing missing
+        factories.note_visit_steps(app_id)
     payload = {**factories.payload_for(transition.trigger, app_id), field: blank}
 
     with pytest.raises(GuardFailed) as excinfo:

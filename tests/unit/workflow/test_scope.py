@@ -96,6 +96,7 @@ def _seat(cast, app_id: int, *members: tuple[User, bool]) -> None:
         factories.declare_clear(app_id, expert.id)
     for expert, _ in members:
         factories.score_sheet(expert, app_id)
+    factories.note_visit_steps(app_id)
 
 
 @pytest.fixture

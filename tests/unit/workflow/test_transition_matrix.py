@@ -115,6 +115,7 @@ def test_allowed_role_fires_from_source(cast, definition, transition, source, ro
         factories.ensure_leader(cast, app_id)
     if "panel_sheets_complete" in transition.guards:
         factories.score_sheet(cast.expert, app_id)
+        factories.note_visit_steps(app_id)
     _, version = factories.state_of(app_id)
 
     result = fire(
