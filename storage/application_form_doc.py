@@ -153,8 +153,12 @@ PRINTED_IN_TABLE = frozenset(
 
 
 def has_application_form(definition: Definition) -> bool:
-    """Whether the programme prints a 附件2 项目申请表 (programme data: `documents.application_form`)."""
-    return bool(programme_words(definition).application_form)
+    """Whether the programme prints a 附件2 项目申请表: its data names one (`documents.application_form`) and its form
+    carries 附件2's sections (an @1 file takes emc's words, so monitoring-fund@1 is told apart by its form)."""
+    if not programme_words(definition).application_form:
+        return False
+    keys = {f.key for f in form_version(definition.form).fields}
+    return all(key in keys for _, _, key in CONSTRUCTION_ITEMS)
 
 
 def filename(definition: Definition) -> str:
@@ -357,7 +361,7 @@ def _report(doc: Any, v: _Values, words: ProgrammeWords) -> None:
 def application_form(app: Application, definition: Definition) -> bytes:
     """附件2 项目申请表 and 验收申请报告 of `app` as .docx (the programme must have them: `has_application_form`)."""
     words = programme_words(definition)
-    if not words.application_form:
+    if not has_application_form(definition):
         raise LookupError(f"{definition.label} has no 附件2 项目申请表")
     v = _Values(app, definition)
     doc = _document()

@@ -18,7 +18,8 @@ from workflow.definitions import shipped
 
 SEED = Path(__file__).parents[3] / "docs" / "sources" / "seed-002-emc-acceptance.txt"
 SHIPPED = {d.label: d for d in shipped()}
-EMC, EMC_V1, MONITORING = SHIPPED["emc-acceptance@2"], SHIPPED["emc-acceptance@1"], SHIPPED["monitoring-fund@2"]
+EMC, EMC_V1 = SHIPPED["emc-acceptance@2"], SHIPPED["emc-acceptance@1"]
+MONITORING, MONITORING_V1 = SHIPPED["monitoring-fund@2"], SHIPPED["monitoring-fund@1"]
 
 # Seed 002 附件2, every label of the table in order (a line break inside a printed cell is not part of the words).
 SECTION_ONE = ["一、申报（投资）主体基本情况", "单位名称（盖章）", "单位法人", "性质", "所属行业", "地址", "所属地区",
@@ -202,6 +203,6 @@ def test_a_form_1_application_in_flight_prints_with_what_it_has():
 
 def test_the_monitoring_fund_has_no_annex_2():
     assert has_application_form(EMC) and has_application_form(EMC_V1)
-    assert not has_application_form(MONITORING)
+    assert not has_application_form(MONITORING) and not has_application_form(MONITORING_V1)
     with pytest.raises(LookupError):
         application_form(_app(), MONITORING)
