@@ -16,6 +16,7 @@ from forms import idcard
 from storage import documents
 from storage.attachments import SUPPLEMENT_STATE
 from storage.models import AUTHORISER_ROLES, CreditAuthoriser
+from storage.programme_words import programme_words
 from storage.sealed import Sealer, SealError
 from workflow import audit
 from workflow.accounts import Actor, User
@@ -168,9 +169,9 @@ def letter(app: Application, definition: Definition, who: Authoriser) -> bytes:
             person_name=who.person_name,
             id_card=who.id_card,
             role=who.role,
-            company=_unit_name(app),
-            fund=definition.title.get("zh", definition.code),
+            unit=_unit_name(app),
             project=app.project_name,
+            programme=programme_words(definition),
         )
     )
 
@@ -181,7 +182,7 @@ def commitment(app: Application, definition: Definition) -> bytes:
         documents.AuthenticityCommitment(
             unit_name=_unit_name(app),
             uscc=(app.form or {}).get("uscc") or app.organisation.uscc,
-            fund=definition.title.get("zh", definition.code),
             project=app.project_name,
+            programme=programme_words(definition),
         )
     )

@@ -16,9 +16,10 @@ from sqlalchemy.orm import joinedload
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.schema import json_schema
-from storage import attachments, authorisers, sealed
+from storage import application_form_doc, attachments, authorisers, sealed
 from storage.attachments import content_disposition
 from storage.models import Attachment, category_label
+from storage.programme_words import programme_words
 from web import openapi, security
 from web.downloads import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from web.extensions import csrf
@@ -516,3 +517,18 @@ def credit_authorisation_again(application_id: int) -> Response:
             "and role to this URL first"
         )
     return _docx(authorisers.letter(app, definition, authorisers.opened(row, _sealer())), authorisers.LETTER_FILENAME)
+
+
+@bp.get("/applications/<int:application_id>/documents/application-form")
+def application_form_document(application_id: int) -> Response:
+    """附件2 项目申请表 and 验收申请报告 as .docx, for whoever may see the application (404: the programme has none)."""
+    app, definition = _visible_or_404(application_id)
+    if not application_form_doc.has_application_form(definition):
+        fund = programme_words(definition).fund_title
+        raise NotFound(
+            f"{fund}没有附件2项目申请表可打印"
+            if language() == "zh"
+            else f"{definition.title.get('en', fund)} has no 附件2 application form to print",
+            programme=definition.label,
+        )
+    return _docx(application_form_doc.application_form(app, definition), application_form_doc.filename(definition))

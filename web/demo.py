@@ -22,6 +22,7 @@ from review import panels, scoring, site_visit
 from review.models import PanelConclusion
 from review.prereview import CHECKS
 from storage import attachments, documents
+from storage.programme_words import programme_words
 from web import seed
 from web.app import blob_store
 from web.seed import DEMO_EXPERTS
@@ -394,8 +395,8 @@ def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, A
             commitment = documents.AuthenticityCommitment(
                 unit_name=form.get("unit_name", ""),
                 uscc=form.get("uscc", ""),
-                fund=definition.title.get("zh", sc.programme),
                 project=sc.project_name,
+                programme=programme_words(definition),
             )
             filename, data = f"{category}.docx", documents.authenticity_commitment(commitment)
         else:

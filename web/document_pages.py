@@ -1,8 +1,10 @@
-"""The applicant's documents on the pages: the authenticity commitment, and the credit-query letter (附件3) from a
-small form that records who authorises the query (ID number sealed) and hands back the letter to print and sign.
+"""The documents to print on the pages: the printable 附件2 项目申请表 with its 验收申请报告 (for whoever may see the
+application, where the programme has one), and the applicant's own: the authenticity commitment, and the
+credit-query letter (附件3) from a small form that records who authorises the query (ID number sealed) and hands
+back the letter to print and sign.
 
 `documents_context(app, user)` gives what the `_documents.html` partial shows; include it with the variable
-`documents` (None for anyone but the applicant, and the partial then shows nothing).
+`documents` (None when there is nothing for this reader, and the partial then shows nothing).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from forms import idcard
-from storage import authorisers, sealed
+from storage import application_form_doc, authorisers, sealed
 from storage.attachments import content_disposition
 from storage.models import AUTHORISER_ROLES
 from web.pages import bp, detail_section, end_read, lang, local_time, me
@@ -82,10 +84,16 @@ def _sealer() -> sealed.Sealer:
 
 
 def documents_context(app: Application, user: User, form: CreditAuthoriserForm | None = None) -> dict[str, Any] | None:
-    """What `_documents.html` shows for `app` (which `user` may see), or None unless `user` is the applicant."""
-    if user.role != "applicant":
-        return None
+    """What `_documents.html` shows for `app` (which `user` may see): everything for the applicant; for anyone
+    else the printable application form only, or None where the programme has none."""
     definition = programme_definitions(db.session)[app.programme_version_id]
+    application_form_url = (
+        url_for("pages.application_form_download", application_id=app.id)
+        if application_form_doc.has_application_form(definition)
+        else None
+    )
+    if user.role != "applicant":
+        return {"applicant": False, "application_form_url": application_form_url} if application_form_url else None
     row = authorisers.current(db.session, app.id)
     if form is None and authorisers.may_record(app, definition):
         known = {"person_name": row.person_name, "role": row.role} if row is not None else None
@@ -100,6 +108,8 @@ def documents_context(app: Application, user: User, form: CreditAuthoriserForm |
             "recorded_at": local_time(row.created_at),
         }
     return {
+        "applicant": True,
+        "application_form_url": application_form_url,
         "page_url": url_for("pages.application_documents", application_id=app.id),
         "commitment_url": url_for("pages.authenticity_commitment_download", application_id=app.id),
         "letter_url": url_for("pages.credit_authorisation_download", application_id=app.id) if row else None,
@@ -151,6 +161,21 @@ def application_documents(application_id: int) -> Any:
 def authenticity_commitment_download(application_id: int) -> Any:
     app, definition = _applicant_app(application_id)
     return _docx(authorisers.commitment(app, definition), authorisers.COMMITMENT_FILENAME)
+
+
+@bp.route("/applications/<int:application_id>/documents/application-form", methods=["GET"])
+@login_required
+def application_form_download(application_id: int) -> Any:
+    """附件2 项目申请表 and 验收申请报告, for whoever may see the application."""
+    definitions = programme_definitions(db.session)
+    app = get_visible(db.session, me(), application_id, definitions=definitions)
+    if app is None:
+        abort(404)
+    definition = definitions[app.programme_version_id]
+    if not application_form_doc.has_application_form(definition):
+        flash(gettext("This programme has no application form (附件2) to print."), "error")
+        return redirect(url_for("pages.application", application_id=app.id), 303)
+    return _docx(application_form_doc.application_form(app, definition), application_form_doc.filename(definition))
 
 
 @bp.route("/applications/<int:application_id>/documents/credit-authorisation", methods=["GET"])

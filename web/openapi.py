@@ -542,6 +542,19 @@ PATHS: dict[str, Any] = {
             "responses": {"200": DOCX_RESPONSE, **problem_responses(400, 401, 403, 404, 409, 415, 422)},
         },
     },
+    "/applications/{application_id}/documents/application-form": {
+        "parameters": [{"name": "application_id", "in": "path", "required": True, "schema": INT}],
+        "get": {
+            "operationId": "applicationFormDocument",
+            "summary": "附件2 项目申请表 and 验收申请报告 from the form, as .docx (for whoever sees the application)",
+            "description": "Seed 002 附件2: the table as 附件2 lays it out, the fields it has no row for after section "
+            "二, the blocks for seal and signature, then the report outline's six chapters with the seed's guidance "
+            "for the applicant's kind and the applicant's text. 404 (code not_found) when the application is not "
+            "visible, and when its programme prints no 附件2 (e.g. monitoring-fund): then the problem names the "
+            "`programme`.",
+            "responses": {"200": DOCX_RESPONSE, **problem_responses(401, 404)},
+        },
+    },
     "/openapi.json": {
         "get": {
             "operationId": "openapiDocument",

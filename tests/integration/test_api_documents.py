@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from docx import Document
 
 from tests import factories
-from tests.integration.test_api import bearer
+from tests.integration.test_api import bearer, problem
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -55,3 +55,55 @@ def test_only_the_applicant_of_a_visible_application_gets_its_documents(client, 
     path = f"/api/v1/applications/{app_id}/documents/authenticity-commitment"
     assert client.get(path, headers=bearer(client, cast.other_applicant)).status_code == 404
     assert client.get(path, headers=bearer(client, cast.district_reviewer)).status_code == 403
+
+
+def test_a_monitoring_fund_application_gets_documents_naming_its_own_bodies(client, cast):
+    app_id = factories.new_application(cast, programme="monitoring-fund")
+    headers = bearer(client, cast.applicant)
+    commitment = _text(client.get(f"/api/v1/applications/{app_id}/documents/authenticity-commitment", headers=headers))
+    # Seed 000 §二(四): 市市场监管局's fund, 市计测院 reviewing for it; no 验收申请报告 in that programme.
+    assert "上海市市场监督管理局及受其委托审核的上海市计量测试技术研究院" in commitment
+    assert "验收申请报告" not in commitment and "经济和信息化" not in commitment
+    person = {"person_name": "张伟", "id_card": "11010519491231002X", "role": "法人代表"}
+    letter = _text(client.post(f"/api/v1/applications/{app_id}/documents/credit-authorisation", json=person,
+                               headers=headers))  # fmt: skip
+    assert "如获得上海市市场监督管理局扶持，上海市市场监督管理局可在项目实施期内" in letter
+
+
+# --- 附件2 项目申请表 (seed 002) --------------------------------------------------------------------------------------
+
+
+def _form_url(app_id: int) -> str:
+    return f"/api/v1/applications/{app_id}/documents/application-form"
+
+
+def test_the_application_form_downloads_as_an_attachment_with_the_seeds_title(client, cast):
+    app_id = factories.new_application(cast, kind="park")
+    response = client.get(_form_url(app_id), headers=bearer(client, cast.applicant))
+    assert response.status_code == 200 and response.mimetype == DOCX
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "能源管理中心建设项目申请表及验收申请报告.docx" in unquote(response.headers["Content-Disposition"])
+    assert response.headers["Cache-Control"] == "private, no-store"
+    doc = Document(io.BytesIO(response.data))
+    assert [p.text for p in doc.paragraphs[:2]] == [
+        "上海市工业通信业节能减排和合同能源管理专项资金",
+        "（能源管理中心建设）项目申请表",
+    ]
+    assert "园区申报单位基本概况包括：" in _text(response)
+
+
+def test_whoever_sees_the_application_gets_its_form_and_nobody_else(client, cast):
+    app_id = factories.new_application(cast)
+    assert client.get(_form_url(app_id), headers=bearer(client, cast.district_reviewer)).status_code == 404  # a draft
+    factories.drive_to(cast, app_id, "district_review")
+    for reader in (cast.applicant, cast.district_reviewer, cast.municipal_reviewer):
+        assert client.get(_form_url(app_id), headers=bearer(client, reader)).status_code == 200
+    for outsider in (cast.other_applicant, cast.other_district_reviewer):
+        problem(client.get(_form_url(app_id), headers=bearer(client, outsider)), 404, "not_found")
+
+
+def test_a_monitoring_fund_application_has_no_annex_2(client, cast):
+    app_id = factories.new_application(cast, programme="monitoring-fund")
+    body = problem(client.get(_form_url(app_id), headers=bearer(client, cast.applicant)), 404, "not_found")
+    assert body["detail"] == "能耗在线监测系统建设专项扶持资金没有附件2项目申请表可打印"
+    assert body["programme"] == "monitoring-fund@2"

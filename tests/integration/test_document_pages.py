@@ -142,14 +142,66 @@ def test_english_on_request(app, cast):
     assert "Not a valid ID card number" in text_of(refused)
 
 
-def test_the_partial_renders_for_the_applicant_only(app, cast):
+def test_the_partial_renders_everything_for_the_applicant_and_the_form_only_for_others(app, cast):
     app_id = factories.new_application(cast)
+    monitoring_id = factories.new_application(cast, programme="monitoring-fund")
     with app.test_request_context():  # as pages.py would call it: within a request, through db.session
-        application = db.session.get(Application, app_id)
+        application, monitoring = db.session.get(Application, app_id), db.session.get(Application, monitoring_id)
         applicant, reviewer = db.session.get(User, cast.applicant.id), db.session.get(User, cast.district_reviewer.id)
-        assert documents_context(application, reviewer) is None
+        assert documents_context(application, reviewer) == {
+            "applicant": False,
+            "application_form_url": _application_form_url(app_id),
+        }
+        assert documents_context(monitoring, reviewer) is None  # nothing to print for a reviewer there
         assert render_template("_documents.html", app=application, documents=None).strip() == ""
+        reviewers = render_template(
+            "_documents.html", app=application, documents=documents_context(application, reviewer)
+        )
         documents = documents_context(application, applicant)
         assert documents is not None and documents["authoriser"] is None and documents["form"] is not None
         html = render_template("_documents.html", app=application, documents=documents)
     assert 'id="credit-authoriser-form"' in html and f'action="{_letter_url(app_id)}"' in html
+    assert f'id="download-application-form" href="{_application_form_url(app_id)}"' in html
+    assert 'id="download-application-form"' in reviewers
+    assert 'id="download-commitment"' not in reviewers and 'id="credit-authoriser-form"' not in reviewers
+
+
+# --- 附件2 项目申请表 (seed 002) ------------------------------------------------------------------------------------
+
+
+def _application_form_url(app_id: int) -> str:
+    return f"/applications/{app_id}/documents/application-form"
+
+
+def test_the_applicant_downloads_the_application_form_from_the_documents_card(app, cast):
+    app_id = factories.new_application(cast)
+    browser = log_in(app, cast.applicant)
+    for page in (browser.get(f"/applications/{app_id}"), browser.get(_page(app_id))):
+        assert f'id="download-application-form" href="{_application_form_url(app_id)}"' in page.text
+        assert "项目申请表及验收申请报告（.docx）" in text_of(page)
+    response = browser.get(_application_form_url(app_id))
+    assert response.status_code == 200 and response.mimetype == DOCX
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    paragraphs = [p.text for p in Document(io.BytesIO(response.data)).paragraphs]
+    assert paragraphs[:2] == ["上海市工业通信业节能减排和合同能源管理专项资金", "（能源管理中心建设）项目申请表"]
+
+
+def test_a_reviewer_who_sees_the_application_downloads_its_form_an_outsider_does_not(app, cast):
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "district_review")
+    reviewer = log_in(app, cast.district_reviewer)
+    page = reviewer.get(f"/applications/{app_id}")
+    assert "可打印的项目申请表" in text_of(page) and 'id="download-commitment"' not in page.text
+    response = reviewer.get(_application_form_url(app_id))
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment;")
+    for outsider in (cast.other_applicant, cast.other_district_reviewer):
+        assert log_in(app, outsider).get(_application_form_url(app_id)).status_code == 404
+
+
+def test_a_monitoring_fund_application_offers_no_application_form(app, cast):
+    app_id = factories.new_application(cast, programme="monitoring-fund")
+    browser = log_in(app, cast.applicant)
+    assert 'id="download-application-form"' not in browser.get(_page(app_id)).text
+    response = browser.get(_application_form_url(app_id))
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/applications/{app_id}")
+    assert "本专项没有可打印的附件2项目申请表。" in text_of(browser.get(response.headers["Location"]))
