@@ -1,3 +1,3 @@
 """Importing this registers review's guards and effects with the engine."""
 
-from review import completeness, consensus, funding, prereview, revisions, supplements  # noqa: F401
+from review import completeness, consensus, funding, keyunits, prereview, revisions, supplements  # noqa: F401

@@ -101,7 +101,7 @@ FUNDED = "funding_review award_proposed award_approved paid archived"  # the com
 # The district reviewer's record: each check of seed 002 §五 done and found in order.
 PREREVIEW = {
     "checks": dict.fromkeys(CHECKS, "ok"),
-    "opinion": "申报材料真实完整，法人资格、经营及财务状况正常，同意上报",
+    "opinion": "申请表真实，法人资格、运营情况及经济状况正常，同意上报",
 }
 
 
@@ -362,11 +362,11 @@ def _multipart(category: str, filename: str, data: bytes) -> tuple[bytes, bytes]
 def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, Any]) -> list[str]:
     """Upload what the submission needs through the upload operation: the commitment as generated, scans as PDFs."""
     store = blob_store(current_app)
-    required = attachments.required_categories(sc.programme, sc.kind, form)
+    with db.transaction() as session:
+        definition = current_definitions(programme_definitions(session))[sc.programme]
+    required = attachments.required_categories(definition, sc.kind, form)
     for category in required:
         if category == "authenticity_commitment":
-            with db.transaction() as session:
-                definition = current_definitions(programme_definitions(session))[sc.programme]
             commitment = documents.AuthenticityCommitment(
                 unit_name=form.get("unit_name", ""),
                 uscc=form.get("uscc", ""),
