@@ -220,7 +220,7 @@ def payload_for(trigger: str, application_id: int) -> dict[str, Any]:
     return {
         "return_for_correction": {"comment": "请补充盖章页"},
         "reject": {"comment": "不符合申报条件"},
-        "request_supplement": {"items": ["会计师事务所出具的专项审计报告", "设备清单"], "due_date": due},
+        "request_supplement": {"items": ["会计师事务所专项审计报告", "设备清单"], "due_date": due},
         "supply": {"answers": {"1": "已上传专项审计报告", "2": "已上传设备清单"}},
         "pass_prereview": {"checks": dict.fromkeys(PREREVIEW_CHECKS, "ok"), "opinion": "材料真实，同意上报"},
         "conclude_pass": {"comment": "各项核查内容符合要求"},
