@@ -179,7 +179,7 @@ def import_units(
         audit.append(
             session,
             actor=actor,
-            outcome="key_units_imported",
+            outcome="key_units_listed",
             application_id=None,
             payload={"year": year, "source": source, "added": added, "renamed": renamed, "unchanged": unchanged},
         )

@@ -34,7 +34,7 @@ def _on_list(year: int = YEAR) -> dict[str, str]:
 
 def _imports() -> list[AuditEvent]:
     with db.transaction() as session:
-        return list(session.scalars(select(AuditEvent).where(AuditEvent.outcome == "key_units_imported")))
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.outcome == "key_units_listed")))
 
 
 def _problems(error: InvalidInput | GuardFailed) -> set[tuple[str, str]]:
