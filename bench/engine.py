@@ -99,7 +99,9 @@ def attach_required_rows(app_ids: list[int], user_id: int) -> None:
 
     digest = hashlib.sha256(b"bench").hexdigest()
     now = dt.datetime.now(dt.UTC)
-    categories = required_categories("emc-acceptance", "enterprise", sample_form("emc-acceptance", "enterprise"))
+    with db.transaction() as session:
+        _row, definition = operations.current_programme(session, "emc-acceptance")
+    categories = required_categories(definition, "enterprise", sample_form("emc-acceptance", "enterprise"))
     rows = [
         {"application_id": app_id, "category": category, "filename": f"{category}.pdf", "version": 1,
          "content_type": "application/pdf", "size": 1, "sha256": digest, "blob_key": f"sha256/{digest[:2]}/{digest}",

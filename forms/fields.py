@@ -221,6 +221,9 @@ ENERGY_TYPES = (
     ("other", "其他能源", "Other energy"),
 )
 ENTERPRISE_KINDS = ("enterprise", "data_centre")
+# The earliest year a key energy-using unit list can have (节约能源法, in force 1998-01-01); a local setting, shared by
+# the form's rule and the list import (review.keyunits).
+FIRST_LIST_YEAR = 1998
 
 
 def _v1_without(*keys: str) -> tuple[Field, ...]:
@@ -328,8 +331,9 @@ MONITORING_FORM_V2 = FormVersion(
     thresholds={
         # seed 000 §二(一): "年综合能耗超过5000吨标准煤的数据中心" — more than 5000 tce.
         "data_centre_min_tce_exceeding": Decimal("5000"),
-        # Local setting (the seed names no bound): a key-unit list year before 2000 is a typo, not a list.
-        "first_list_year": 2000,
+        # Local setting (the seed names no bound): key energy-using units exist since the Energy Conservation Law
+        # (节约能源法) took effect on 1998-01-01; an earlier list year is a typo, not a list.
+        "first_list_year": FIRST_LIST_YEAR,
         "positive": ("last_year_energy_tce", "retrofit_investment_wan"),
     },
     rules=(*MONITORING_FORM_V1.rules, "positive_values", "data_centre_over_threshold", "plausible_list_year"),

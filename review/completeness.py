@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review.models import CompletenessReview, SupplementRequest
-from storage.attachments import SPECIAL_AUDIT_FROM_WAN, required_categories
+from storage.attachments import required_categories, rules_for
 from storage.models import CATEGORIES, Attachment
 from workflow import calendar
 from workflow.definitions import Definition
@@ -20,7 +20,10 @@ from workflow.models import Application
 from workflow.registry import Context, effect, guard
 
 STATUSES: tuple[str, ...] = ("present", "missing", "insufficient")
-# The item a data centre adds (附表1 2.3): not an upload, but the platform connection the form declares.
+# Marks that say a required item is not in order (shown as 缺失 and 不符合要求): no confirming complete over them.
+WANTING: dict[str, str] = {"missing": "缺失", "insufficient": "不符合要求"}
+# The item a data centre adds on versions before the `[attachments]` table (v1, 附表1 2.3): not an upload, but the
+# platform connection the form declares. From @2 the document `dc_platform_confirmation` proves it instead.
 DATA_CENTRE_PLATFORM = "data_centre_platform"
 
 
@@ -37,10 +40,10 @@ def document_checklist(session: Session, application: Application, definition: D
         )
     }
     items: list[dict[str, Any]] = []
-    for category in required_categories(definition.code, application.kind, application.form):
+    for category in required_categories(definition, application.kind, application.form):
         zh, en = CATEGORIES[category]
         row = current.get(category)
-        why_zh, why_en = _why(category, application)
+        why_zh, why_en = _why(category, application, definition)
         items.append(
             {
                 "id": category,
@@ -54,7 +57,7 @@ def document_checklist(session: Session, application: Application, definition: D
                 "why_en": why_en,
             }
         )
-    if definition.code == "emc-acceptance" and application.kind == "data_centre":
+    if rules_for(definition).platform_declared_on_form and application.kind == "data_centre":
         # 附表1 2.3: a data centre must be connected to the municipal data-centre monitoring platform.
         connected = bool(application.form.get("dc_platform_connected"))
         items.append(
@@ -75,12 +78,19 @@ def document_checklist(session: Session, application: Application, definition: D
     return items
 
 
-def _why(category: str, application: Application) -> tuple[str, str]:
+def _why(category: str, application: Application, definition: Definition) -> tuple[str, str]:
     if category == "special_audit_report":
         total = application.form.get("total_investment_wan")
+        threshold = rules_for(definition).special_audit_from_wan
         return (
-            f"项目总投资 {total} 万元，达到 {SPECIAL_AUDIT_FROM_WAN} 万元",
-            f"total investment {total} 万元 reaches {SPECIAL_AUDIT_FROM_WAN} 万元",
+            f"项目总投资 {total} 万元，达到 {threshold} 万元",
+            f"total investment {total} 万元 reaches {threshold} 万元",
+        )
+    if category == "dc_platform_confirmation":
+        # Seed 002 §四(二)(2): "数据中心的能源管理中心须完成接入市经济信息化委“上海市数据中心能耗在线监测平台”".
+        return (
+            "数据中心的能源管理中心须完成接入市经济信息化委“上海市数据中心能耗在线监测平台”",
+            "a data centre's EMC must be connected to the municipal data-centre energy monitoring platform",
         )
     return "", ""
 
@@ -126,17 +136,38 @@ def completeness_record_valid(ctx: Context) -> Iterator[Problem]:
     if documents is None:
         return
     if not isinstance(documents, dict):
-        yield Problem("documents", "invalid", "documents must map each checklist item to {status, note}")
+        yield Problem("documents", "invalid", "documents 应将每项清单材料对应为 {status, note}")
         return
     known = {item["id"] for item in document_checklist(ctx.session, ctx.application, ctx.definition)}
     for item_id, entry in documents.items():
         if item_id not in known:
-            yield Problem(f"documents.{item_id}", "unknown_item", f"'{item_id}' is not on this application's checklist")
+            yield Problem(f"documents.{item_id}", "unknown_item", f"“{item_id}”不在本申报的材料清单上")
             continue
-        status = entry.get("status") if isinstance(entry, dict) else entry
+        status = _status(entry)
         if status not in STATUSES:
-            message = f"document {item_id} has status '{status}'; one of {', '.join(STATUSES)}"
+            message = f"材料 {item_id} 的状态“{status}”无效，应为 {'、'.join(STATUSES)} 之一"
             yield Problem(f"documents.{item_id}.status", "invalid_status", message)
+
+
+@guard("documents_all_in_order")
+def documents_all_in_order(ctx: Context) -> Iterator[Problem]:
+    """Confirming complete (材料完备) is refused while the reviewer's own checklist, sent with the decision, marks a
+    required item 缺失 or 不符合要求: the decision may not contradict its record (seed 002 §五(一) "材料完备")."""
+    documents = ctx.payload.get("documents")
+    if not isinstance(documents, dict):
+        return  # nothing marked: what is on file stands (required_attachments checks it)
+    for item in document_checklist(ctx.session, ctx.application, ctx.definition):
+        status = _status(documents.get(item["id"]))
+        if status in WANTING:
+            message = (
+                f"“{item['text']}”在审核清单中标为“{WANTING[status]}”：材料完备须每项必需材料均已提供且符合要求，"
+                "请要求补充材料或不予通过"
+            )
+            yield Problem(f"documents.{item['id']}", f"marked_{status}", message)
+
+
+def _status(entry: Any) -> Any:
+    return entry.get("status") if isinstance(entry, dict) else entry
 
 
 @effect("record_completeness_review")
@@ -146,7 +177,7 @@ def record_completeness_review(ctx: Context) -> None:
     items = []
     for item in document_checklist(ctx.session, ctx.application, ctx.definition):
         entry = given.get(item["id"])
-        status = entry.get("status") if isinstance(entry, dict) else entry
+        status = _status(entry)
         note = str(entry.get("note", "")).strip() if isinstance(entry, dict) else ""
         items.append(
             {

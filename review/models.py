@@ -245,3 +245,18 @@ class PanelConclusion(Base):
     consensus: Mapped[dict[str, Any]]
     event_seq: Mapped[int | None] = mapped_column(BigInteger)
     concluded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KeyEnergyUnit(Base):
+    """One unit on a year's key energy-using unit list (重点用能（排放）单位名单, seed 000 §二(一)), as imported."""
+
+    __tablename__ = "key_energy_units"
+    # The unique constraint leads with uscc, so it serves the guard's lookup by (uscc, year) too.
+    __table_args__ = (UniqueConstraint("uscc", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(index=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64))  # the account's username, or "system" (the CLI)

@@ -1,3 +1,12 @@
 """Importing this registers review's guards and effects with the engine."""
 
-from review import completeness, consensus, funding, prereview, revisions, site_visit, supplements  # noqa: F401
+from review import (  # noqa: F401
+    completeness,
+    consensus,
+    funding,
+    keyunits,
+    prereview,
+    revisions,
+    site_visit,
+    supplements,
+)

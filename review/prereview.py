@@ -12,12 +12,13 @@ from review.models import PreReview
 from workflow.errors import Problem
 from workflow.registry import Context, effect, guard
 
-# What seed 002 §五 asks the district authority to check, in its order.
+# What seed 002 §五(一) asks the district authority to check, in its order and words: "对申报材料真实性进行初审，
+# 包括申请表、企业、数据中心或园区法人资格、运营情况及经济状况等".
 CHECKS: dict[str, tuple[str, str]] = {
-    "form_authenticity": ("申报材料真实性", "Authenticity of the form"),
+    "form_authenticity": ("申请表真实性", "Authenticity of the application form"),
     "legal_entity": ("法人资格", "Legal-entity status"),
-    "operations": ("经营状况", "Operations"),
-    "finances": ("财务状况", "Finances"),
+    "operations": ("运营情况", "Operations"),
+    "finances": ("经济状况", "Economic situation"),
 }
 FINDINGS: tuple[str, ...] = ("ok", "problem", "not_checked")
 # Decisions whose points and opinion go back to the applicant (what to correct, or why it was refused).
@@ -55,17 +56,17 @@ def prereview_record_valid(ctx: Context) -> Iterator[Problem]:
     checks = ctx.payload.get("checks")
     if checks is not None:
         if not isinstance(checks, dict):
-            yield Problem("checks", "invalid", "checks must map each check to ok, problem or not_checked")
+            yield Problem("checks", "invalid", "checks 应将每项核查对应为 ok、problem 或 not_checked")
             return
         for name, finding in checks.items():
             if name not in CHECKS:
-                yield Problem(f"checks.{name}", "unknown_check", f"'{name}' is not a check ({', '.join(CHECKS)})")
+                yield Problem(f"checks.{name}", "unknown_check", f"“{name}”不是初审核查项（{'、'.join(CHECKS)}）")
             elif finding not in FINDINGS:
-                message = f"check {name} is '{finding}'; one of {', '.join(FINDINGS)}"
+                message = f"核查项 {name} 的结果“{finding}”无效，应为 {'、'.join(FINDINGS)} 之一"
                 yield Problem(f"checks.{name}", "invalid_finding", message)
     points = ctx.payload.get("points")
     if points is not None and not isinstance(points, (list, str)):
-        yield Problem("points", "invalid", "points must be a list of texts")
+        yield Problem("points", "invalid", "points 应为文字列表（每条一项）")
 
 
 @guard("prereview_all_checked")
@@ -77,9 +78,9 @@ def prereview_all_checked(ctx: Context) -> Iterator[Problem]:
     for name, (zh, en) in CHECKS.items():
         finding = checks.get(name, "not_checked")
         if finding == "not_checked":
-            yield Problem(f"checks.{name}", "not_checked", f"{en} ({zh}) was not checked; pass needs every check")
+            yield Problem(f"checks.{name}", "not_checked", f"“{zh}”尚未核查：初审通过须完成每项核查（{en}）")
         elif finding == "problem":
-            message = f"{en} ({zh}) was found wanting: return the application for correction or reject it"
+            message = f"“{zh}”核查发现问题：请退回修改或不予通过（{en}）"
             yield Problem(f"checks.{name}", "problem_found", message)
 
 

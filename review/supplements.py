@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from review.models import SupplementRequest
+from workflow import calendar
 from workflow.db import utcnow
 from workflow.engine import default_due_at
 from workflow.errors import Problem
@@ -42,29 +43,37 @@ def open_request(ctx: Context) -> SupplementRequest | None:
     ).one_or_none()
 
 
+WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+
 @guard("supplement_request_valid")
 def supplement_request_valid(ctx: Context) -> Iterator[Problem]:
     raw = ctx.payload.get("items")
     if raw is not None:
         items = normalise_items(raw)
         if not items:
-            yield Problem("items", "empty", "name at least one item the applicant must supply")
+            yield Problem("items", "empty", "请至少列出一项需补充的材料")
         for n, item in enumerate(items, start=1):
             if not item["text"]:
-                yield Problem(f"items[{n - 1}]", "empty", f"item {n} has no text")
+                yield Problem(f"items[{n - 1}]", "empty", f"第 {n} 项没有内容")
         ids = [i["id"] for i in items]
         if len(set(ids)) != len(ids):
-            yield Problem("items", "duplicate_id", "two items share an id")
+            yield Problem("items", "duplicate_id", "两项材料的编号（id）相同")
     due = ctx.payload.get("due_date")
     if due is not None:
         try:
             day = dt.date.fromisoformat(str(due))
         except ValueError:
-            yield Problem("due_date", "invalid_date", f"due_date must be a date like 2026-12-31, not '{due}'")
+            yield Problem("due_date", "invalid_date", f"截止日期应为日期（如 2026-12-31），不是“{due}”")
             return
         today = utcnow().astimezone(SHANGHAI).date()
         if day <= today:
-            yield Problem("due_date", "not_in_future", f"due_date {day} must be after today ({today})")
+            yield Problem("due_date", "not_in_future", f"截止日期 {day} 须晚于今天（{today}，上海时间）")
+        if not calendar.is_working_day(day):
+            # Issue 9 (7a): a deadline falls on a working day; weekends and the configured holidays are not.
+            why = "周末" if day.weekday() >= 5 else "法定节假日"
+            message = f"截止日期 {day}（{WEEKDAYS_ZH[day.weekday()]}）是{why}，不是工作日：请选择工作日"
+            yield Problem("due_date", "not_working_day", message)
 
 
 def due_date_of(ctx: Context) -> dt.date:
@@ -93,22 +102,22 @@ def open_supplement_request(ctx: Context) -> None:
 def supplement_items_answered(ctx: Context) -> Iterator[Problem]:
     request = open_request(ctx)
     if request is None:
-        yield Problem("answers", "no_open_request", "there is no open supplement request to answer")
+        yield Problem("answers", "no_open_request", "没有待答复的补充材料要求")
         return
     answers = ctx.payload.get("answers")
     if answers is None:
         return  # the required-field check already names it
     if not isinstance(answers, dict):
-        yield Problem("answers", "invalid", "answers must map each item id to the answer")
+        yield Problem("answers", "invalid", "answers 应将每项的编号对应为答复")
         return
     for item in request.items:
         if not str(answers.get(item["id"], "")).strip():
-            message = f"item {item['id']} ('{item['text']}') is not answered"
+            message = f"第 {item['id']} 项（{item['text']}）尚未答复"
             yield Problem(f"answers.{item['id']}", "unanswered", message)
     known = {item["id"] for item in request.items}
     for key in answers:
         if key not in known:
-            yield Problem(f"answers.{key}", "unknown_item", f"there is no item '{key}' in the request")
+            yield Problem(f"answers.{key}", "unknown_item", f"补充材料要求中没有第 {key} 项")
 
 
 @effect("record_supplement_answers")

@@ -406,21 +406,89 @@ def open_blob(store: BlobStore, row: Attachment) -> Iterator[bytes]:
 
 # --- what a submission needs ----------------------------------------------------------------------------------
 
-EMC_REQUIRED = (
-    "business_licence",
-    "equipment_list",
-    "construction_contract",
-    "completion_report",
-    "investment_proof",
-    "authenticity_commitment",
-    "credit_authorisation",
+
+@dataclass(frozen=True)
+class AttachmentRules:
+    """The documents a programme version requires: its `[attachments]` table, or the fallback for older versions."""
+
+    required: tuple[str, ...]
+    by_kind: dict[str, tuple[str, ...]]
+    special_audit_from_wan: Decimal | None  # the special audit report from this total investment (万元), inclusive
+    # Versions before the table (v1): a data centre declares its platform connection by a tick on the form, which
+    # the completeness checklist shows beside the documents; from @2 a document proves it (dc_platform_confirmation).
+    platform_declared_on_form: bool = False
+
+    def for_kind(self, kind: str) -> tuple[str, ...]:
+        return (*self.required, *self.by_kind.get(kind, ()))
+
+
+# The one fallback, for definitions published without an `[attachments]` table (v1, applications in flight).
+_EMC_V1 = AttachmentRules(
+    required=(
+        "business_licence",
+        "equipment_list",
+        "construction_contract",
+        "completion_report",
+        "investment_proof",
+        "authenticity_commitment",
+        "credit_authorisation",
+    ),
+    by_kind={},
+    special_audit_from_wan=Decimal("100"),
+    platform_declared_on_form=True,
 )
-# Assumed for the monitoring fund (seed 000 names no list): the licence, proof of the retrofit investment, and
-# the authenticity commitment every programme asks for.
-MONITORING_REQUIRED = ("business_licence", "investment_proof", "authenticity_commitment")
-REQUIRED: dict[str, tuple[str, ...]] = {"emc-acceptance": EMC_REQUIRED, "monitoring-fund": MONITORING_REQUIRED}
-# 附件2 item 5: an accounting firm's special audit report when the investment is ≥ 100 万元.
-SPECIAL_AUDIT_FROM_WAN = Decimal("100")
+_MONITORING_V1 = AttachmentRules(("business_licence", "investment_proof", "authenticity_commitment"), {}, None)
+FALLBACK: dict[str, AttachmentRules] = {"emc-acceptance": _EMC_V1, "monitoring-fund": _MONITORING_V1}
+NO_RULES = AttachmentRules((), {}, None)
+
+_rules_cache: dict[str, AttachmentRules] = {}
+
+
+class AttachmentRulesError(ValueError):
+    """A programme's `[attachments]` table that cannot be used, with every problem found."""
+
+
+def rules_for(definition: Definition) -> AttachmentRules:
+    """The definition's attachment rules (parsed once per digest: a published version never changes)."""
+    found = _rules_cache.get(definition.digest)
+    if found is None:
+        found = parse_rules(definition.raw.get("attachments"), definition.code, definition.label)
+        _rules_cache[definition.digest] = found
+    return found
+
+
+def parse_rules(spec: Any, code: str, source: str = "") -> AttachmentRules:
+    """`[attachments] required = [...]`, `by_kind = {kind = [...]}`, `special_audit_from_wan = 100`."""
+    if spec is None:
+        return FALLBACK.get(code, NO_RULES)
+    problems: list[str] = []
+    if not isinstance(spec, dict):
+        raise AttachmentRulesError(f"{source}: [attachments] must be a table")
+
+    def categories(value: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{where} must be a list of categories")
+            return ()
+        problems.extend(f"{where}: unknown category '{v}'" for v in value if v not in CATEGORIES)
+        return tuple(value)
+
+    required = categories(spec.get("required", []), "attachments.required")
+    raw_by_kind = spec.get("by_kind", {})
+    by_kind = {}
+    if isinstance(raw_by_kind, dict):
+        by_kind = {str(k): categories(v, f"attachments.by_kind.{k}") for k, v in raw_by_kind.items()}
+    else:
+        problems.append("attachments.by_kind must map applicant kinds to lists of categories")
+    threshold = None
+    raw_threshold = spec.get("special_audit_from_wan")
+    if raw_threshold is not None:
+        threshold = _wan(raw_threshold)
+        if threshold is None or threshold < 0:
+            problems.append(f"attachments.special_audit_from_wan: '{raw_threshold}' is not an amount in 万元")
+            threshold = None
+    if problems:
+        raise AttachmentRulesError(f"{source}: " + "; ".join(problems))
+    return AttachmentRules(required, by_kind, threshold)
 
 
 def _wan(value: Any) -> Decimal | None:
@@ -433,13 +501,21 @@ def _wan(value: Any) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-def required_categories(programme: str, kind: str, form: dict[str, Any]) -> list[str]:
-    """The categories a submission of this programme and applicant kind must carry, given the form."""
-    required = list(REQUIRED.get(programme, ()))
-    if programme == "emc-acceptance":
-        total = _wan(form.get("total_investment_wan"))
-        if total is not None and total >= SPECIAL_AUDIT_FROM_WAN:
-            required.insert(required.index("investment_proof") + 1, "special_audit_report")
+def special_audit_required(rules: AttachmentRules, form: dict[str, Any]) -> bool:
+    """Seed 002 附件2 item 5: the special audit report for a total investment from the programme's threshold."""
+    if rules.special_audit_from_wan is None:
+        return False
+    total = _wan(form.get("total_investment_wan"))
+    return total is not None and total >= rules.special_audit_from_wan
+
+
+def required_categories(definition: Definition, kind: str, form: dict[str, Any]) -> list[str]:
+    """The categories a submission of this programme version and applicant kind must carry, given the form."""
+    rules = rules_for(definition)
+    required = list(rules.for_kind(kind))
+    if special_audit_required(rules, form):
+        at = required.index("investment_proof") + 1 if "investment_proof" in required else len(required)
+        required.insert(at, "special_audit_report")
     return required
 
 
@@ -451,19 +527,21 @@ def missing_categories(session: Session, application: Application, definition: D
             )
         )
     )
-    required = required_categories(definition.code, application.kind, application.form)
+    required = required_categories(definition, application.kind, application.form)
     return [category for category in required if category not in present]
 
 
-def missing_message(category: str, form: dict[str, Any]) -> str:
+def missing_message(category: str, form: dict[str, Any], definition: Definition) -> str:
     label = category_label(category, "zh")
-    if category == "special_audit_report":
+    threshold = rules_for(definition).special_audit_from_wan
+    if category == "special_audit_report" and threshold is not None:
         total = form.get("total_investment_wan")
-        return f"项目总投资 {total} 万元，达到 {SPECIAL_AUDIT_FROM_WAN} 万元，须上传{label}"
+        return f"项目总投资 {total} 万元，达到 {threshold} 万元，须上传{label}"
     return f"缺少必需附件：{label}"
 
 
 __all__ = [
+    "AttachmentRules",
     "Received",
     "UploadTooLarge",
     "attachments_of",
@@ -475,5 +553,6 @@ __all__ = [
     "open_blob",
     "receive",
     "required_categories",
+    "rules_for",
     "upload",
 ]

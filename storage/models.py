@@ -11,17 +11,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workflow.accounts import User
 from workflow.db import Base, utcnow
 
-# key → (zh, en). 附件2 numbers them 1–7; 附件3 is the credit-query authorisation; `supplement` answers a request.
+# key → (zh, en), in the seed's own words: seed 002 附件2 "附件：包含但不限于如下资料" 1–7, then 附件3's title.
+# `dc_platform_confirmation` is the proof behind a data centre's platform claim (seed 002 §四(二)(2)); `supplement`
+# answers a request (our category, not a seed document).
 CATEGORIES: dict[str, tuple[str, str]] = {
     "business_licence": ("营业执照扫描件", "Business licence (scan)"),
-    "equipment_list": ("设备清单（名称、型号、生产厂家、安装位置）", "Equipment list"),
-    "construction_contract": ("项目建设合同", "Construction contract"),
-    "completion_report": ("竣工验收报告", "Completion acceptance report"),
-    "investment_proof": ("项目实际投资证明材料", "Proof of actual investment"),
-    "special_audit_report": ("会计师事务所专项审计报告", "Special audit report by an accounting firm"),
-    "authenticity_commitment": ("真实性承诺书", "Authenticity commitment"),
-    "credit_authorisation": ("信用查询授权书", "Credit-query authorisation"),
-    "other": ("其他材料", "Other materials"),
+    "equipment_list": (
+        "用于能源管理中心信息化管理及控制系统设备清单（包括：名称、型号规格、生产厂家、安装地点等）",
+        "List of the EMC's information-management and control equipment (name, model, manufacturer, location)",
+    ),
+    "construction_contract": ("能源管理中心建设合同（扫描件）", "EMC construction contract (scan)"),
+    "completion_report": ("项目竣工验收报告", "Project completion acceptance report"),
+    "investment_proof": ("项目实际投资证明材料", "Proof of the project's actual investment"),
+    # 附件2 item 5: "投资额100万以上的项目要求委托会计师事务所出具的专项审计报告".
+    "special_audit_report": ("会计师事务所出具的专项审计报告", "Special audit report issued by an accounting firm"),
+    "authenticity_commitment": ("申报材料真实性承诺书", "Commitment to the authenticity of the application"),
+    "credit_authorisation": (
+        "关于查询上海市公共信用信息的委托授权书",
+        "Authorisation to query Shanghai public credit information",
+    ),
+    "other": ("验收工作要求的其他材料", "Other materials the acceptance review requires"),
+    "dc_platform_confirmation": (
+        "接入市经济信息化委“上海市数据中心能耗在线监测平台”的确认材料",
+        "Confirmation of the connection to the municipal data-centre energy monitoring platform",
+    ),
     "supplement": ("补充材料", "Supplementary materials"),
 }
 

@@ -11,7 +11,7 @@ from workflow.registry import Context, guard
 
 @guard("required_attachments")
 def required_attachments(ctx: Context) -> Iterator[Problem]:
-    """Every category the programme and applicant kind require has a current upload; the category is the field."""
+    """Each category the version's `[attachments]` require of this kind is uploaded (the category is the field)."""
     application = ctx.application
     for category in missing_categories(ctx.session, application, ctx.definition):
-        yield Problem(category, "attachment_missing", missing_message(category, application.form))
+        yield Problem(category, "attachment_missing", missing_message(category, application.form, ctx.definition))

@@ -132,10 +132,52 @@ def new_application(
     """A draft ready to submit: a complete, valid form in the cast's district and, unless `attach` is False,
     every required attachment (submit is guarded by both)."""
     form = {**sample_form(programme, kind), "district": cast.org.district}
+    if programme == "monitoring-fund":
+        # Submit needs an open round and the unit on the year's key energy-using unit list (seed 000 §二).
+        open_round_around_today(programme)
+        list_key_unit(form["uscc"], int(form["key_unit_list_year"]), form["unit_name"])
     app = operations.create_application(cast.applicant, programme, kind, project_name, form)
     if attach:
         attach_required(flask_app(), cast, app.id)
     return app.id
+
+
+def open_round_around_today(code: str) -> None:
+    """Open a round of `code` around today (Shanghai) unless the newest version's window already holds today: the
+    shipped 2022 round of the monitoring fund has closed. In the test's transaction, like everything else."""
+    from workflow import calendar
+    from workflow.accounts import SYSTEM
+    from workflow.db import utcnow
+
+    today = calendar.today_in_shanghai(utcnow())
+    with db.transaction() as session:
+        _row, definition = operations.current_programme(session, code)
+        if definition.window is None or definition.window.contains(today):
+            return
+        operations.open_round(session, code, today - dt.timedelta(days=30), today + dt.timedelta(days=60), SYSTEM)
+
+
+def list_key_unit(uscc_code: str, year: int, name: str = "测试重点用能单位") -> None:
+    """Put a unit on the year's key energy-using unit list (as the market regulator's import would)."""
+    from review import keyunits
+    from workflow.accounts import SYSTEM
+
+    with db.transaction() as session:
+        if not keyunits.listed(session, uscc_code, year):
+            unit = keyunits.ListedUnit(0, uscc_code, name, year)
+            keyunits.import_units(session, SYSTEM, [unit], year, "tests.factories")
+
+
+def working_day(days_from_today: int) -> dt.date:
+    """The first working day at least `days_from_today` days after today in Shanghai: a supplement's due date
+    must be one (weekends and the configured holidays are not)."""
+    from workflow import calendar
+    from workflow.db import utcnow
+
+    day = calendar.today_in_shanghai(utcnow()) + dt.timedelta(days=days_from_today)
+    while not calendar.is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day
 
 
 # The session's app (set by conftest), for factories called outside an app context.
@@ -157,6 +199,12 @@ def definition_of(application_id: int) -> Definition:
         return programme_definitions(session)[app.programme_version_id]
 
 
+def newest_definition(code: str) -> Definition:
+    """The programme's newest published version: what a new application is created under."""
+    with db.transaction() as session:
+        return operations.current_programme(session, code)[1]
+
+
 def state_of(application_id: int) -> tuple[str, int]:
     from workflow.models import Application
 
@@ -168,7 +216,7 @@ def state_of(application_id: int) -> tuple[str, int]:
 
 def payload_for(trigger: str, application_id: int) -> dict[str, Any]:
     """A payload that satisfies the trigger's required fields and guards."""
-    due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    due = working_day(30).isoformat()
     return {
         "return_for_correction": {"comment": "请补充盖章页"},
         "reject": {"comment": "不符合申报条件"},
@@ -385,7 +433,7 @@ def attach_required(app: Any, cast: Cast, application_id: int, actor: Any = None
         found = session.get(Application, application_id)
         assert found is not None
         kind, form = found.kind, dict(found.form)
-    categories = required_categories(definition_of(application_id).code, kind, form)
+    categories = required_categories(definition_of(application_id), kind, form)
     for category in categories:
         upload(app, cast, application_id, category, actor=actor)
     return categories

@@ -426,7 +426,7 @@ def list_attachments(application_id: int) -> Response:
         raise InvalidInput(message, [Problem("all", "invalid", message)])
     app, definition = _visible_or_404(application_id)
     rows = attachments.attachments_of(db.session, _user(), application_id, all_versions=raw in ("1", "true"))
-    required = attachments.required_categories(definition.code, app.kind, app.form)
+    required = attachments.required_categories(definition, app.kind, app.form)
     present = {row.category for row in rows if row.current}
     return jsonify(
         items=[attachment_json(row) for row in rows],

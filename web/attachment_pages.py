@@ -81,7 +81,7 @@ def _row_view(row: Attachment) -> dict[str, Any]:
 
 def upload_form(app: Application, definition: Definition, missing: list[str], **kwargs: Any) -> UploadForm:
     form = UploadForm(**kwargs)
-    required = set(attachments.required_categories(definition.code, app.kind, app.form))
+    required = set(attachments.required_categories(definition, app.kind, app.form))
     suffix = gettext(" (required)")
     form.category.choices = [
         (key, category_label(key, lang()) + (suffix if key in required else "")) for key in CATEGORIES
@@ -98,7 +98,7 @@ def attachments_context(
 ) -> dict[str, Any]:
     """The attachments card: each required document and whether it is there, every upload with its versions."""
     rows = attachments.attachments_of(db.session, user, app.id, all_versions=True)
-    required = attachments.required_categories(definition.code, app.kind, app.form)
+    required = attachments.required_categories(definition, app.kind, app.form)
     current = {row.category: row for row in rows if row.current}
     older: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

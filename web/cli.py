@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from workflow import audit, definitions, diagram, operations, registry
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, SYSTEM, Organisation, User
 from workflow.db import as_utc, db
 from workflow.definitions import Definition, DefinitionError
+from workflow.errors import InvalidInput
 from workflow.models import ProgrammeVersion
 from workflow.visibility import programme_definitions, visible_applications
 
@@ -162,7 +164,7 @@ def keys_rotate() -> None:
 
 @click.group("workflow")
 def workflow_group() -> None:
-    """Programme definitions: draw, publish, list."""
+    """Programme definitions: draw, publish, open a round, list."""
 
 
 def _stored_definition(code: str, version: int | None) -> Definition | None:
@@ -241,6 +243,36 @@ def workflow_publish(file: Path) -> None:
 
 def _problems(head: str, problems: list[str]) -> str:
     return head + ":\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+@workflow_group.command("round")
+@click.argument("programme")
+@click.option(
+    "--opens", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (Shanghai date), e.g. 2027-08-01."
+)
+@click.option("--closes", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day, included, e.g. 2027-09-30.")
+@with_appcontext
+def workflow_round(programme: str, opens: dt.datetime, closes: dt.datetime) -> None:
+    """Open a new application round of PROGRAMME: publish version N+1, the newest version with this window.
+
+    Both days are included, in Shanghai time; the round may not overlap the newest version's window. New
+    applications use the round; those in flight keep theirs. The round is a local setting (recorded in the
+    version's local_settings). A definition file shipped later for the programme (e.g. monitoring-fund.v3.toml)
+    must then take the next free version number, since a published version never changes.
+    """
+    try:
+        with db.transaction() as session:
+            row = operations.open_round(session, programme, opens.date(), closes.date(), SYSTEM)
+            label, row_id = row.label, row.id
+    except InvalidInput as exc:
+        hints = {"opens": "--opens", "closes": "--closes", "programme": "PROGRAMME"}
+        raise click.ClickException(
+            _problems("no round opened", [f"{hints.get(p.field, p.field)}: {p.message}" for p in exc.problems])
+        ) from None
+    click.echo(
+        f"published {label} (id {row_id}): applications open {opens:%Y-%m-%d} to {closes:%Y-%m-%d} "
+        "(Shanghai dates, both included); those in flight keep their version"
+    )
 
 
 @workflow_group.command("list")

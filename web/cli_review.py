@@ -1,11 +1,13 @@
-"""CLI for the review desks: the expert pool (`experts …`) and panel draws (`panel verify`)."""
+"""CLI for the review desks: the expert pool (`experts …`), panel draws (`panel verify`), key-unit lists."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from review import panels
+from review import keyunits, panels
 from review import pool as expert_pool
 from workflow.accounts import DISTRICTS, SYSTEM
 from workflow.db import db
@@ -123,4 +125,35 @@ def panel_verify(application_id: int) -> None:
     click.echo(f"all {len(results)} draws reproduce")
 
 
-COMMANDS: list[click.Command] = [experts_group, panel_group]
+@click.group("keyunits")
+def keyunits_group() -> None:
+    """The key energy-using unit lists (重点用能（排放）单位名单) the monitoring fund checks its applicants against."""
+
+
+@keyunits_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", required=True, type=int, help="The list's year, e.g. 2021; every row's year must equal it.")
+@with_appcontext
+def keyunits_import(file: Path, year: int) -> None:
+    """Import FILE, a UTF-8 CSV with the header `uscc,name,year`, as the YEAR list.
+
+    Every bad row is named (line, column, reason) and then nothing is imported. Units already on the list are kept
+    (a changed name is corrected); importing the same file again changes nothing.
+    """
+    try:
+        result = keyunits.import_file(SYSTEM, file.read_bytes(), year, source=file.name)
+    except InvalidInput as exc:
+        if len(exc.problems) == 1 and exc.problems[0].field == "year":
+            raise click.BadParameter(exc.problems[0].message, param_hint="--year") from None
+        lines = [f"  - {p.message}" for p in exc.problems]
+        raise click.ClickException(f"{file.name}: {exc.detail}\n" + "\n".join(lines)) from None
+    if not result.changed:
+        click.echo(f"{year} list: nothing changed ({result.unchanged} units already on it; {result.on_list} in all)")
+        return
+    click.echo(
+        f"{year} list: {result.added} added, {result.renamed} renamed, {result.unchanged} already there; "
+        f"{result.on_list} units on the list"
+    )
+
+
+COMMANDS: list[click.Command] = [experts_group, panel_group, keyunits_group]

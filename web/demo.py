@@ -387,11 +387,11 @@ def _multipart(category: str, filename: str, data: bytes) -> tuple[bytes, bytes]
 def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, Any]) -> list[str]:
     """Upload what the submission needs through the upload operation: the commitment as generated, scans as PDFs."""
     store = blob_store(current_app)
-    required = attachments.required_categories(sc.programme, sc.kind, form)
+    with db.transaction() as session:
+        definition = current_definitions(programme_definitions(session))[sc.programme]
+    required = attachments.required_categories(definition, sc.kind, form)
     for category in required:
         if category == "authenticity_commitment":
-            with db.transaction() as session:
-                definition = current_definitions(programme_definitions(session))[sc.programme]
             commitment = documents.AuthenticityCommitment(
                 unit_name=form.get("unit_name", ""),
                 uscc=form.get("uscc", ""),

@@ -105,7 +105,11 @@ SCHEMAS: dict[str, Any] = {
     "PreReviewList": obj({"items": {"type": "array", "items": ref("PreReviewRecord")}}),
     "ChecklistDocument": obj(
         {
-            "id": {"type": "string", "description": "an attachment category, or data_centre_platform"},
+            "id": {
+                "type": "string",
+                "description": "an attachment category (the version's [attachments]); data_centre_platform is a "
+                "v1 data centre's form tick (from @2 the document dc_platform_confirmation)",
+            },
             "text": ref("Label"),
             "why": {**nullable(ref("Label")), "description": "the fact that makes it required, if any"},
             "present": BOOL,
@@ -188,8 +192,10 @@ PATHS: dict[str, Any] = {
             "operationId": "getCompleteness",
             "summary": "The per-document checklist, the latest completeness review, the supplement requests",
             "description": "Decisions are taken with POST …/transitions: request_supplement with payload {items, "
-            "due_date (optional), documents: {item id: {status, note}}}; confirm_complete with {documents}; reject "
-            "with comment and {documents}.",
+            "due_date (optional; after today and a working day, else 422 not_in_future / not_working_day), "
+            "documents: {item id: {status: present|missing|insufficient, note}}}; confirm_complete with {documents} "
+            "(422 with one problem per item marked missing or insufficient, field documents.<item>, code "
+            "marked_missing / marked_insufficient); reject with comment and {documents}.",
             "responses": {"200": ok("The checklist and records", ref("Completeness")), **problem_responses(401, 404)},
         },
     },

@@ -225,11 +225,66 @@ def seed_demo_experts() -> SeedReport:
     return report
 
 
+# The demo's round of the monitoring fund: from the day `init --demo` runs, this many days (a local demo only).
+DEMO_ROUND_DAYS = 60
+# The demo units on the key energy-using unit list of the year the sample form names (seed 000 §二(一)).
+DEMO_KEY_UNITS = ("manufacturer", "data_centre")
+DEMO_KEY_UNIT_YEAR = 2021
+
+
+def open_demo_round(code: str = "monitoring-fund") -> str:
+    """Open a round of `code` from today unless its newest version's window holds today (the 2022 round closed)."""
+    import datetime as dt
+
+    from workflow import calendar
+    from workflow.db import utcnow
+    from workflow.errors import InvalidInput
+
+    today = calendar.today_in_shanghai(utcnow())
+    with db.transaction() as session:
+        _row, definition = operations.current_programme(session, code)
+        window = definition.window
+        if window is None or window.contains(today):
+            return f"demo round: {definition.label} is open today (nothing to do)"
+        closes = today + dt.timedelta(days=DEMO_ROUND_DAYS)
+        try:
+            row = operations.open_round(session, code, today, closes, SYSTEM)
+        except InvalidInput as exc:
+            return f"demo round: none opened for {code}: {exc.detail}"
+        return (
+            f"demo round: published {row.label}, applications open {today} to {closes} "
+            f"(the round of {definition.label} is not open today; `workflow round` opens real ones)"
+        )
+
+
+def seed_demo_key_units() -> SeedReport:
+    """Put the demo units on the key energy-using unit list the sample form names, if they are not there yet."""
+    from review import keyunits
+
+    report = SeedReport()
+    with db.transaction() as session:
+        units = []
+        for spec in DEMO_ORGANISATIONS:
+            if spec.key not in DEMO_KEY_UNITS:
+                continue
+            if keyunits.listed(session, spec.uscc, DEMO_KEY_UNIT_YEAR):
+                report.existing.append(spec.uscc)
+            else:
+                units.append(keyunits.ListedUnit(0, spec.uscc, spec.name, DEMO_KEY_UNIT_YEAR))
+                report.created.append(f"{spec.uscc} {spec.name} ({DEMO_KEY_UNIT_YEAR})")
+        if units:
+            keyunits.import_units(session, SYSTEM, units, DEMO_KEY_UNIT_YEAR, "init --demo")
+    return report
+
+
 def initialise(url: str, demo: bool) -> list[str]:
-    """Migrate, publish the shipped programmes and, with `demo`, add the sample organisations and accounts."""
+    """Migrate, publish the shipped programmes and, with `demo`, add the sample organisations and accounts, a round
+    of the monitoring fund open today, and the demo units on its key energy-using unit list."""
     lines = [ensure_schema(url), *seed_programmes()]
     if demo:
         lines += seed_demo_organisations().lines("demo organisations")
         lines += seed_demo_accounts().lines("demo accounts")
         lines += seed_demo_experts().lines("demo expert pool")
+        lines.append(open_demo_round())
+        lines += seed_demo_key_units().lines(f"demo key energy-using units {DEMO_KEY_UNIT_YEAR}")
     return lines

@@ -1,4 +1,4 @@
-"""Guards and rules that belong to no stage: four eyes and the panel leader."""
+"""Guards and rules that belong to no stage: four eyes, the application window and the panel leader."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from workflow.calendar import today_in_shanghai
+from workflow.db import utcnow
 from workflow.errors import Problem
 from workflow.models import Assignment, AuditEvent
 from workflow.registry import Context, guard, rule
@@ -30,6 +32,28 @@ def four_eyes(ctx: Context, trigger: str) -> Iterator[Problem]:
             "four_eyes",
             f"{ctx.trigger} needs a second officer: {last.actor} fired {trigger} and may not also {ctx.trigger}",
         )
+
+
+@guard("within_application_window")
+def within_application_window(ctx: Context) -> Iterator[Problem]:
+    """Today (Shanghai date) lies in the version's window, both days included (seed 000 §二(四) "于2022年9月30日前…
+    提交申请"). Read from `workflow.guards.utcnow`, so a test can set the day."""
+    window = ctx.definition.window
+    if window is None:
+        return
+    today = today_in_shanghai(utcnow())
+    if window.contains(today):
+        return
+    opens = f"{window.opens} 起" if window.opens else ""
+    closes = f"至 {window.closes} 止" if window.closes else ""
+    span = f"{opens}{closes}（含首尾两日，上海时间）"
+    title = ctx.definition.title.get("zh") or ctx.definition.code
+    if window.closes is not None and today > window.closes:
+        code, why = "window_closed", f"已于 {window.closes} 截止"
+    else:
+        code, why = "window_not_open", f"自 {window.opens} 起方可提交"
+    message = f"{title}本轮申报时间为 {span}；今天是 {today}，{why}"
+    yield Problem("window", code, message)
 
 
 @rule("panel_leader")

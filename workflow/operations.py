@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,52 @@ def current_programme(session: Session, code: str) -> tuple[ProgrammeVersion, De
             [Problem("programme", "unknown", f"'{code}' is not a programme; known: {', '.join(sorted(known))}")],
         )
     return row, programme_definitions(session)[row.id]
+
+
+def open_round(session: Session, code: str, opens: dt.date, closes: dt.date, actor: Actor) -> ProgrammeVersion:
+    """Publish the next round of a programme: version N+1 is the newest version with its window replaced.
+
+    A round is a local setting (the seeds state only the 2022 round), recorded in the version's local_settings. It
+    may not close before it opens, nor overlap the newest version's window. A definition file shipped later for
+    this programme must take the next free version number (a published version never changes).
+    """
+    problems: list[Problem] = []
+    if closes < opens:
+        message = f"截止日 {closes} 早于开始日 {opens}"
+        problems.append(Problem("closes", "before_opens", message))
+    row, definition = current_programme(session, code)
+    window = definition.window
+    if window is None:
+        message = f"{definition.label} 没有申报窗口（window），不按轮次申报"
+        problems.append(Problem("programme", "no_window", message))
+    elif (window.closes is None or opens <= window.closes) and (window.opens is None or closes >= window.opens):
+        shown = f"{window.opens or '…'} 至 {window.closes or '…'}"
+        message = f"新一轮 {opens} 至 {closes} 与 {definition.label} 的申报窗口 {shown} 重叠"
+        problems.append(Problem("opens", "overlaps_round", message))
+    if problems:
+        raise InvalidInput("; ".join(p.message for p in problems), problems)
+    raw = copy.deepcopy(definition.raw)
+    raw["version"] = row.version + 1
+    raw["window"] = {"opens": opens.isoformat(), "closes": closes.isoformat()}
+    local = {k: v for k, v in raw.get("local_settings", {}).items() if not k.startswith("window")}
+    local["window"] = {
+        "value": f"{opens.isoformat()}..{closes.isoformat()}",
+        "zh": f"申报窗口 {opens} 至 {closes}（含首尾两日，上海时间；"
+        "本地设置：由 manage.py workflow round 发布的申报轮次）",
+        "en": f"Applications open {opens} to {closes}, both days included, Shanghai time (local setting: a round "
+        "published by manage.py workflow round)",
+    }
+    raw["local_settings"] = local
+    published, _created = publish(session, definitions.parse(raw, source=f"{code}@{raw['version']} (round)"))
+    audit.append(
+        session,
+        actor=actor,
+        outcome="round_opened",
+        application_id=None,
+        payload={"programme": code, "opens": opens.isoformat(), "closes": closes.isoformat()},
+        definition=published.label,
+    )
+    return published
 
 
 def _district_of(form: dict[str, Any], organisation: Organisation) -> str | None:
@@ -310,6 +358,7 @@ __all__ = [
     "create_application",
     "current_programme",
     "history",
+    "open_round",
     "publish",
     "publish_file",
     "seed_programmes",

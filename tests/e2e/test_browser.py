@@ -80,7 +80,7 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         applicant.get_by_role("button", name="提交申报").click()
         expect(applicant.locator("#state")).to_have_text("草稿")
         expect(applicant.locator("body")).to_contain_text("缺少必需附件：营业执照扫描件")
-        for category in required_categories("emc-acceptance", "enterprise", form):
+        for category in required_categories(factories.newest_definition("emc-acceptance"), "enterprise", form):
             scan = tmp_path / f"{category}.pdf"
             scan.write_bytes(factories.SAMPLE_PDF + category.encode())
             upload_on_the_page(applicant, category, scan)

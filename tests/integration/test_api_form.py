@@ -39,7 +39,9 @@ def test_submit_through_the_api_is_refused_naming_every_field_the_rules_want(cli
     headers_v = {**headers, "If-Match": '"1"'}
     form = sample_form("emc-acceptance", "park")
     client.patch(f"/api/v1/applications/{draft.id}", json={"form": form}, headers=headers_v)
-    for category in required_categories("emc-acceptance", "park", form):  # the documents, through the API too
+    for category in required_categories(
+        factories.newest_definition("emc-acceptance"), "park", form
+    ):  # the documents, through the API too
         assert upload(client, headers, draft.id, category, factories.SAMPLE_PDF, "扫描件.pdf").status_code == 201
     ok = client.post(f"/api/v1/applications/{draft.id}/transitions", json={"trigger": "submit"}, headers=headers)
     assert ok.status_code == 200 and ok.get_json()["state"] == "district_review"

@@ -84,7 +84,7 @@ def test_changes_since_the_last_read_revision_then_mark_read(client, cast, resub
     (attachment,) = changes["attachments"]
     assert (attachment["category"], attachment["change"]) == ("equipment_list", "replaced")
     assert attachment["after"]["version"] == attachment["before"]["version"] + 1
-    assert attachment["category_label"]["en"] == "Equipment list"
+    assert attachment["category_label"]["zh"].startswith("用于能源管理中心信息化管理及控制系统设备清单")  # 附件2
 
     assert client.put(_url(resubmitted, "revisions/read"), json={"revision": 2}, headers=reviewer).status_code == 200
     backwards = client.put(_url(resubmitted, "revisions/read"), json={"revision": 1}, headers=reviewer)

@@ -164,7 +164,7 @@ def test_history_is_the_timeline_with_labels(client, cast):
     events = history(client, cast.applicant, app_id)
     uploads = [e for e in events if e["outcome"] == "attached"]  # the required attachments, before the edit
     assert [e["payload"]["category"] for e in uploads] == required_categories(
-        "emc-acceptance", "enterprise", sample_form("emc-acceptance", "enterprise")
+        factories.newest_definition("emc-acceptance"), "enterprise", sample_form("emc-acceptance", "enterprise")
     )
     assert [(e["outcome"], e["trigger"], e["from_state"], e["to_state"]) for e in events if e not in uploads] == [
         ("created", None, None, "draft"),

@@ -184,7 +184,7 @@ def test_submit_on_the_page_names_each_missing_document(app, cast):
     response = client.post(f"/applications/{app_id}/transitions/submit", data={"submit-expected_version": "1"})
     assert response.status_code == 422
     flashed = text_of(response)
-    assert "缺少必需附件：营业执照扫描件" in flashed and "须上传会计师事务所专项审计报告" in flashed
+    assert "缺少必需附件：营业执照扫描件" in flashed and "须上传会计师事务所出具的专项审计报告" in flashed
     assert factories.state_of(app_id)[0] == "draft"
 
 

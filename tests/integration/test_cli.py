@@ -351,6 +351,39 @@ def test_workflow_publish_lists_every_problem_of_a_broken_definition(runner, tmp
     assert "unknown state 'nowhere'" in result.output and "unknown role 'wizard'" in result.output
 
 
+def test_workflow_round_publishes_the_next_version_of_the_monitoring_fund(runner):
+    with db.transaction() as session:
+        newest = session.scalar(
+            select(func.max(ProgrammeVersion.version)).where(ProgrammeVersion.code == "monitoring-fund")
+        )
+    opened = _invoke(runner, "workflow round monitoring-fund --opens 2031-08-01 --closes 2031-09-30")
+    assert opened.exit_code == 0, opened.output
+    assert f"published monitoring-fund@{newest + 1}" in opened.output
+    assert "applications open 2031-08-01 to 2031-09-30 (Shanghai dates, both included)" in opened.output
+    assert f"monitoring-fund@{newest + 1}" in _invoke(runner, "workflow list").output
+
+    overlapping = _invoke(runner, "workflow round monitoring-fund --opens 2031-09-30 --closes 2031-12-31")
+    assert overlapping.exit_code == 1
+    assert "--opens: 新一轮 2031-09-30 至 2031-12-31 与" in overlapping.output and "重叠" in overlapping.output
+    backwards = _invoke(runner, "workflow round monitoring-fund --opens 2032-09-30 --closes 2032-08-01")
+    assert backwards.exit_code == 1 and "--closes: 截止日 2032-08-01 早于开始日 2032-09-30" in backwards.output
+    assert _invoke(runner, "workflow round monitoring-fund --opens 2032-13-01 --closes 2032-08-01").exit_code == 2
+
+
+def test_workflow_round_help_says_a_later_shipped_file_takes_the_next_free_number(runner):
+    shown = " ".join(_invoke(runner, "workflow round --help").output.split())
+    assert "must then take the next free version number" in shown
+
+
+def test_init_demo_opens_a_round_of_the_monitoring_fund_once(runner):
+    first = _invoke(runner, "init --demo")
+    assert re.search(r"demo round: published monitoring-fund@\d+, applications open", first.output), first.output
+    assert "demo key energy-using units 2021: 2 created" in first.output
+    second = _invoke(runner, "init --demo")
+    assert "is open today (nothing to do)" in second.output
+    assert "demo key energy-using units 2021: 0 created" in second.output
+
+
 # --- serve and worker ---------------------------------------------------------------------------------------------
 
 

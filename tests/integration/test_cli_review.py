@@ -1,4 +1,4 @@
-"""manage.py experts … and panel verify, through Flask's CLI runner inside the per-test transaction."""
+"""manage.py experts …, panel verify and keyunits import, through Flask's CLI runner inside the per-test transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from review import panels
 from review import pool as expert_pool
-from review.models import ExpertProfile, ExpertRelationship, PanelDraw
+from review.models import ExpertProfile, ExpertRelationship, KeyEnergyUnit, PanelDraw
 from tests import factories
 from workflow.db import db
 from workflow.models import Application, AuditEvent
@@ -124,3 +124,43 @@ def test_panel_verify_recomputes_every_draw_and_fails_on_a_changed_one(runner, c
 
     missing = _invoke(runner, "panel verify 999999")
     assert missing.exit_code == 2 and "APPLICATION_ID" in missing.output
+
+
+# --- keyunits import ---------------------------------------------------------------------------------------------
+
+
+def test_keyunits_import_reads_the_csv_once_and_again_changes_nothing(runner, tmp_path):
+    path = tmp_path / "2021年度重点用能单位名单.csv"
+    path.write_text(f"uscc,name,year\n{SERVICE_USCC},上海节能咨询有限公司,2021\n", encoding="utf-8")
+    first = _invoke(runner, f"keyunits import {path} --year 2021")
+    assert first.exit_code == 0, first.output
+    assert "2021 list: 1 added, 0 renamed, 0 already there; 1 units on the list" in first.output
+    again = _invoke(runner, f"keyunits import {path} --year 2021")
+    assert again.exit_code == 0 and "2021 list: nothing changed" in again.output
+    with db.transaction() as session:
+        assert session.scalars(select(KeyEnergyUnit.name).where(KeyEnergyUnit.year == 2021)).all() == [
+            "上海节能咨询有限公司"
+        ]
+
+
+def test_keyunits_import_names_each_bad_line_and_imports_none(runner, tmp_path):
+    wrong_digit = SERVICE_USCC[:17] + "0"
+    path = tmp_path / "list.csv"
+    path.write_text(
+        f"uscc,name,year\n{SERVICE_USCC},上海节能咨询有限公司,2021\n{wrong_digit},校验位错误,2021\n"
+        f"{factories.uscc()},别的年度,2022\n",
+        encoding="utf-8",
+    )
+    result = _invoke(runner, f"keyunits import {path} --year 2021")
+    assert result.exit_code == 1
+    assert "第 3 行 uscc：统一社会信用代码" in result.output and "第 4 行 year：" in result.output
+    assert "未导入任何一行" in result.output
+    with db.transaction() as session:
+        assert session.scalars(select(KeyEnergyUnit)).all() == []
+
+
+def test_keyunits_import_refuses_an_impossible_year(runner, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(f"uscc,name,year\n{SERVICE_USCC},上海节能咨询有限公司,1066\n", encoding="utf-8")
+    result = _invoke(runner, f"keyunits import {path} --year 1066")
+    assert result.exit_code == 2 and "--year" in result.output and "1066" in result.output

@@ -176,7 +176,7 @@ def test_a_refused_pass_shows_the_reasons_beside_the_checks_and_keeps_the_input(
     assert response.status_code == 422
     card = _section(response, "prereview")
     assert 'id="prereview-check_legal_entity-error"><p>Legal-entity status was not checked' in card
-    assert 'id="prereview-check_finances-error"><p>Finances was found wanting' in card
+    assert 'id="prereview-check_finances-error"><p>Economic situation was found wanting' in card
     assert checked(card, "prereview-check_finances") == "problem"
     assert checked(card, "prereview-check_operations") == "ok"
     assert "财务存疑</textarea>" in card
@@ -251,7 +251,9 @@ def test_the_checklist_shows_each_document_with_its_download_and_the_facts_that_
     assert f'href="/attachments/{audit.id}/download"' in card
     assert "Required because: total investment 180.00 万元 reaches 100 万元" in card
     assert checked(card, "completeness-doc_business_licence") == "present"
-    assert ("data_centre_platform" in card) is (kind == "data_centre")
+    # From @2 a data centre's platform connection is a document on the list (seed 002 §四(二)(2)), not a form tick.
+    assert ('data-item="dc_platform_confirmation"' in card) is (kind == "data_centre")
+    assert "data_centre_platform" not in card
     assert 'id="due-hint">Left empty: 10 working days, until' in card
     for trigger in ("confirm_complete", "request_supplement", "reject"):
         assert f'formaction="/applications/{app_id}/transitions/{trigger}"' in card
@@ -298,13 +300,37 @@ def test_the_items_are_prefilled_with_the_documents_not_on_file_and_confirm_is_r
         row.superseded_at = utcnow()  # taken off file
     reviewer = log_in(app, cast.municipal_reviewer, lang="en")
     card = _section(reviewer.get(f"/applications/{app_id}"), "completeness")
-    assert re.search(r'name="completeness-items"[^>]*>\s*设备清单（名称、型号、生产厂家、安装位置）</textarea>', card)
+    equipment = (
+        "用于能源管理中心信息化管理及控制系统设备清单（包括：名称、型号规格、生产厂家、安装地点等）"  # 附件2 附件：2
+    )
+    assert re.search(rf'name="completeness-items"[^>]*>\s*{re.escape(equipment)}</textarea>', card)
     assert checked(card, "completeness-doc_equipment_list") == "missing"
 
     refused = _card(reviewer, app_id, "completeness", "confirm_complete", {"doc_equipment_list": "missing"})
     assert refused.status_code == 422
-    assert 'id="completeness-doc_equipment_list-error"><p>缺少必需附件：设备清单' in _section(refused, "completeness")
+    shown = _section(refused, "completeness")
+    assert f'id="completeness-doc_equipment_list-error"><p>缺少必需附件：{equipment}' in shown
+    assert f"<p>“{equipment}”在审核清单中标为“缺失”" in shown  # the mark itself contradicts the decision too
     assert factories.state_of(app_id)[0] == "completeness_check"
+
+
+def test_confirm_complete_over_a_document_marked_insufficient_is_refused_beside_it(app, cast):
+    """Issue 9 (7a): the card's own marks may not be contradicted by 材料完备; the words are 缺失 / 不符合要求."""
+    app_id = _at_check(cast, "enterprise")  # every document on file
+    reviewer = log_in(app, cast.municipal_reviewer)
+    card = _section(reviewer.get(f"/applications/{app_id}"), "completeness")
+    assert re.search(r'value="missing"> <span>缺失</span>', card)
+    assert re.search(r'value="insufficient"> <span>不符合要求</span>', card)
+
+    data = {"doc_completion_report": "insufficient", "note_completion_report": "未盖章"}
+    refused = _card(reviewer, app_id, "completeness", "confirm_complete", data)
+    assert refused.status_code == 422
+    shown = _section(refused, "completeness")
+    assert 'id="completeness-doc_completion_report-error"><p>“项目竣工验收报告”在审核清单中标为“不符合要求”' in shown
+    assert checked(shown, "completeness-doc_completion_report") == "insufficient"  # the input is kept
+    assert factories.state_of(app_id)[0] == "completeness_check"
+    assert _card(reviewer, app_id, "completeness", "confirm_complete", {}).status_code == 303
+    assert factories.state_of(app_id)[0] == "site_verification"
 
 
 def test_a_bad_due_date_is_shown_beside_the_date(app, cast):

@@ -326,7 +326,10 @@ def test_completeness_over_the_api(client, cast, document, clock, golden_week):
     by_id = {item["id"]: item for item in body["checklist"]}
     assert by_id["special_audit_report"]["why"]["zh"].startswith("项目总投资")
     assert by_id["special_audit_report"]["attachment"]["download_url"].endswith("/download")
-    assert by_id["data_centre_platform"]["present"] is True and by_id["data_centre_platform"]["attachment"] is None
+    platform = by_id["dc_platform_confirmation"]  # @2: the upload proves the connection (seed 002 §四(二)(2))
+    assert platform["present"] is True and platform["attachment"]["download_url"].endswith("/download")
+    assert platform["text"]["zh"].startswith("接入市经济信息化委“上海市数据中心能耗在线监测平台”")
+    assert "data_centre_platform" not in by_id
     assert (body["latest_review"], body["supplement_requests"]) == (None, [])
     assert body["default_due_date"] == "2027-10-15"
 

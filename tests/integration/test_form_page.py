@@ -59,7 +59,9 @@ def test_a_form_completed_on_the_page_can_be_submitted(app, cast):
     form = {**sample_form("emc-acceptance", "data_centre"), "district": cast.org.district}
     assert browser.post(f"/applications/{app_id}/form", data=_page_data(form, 1)).status_code == 303
     assert "提交前还需填写" not in text_of(browser.get(f"/applications/{app_id}/form"))
-    for category in required_categories("emc-acceptance", "data_centre", form):  # uploaded on the page too
+    for category in required_categories(
+        factories.newest_definition("emc-acceptance"), "data_centre", form
+    ):  # uploaded on the page too
         assert post_upload(browser, app_id, category, factories.SAMPLE_PDF).status_code == 303
     submitted = fire_form(browser, app_id, "submit")
     assert state_badge(browser.get(submitted.headers["Location"])) == "区主管部门初审中"
@@ -91,7 +93,7 @@ def test_english_labels_on_request(app, cast):
 def test_the_list_says_what_is_expected_of_the_reader_and_by_when(app, cast):
     app_id = factories.new_application(cast, project_name="补充材料中的项目")
     factories.drive_to(cast, app_id, "completeness_check")
-    due = (dt.date.today() + dt.timedelta(days=12)).isoformat()
+    due = factories.working_day(12).isoformat()
     fire(app_id, "request_supplement", cast.municipal_reviewer, {"items": ["专项审计报告"], "due_date": due})
 
     mine = text_of(log_in(app, cast.applicant).get("/applications"))

@@ -375,7 +375,7 @@ def test_supplement_round_through_the_forms(app, cast):
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "completeness_check")
     municipal = log_in(app, cast.municipal_reviewer)
-    due = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    due = factories.working_day(20).isoformat()
     response = fire_form(
         municipal, app_id, "request_supplement", {"items": "专项审计报告\n\n设备清单\n", "due_date": due}
     )

@@ -18,7 +18,7 @@ from docx import Document
 
 from forms.samples import sample_form
 from review import prereview
-from storage.attachments import SPECIAL_AUDIT_FROM_WAN, required_categories
+from storage.attachments import required_categories
 from tests import factories
 from tests.integration.test_api import bearer, problem
 from tests.integration.test_api_attachments import upload
@@ -32,7 +32,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # A drawn signature that the record's printer can read (factories.SIGNATURE_PNG only passes the type check).
 SIGNATURE = "data:image/png;base64," + base64.b64encode(png(240, 80)).decode()
 AUDIT_REPORT = "special_audit_report"
-PLATFORM = "data_centre_platform"  # the item a data centre adds to the completeness checklist
+# Seed 002 附件2 附件5: "投资额100万以上的项目要求委托会计师事务所出具的专项审计报告".
+AUDIT_FROM_WAN = Decimal("100")
 
 JOURNEYS = [
     # kind, the criterion the second expert disputes, the leader's conclusion, the state and its badge after it
@@ -52,9 +53,9 @@ def application_of_kind(cast: factories.Cast, kind: str) -> int:
 
 
 def expected_documents(kind: str) -> list[str]:
-    """The completeness checklist's items: every required document, and for a data centre the platform connection."""
+    """The completeness checklist's items: every required document (a data centre's platform confirmation too)."""
     form = sample_form(PROGRAMME, kind)
-    return [*required_categories(PROGRAMME, kind, form), *([PLATFORM] if kind == "data_centre" else [])]
+    return required_categories(factories.newest_definition(PROGRAMME), kind, form)
 
 
 def results(criteria: list[str], disputed: str, says: str) -> list[dict[str, Any]]:
@@ -205,8 +206,9 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
     page = municipal.get(detail)
     assert re.findall(r'data-item="([a-z_]+)"', page.text) == expected_documents(kind)
     investment = Decimal(sample_form(PROGRAMME, kind)["total_investment_wan"])
-    assert (AUDIT_REPORT in expected_documents(kind)) is (investment >= SPECIAL_AUDIT_FROM_WAN)
-    assert f"项目总投资 {investment} 万元，达到 {SPECIAL_AUDIT_FROM_WAN} 万元" in text_of(page)
+    assert (AUDIT_REPORT in expected_documents(kind)) is (investment >= AUDIT_FROM_WAN)
+    assert ("dc_platform_confirmation" in expected_documents(kind)) is (kind == "data_centre")
+    assert f"项目总投资 {investment} 万元，达到 {AUDIT_FROM_WAN} 万元" in text_of(page)
     marks = {
         f"completeness-doc_{AUDIT_REPORT}": "insufficient",
         f"completeness-note_{AUDIT_REPORT}": "未加盖事务所公章",

@@ -58,7 +58,7 @@ def test_the_reviewer_sees_what_changed_since_the_revision_they_last_read(app, c
     assert context is not None and (context["since"], context["latest"]) == (1, 2)
     assert "自您上次阅读的第 1 版以来的变更" in html
     assert "<dt>其他（建设创新点）</dt>" in html and "<ins>空压站群控</ins>" in html
-    assert re.search(r"<dt>设备清单[^<]*</dt> <dd><strong>已替换</strong>", html)
+    assert re.search(r"<dt>用于能源管理中心信息化管理及控制系统设备清单[^<]*</dt> <dd><strong>已替换</strong>", html)
     assert f'action="/applications/{resubmitted}/revisions/read"' in html
     assert re.search(r'id="read-revision" name="revision" type="hidden" value="2"', html)
     assert "将第 2 版标记为已读" in html

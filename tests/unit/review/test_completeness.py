@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from forms.samples import sample_form
 from review import completeness
 from review.models import CompletenessReview, SupplementRequest
 from storage.models import Attachment
@@ -15,6 +16,7 @@ from workflow import calendar
 from workflow.db import db, utcnow
 from workflow.engine import fire
 from workflow.errors import GuardFailed
+from workflow.models import Application, ProgrammeVersion
 from workflow.visibility import get_visible
 
 
@@ -51,12 +53,42 @@ def test_the_special_audit_report_is_required_from_100_wan_and_says_why(cast):
     assert all(item["present"] for item in items.values())
 
 
-def test_a_data_centre_is_asked_for_its_platform_connection(cast):
+def test_a_data_centre_shows_its_platform_confirmation_as_a_document(cast):
+    """Seed 002 §四(二)(2): on @2 the platform connection is proved by an upload, not by the form's tick."""
     items = {item["id"]: item for item in _checklist(cast, _at_check(cast, "data_centre"))}
+    platform = items["dc_platform_confirmation"]
+    assert platform["present"] and platform["attachment_id"] is not None
+    assert platform["text"].startswith("接入市经济信息化委“上海市数据中心能耗在线监测平台”")
+    assert "数据中心的能源管理中心须完成接入" in platform["why"]
+    assert completeness.DATA_CENTRE_PLATFORM not in items
+
+
+def _pinned_to_v1(cast: factories.Cast, kind: str) -> int:
+    """An application in flight on emc-acceptance@1 (its form @1, its documents), at the completeness check."""
+    app_id = factories.new_application(cast, kind=kind, attach=False)
+    with db.transaction() as session:
+        v1 = session.scalars(
+            select(ProgrammeVersion).where(ProgrammeVersion.code == "emc-acceptance", ProgrammeVersion.version == 1)
+        ).one()
+        app = session.get(Application, app_id)
+        assert app is not None
+        app.programme_version_id = v1.id
+        form = sample_form("emc-acceptance", kind, form="emc-acceptance-form@1")
+        app.form = {**form, "district": cast.org.district}
+    factories.attach_required(factories.flask_app(), cast, app_id)
+    factories.drive_to(cast, app_id, "completeness_check")
+    return app_id
+
+
+def test_a_data_centre_on_version_1_keeps_the_tick_on_its_form(cast):
+    app_id = _pinned_to_v1(cast, "data_centre")
+    assert factories.definition_of(app_id).label == "emc-acceptance@1"
+    items = {item["id"]: item for item in _checklist(cast, app_id)}
     platform = items[completeness.DATA_CENTRE_PLATFORM]
     assert platform["present"] is True  # declared connected on the form; nothing to upload
     assert platform["attachment_id"] is None
     assert "已声明接入" in platform["why"]
+    assert "dc_platform_confirmation" not in items
 
 
 def test_a_park_has_no_platform_item(cast):
@@ -93,6 +125,39 @@ def test_confirm_complete_is_refused_while_a_required_document_is_missing(cast):
     assert "180.00 万元" in refused.value.detail
     assert factories.state_of(app_id)[0] == "completeness_check"
     assert _reviews(app_id) == []
+
+
+@pytest.mark.parametrize(("status", "word"), [("missing", "缺失"), ("insufficient", "不符合要求")])
+def test_confirm_complete_is_refused_while_the_reviewers_checklist_marks_an_item_wanting(cast, status, word):
+    """Issue 9 (7a): 材料完备 may not contradict the reviewer's own record: one problem per item marked wanting."""
+    app_id = _at_check(cast)  # every document on file
+    documents = {
+        "business_licence": {"status": "present"},
+        "equipment_list": {"status": status, "note": "缺少安装地点"},
+        "special_audit_report": {"status": status},
+    }
+    with pytest.raises(GuardFailed) as refused:
+        fire(app_id, "confirm_complete", cast.municipal_reviewer, {"documents": documents})
+    assert _problems(refused.value) == {
+        ("documents.equipment_list", f"marked_{status}"),
+        ("documents.special_audit_report", f"marked_{status}"),
+    }
+    audit = next(p for p in refused.value.problems if p.field == "documents.special_audit_report")
+    assert f"“会计师事务所出具的专项审计报告”在审核清单中标为“{word}”" in audit.message
+    assert factories.state_of(app_id)[0] == "completeness_check"
+    assert _reviews(app_id) == []
+
+    documents = {item: {"status": "present"} for item in documents}
+    assert fire(app_id, "confirm_complete", cast.municipal_reviewer, {"documents": documents}).state == (
+        "site_verification"
+    )
+
+
+def test_a_request_may_say_what_is_wanting(cast):
+    """Marking an item wanting is what a supplement request is for: only confirming complete is refused."""
+    app_id = _at_check(cast)
+    payload = {"items": ["设备清单"], "documents": {"equipment_list": {"status": "missing"}}}
+    assert fire(app_id, "request_supplement", cast.municipal_reviewer, payload).state == "supplement_requested"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -13,6 +15,17 @@ from workflow.engine import fire
 from workflow.errors import GuardFailed
 
 ALL_OK = dict.fromkeys(prereview.CHECKS, "ok")
+SEED_002 = Path(__file__).resolve().parents[3] / "docs" / "sources" / "seed-002-emc-acceptance.txt"
+
+
+def test_the_checks_are_what_the_seed_asks_in_its_words():
+    """Seed 002 §五(一): "对申报材料真实性进行初审，包括申请表、企业、数据中心或园区法人资格、运营情况及经济状况等"."""
+    sentence = "对申报材料真实性进行初审，包括申请表、企业、数据中心或园区法人资格、运营情况及经济状况等"
+    assert sentence in SEED_002.read_text(encoding="utf-8")
+    labels = [zh for zh, _en in prereview.CHECKS.values()]
+    assert labels == ["申请表真实性", "法人资格", "运营情况", "经济状况"]
+    assert all(word in sentence for word in ("申请表", "真实性", "法人资格", "运营情况", "经济状况"))
+    assert list(prereview.CHECKS) == ["form_authenticity", "legal_entity", "operations", "finances"]  # keys kept
 
 
 @pytest.fixture
@@ -50,7 +63,7 @@ def test_pass_is_refused_naming_each_check_not_done_or_wanting(cast, submitted):
         ("checks.operations", "not_checked"),
         ("checks.finances", "problem_found"),
     }
-    assert "Finances (财务状况)" in refused.value.detail
+    assert "“经济状况”核查发现问题" in refused.value.detail
     assert factories.state_of(submitted)[0] == "district_review"
     assert _records(submitted) == []
 

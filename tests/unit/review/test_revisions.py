@@ -95,7 +95,7 @@ def test_submit_records_revision_1_with_the_form_and_the_current_attachments(cas
         app = get_visible(session, cast.applicant, app_id)
         assert app is not None
         form = dict(app.form)
-        required = required_categories("emc-acceptance", app.kind, form)
+        required = required_categories(factories.newest_definition("emc-acceptance"), app.kind, form)
         current = session.scalars(
             select(Attachment).where(Attachment.application_id == app_id, Attachment.superseded_at.is_(None))
         ).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from review.models import SupplementRequest
 from tests import factories
+from workflow import calendar
 from workflow.db import db
 from workflow.engine import fire
 from workflow.errors import GuardFailed
@@ -22,7 +24,7 @@ def _today_in_shanghai() -> dt.date:
 
 
 def _future() -> str:
-    return (_today_in_shanghai() + dt.timedelta(days=14)).isoformat()
+    return factories.working_day(14).isoformat()
 
 
 @pytest.fixture
@@ -74,6 +76,60 @@ def test_bad_request_names_field_and_code(cast, checking, payload, problem):
         fire(checking, "request_supplement", cast.municipal_reviewer, payload)
     assert problem in _problems(excinfo.value)
     assert factories.state_of(checking)[0] == "completeness_check"
+
+
+@pytest.fixture
+def plain_weeks() -> Iterator[None]:
+    """No holidays configured: only weekends are days off."""
+    saved = (set(calendar.HOLIDAYS), set(calendar.WORKING_WEEKENDS))
+    calendar.configure()
+    yield
+    calendar.configure(*saved)
+
+
+def _next_saturday() -> dt.date:
+    day = _today_in_shanghai() + dt.timedelta(days=7)
+    return day + dt.timedelta(days=(5 - day.weekday()) % 7)
+
+
+def test_a_due_date_on_a_saturday_is_refused_and_the_friday_before_accepted(cast, checking, plain_weeks):
+    """Issue 9 (7a): a supplement deadline is a working day (workflow.calendar), not a weekend."""
+    saturday = _next_saturday()
+    friday = saturday - dt.timedelta(days=1)
+    assert (saturday.isoweekday(), friday.isoweekday()) == (6, 5)
+    with pytest.raises(GuardFailed) as refused:
+        fire(
+            checking, "request_supplement", cast.municipal_reviewer, {"items": ["审计报告"], "due_date": str(saturday)}
+        )
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.code) == ("due_date", "not_working_day")
+    assert f"{saturday}（星期六）" in problem.message and "不是工作日" in problem.message
+    assert factories.state_of(checking)[0] == "completeness_check"
+
+    fire(checking, "request_supplement", cast.municipal_reviewer, {"items": ["审计报告"], "due_date": str(friday)})
+    with db.transaction() as session:
+        request = session.scalars(select(SupplementRequest).where(SupplementRequest.application_id == checking)).one()
+        assert request.due_date == friday
+
+
+def test_a_configured_holiday_is_no_due_date_and_a_worked_saturday_is(cast, checking):
+    """National Day 2027 (1 October, a Friday) off; Saturday 9 October 2027 worked (调休)."""
+    saved = (set(calendar.HOLIDAYS), set(calendar.WORKING_WEEKENDS))
+    calendar.configure([dt.date(2027, 10, 1)], [dt.date(2027, 10, 9)])
+    try:
+        with pytest.raises(GuardFailed) as refused:
+            fire(
+                checking,
+                "request_supplement",
+                cast.municipal_reviewer,
+                {"items": ["审计报告"], "due_date": "2027-10-01"},
+            )
+        assert _problems(refused.value) == {("due_date", "not_working_day")}
+        assert "2027-10-01（星期五）是法定节假日" in refused.value.detail
+        payload = {"items": ["审计报告"], "due_date": "2027-10-09"}
+        assert fire(checking, "request_supplement", cast.municipal_reviewer, payload).state == "supplement_requested"
+    finally:
+        calendar.configure(*saved)
 
 
 def test_request_records_items_and_due_date(cast, requested):

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import io
 import os
+import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from werkzeug.test import encode_multipart
 
 from storage import sniff
 from storage.attachments import (
+    AttachmentRulesError,
     UploadTooLarge,
     attachments_of,
     blob_key,
@@ -26,10 +28,11 @@ from storage.attachments import (
     content_disposition,
     receive,
     required_categories,
+    rules_for,
     upload,
 )
 from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, Staged, from_url
-from storage.models import Attachment
+from storage.models import Attachment, category_label
 from tests import factories
 from workflow import operations
 from workflow.db import db
@@ -337,24 +340,115 @@ def test_a_store_that_fails_to_adopt_leaves_no_blob_and_no_staged_file(app, cast
 # --- what a submission needs ----------------------------------------------------------------------------------
 
 
+SHIPPED = {d.label: d for d in shipped()}
+EMC = ("emc-acceptance@1", "emc-acceptance@2")
+SEED_002 = Path(__file__).resolve().parents[3] / "docs" / "sources" / "seed-002-emc-acceptance.txt"
+
+
+@pytest.mark.parametrize("label", EMC)
 @pytest.mark.parametrize(
     "total,audit_required",
     [("99.99", False), (99.99, False), ("100", True), (100, True), ("100.00", True), ("2500.5", True), (None, False)],
 )
-def test_the_special_audit_report_is_required_from_100_wan(total, audit_required):
-    required = required_categories("emc-acceptance", "enterprise", {"total_investment_wan": total})
+def test_the_special_audit_report_is_required_from_100_wan(label, total, audit_required):
+    """Seed 002 附件2 附件5 "投资额100万以上…专项审计报告": from 100 万元, on v1 (fallback) and v2 (its table)."""
+    required = required_categories(SHIPPED[label], "enterprise", {"total_investment_wan": total})
     assert ("special_audit_report" in required) is audit_required
     assert [c for c in required if c != "special_audit_report"] == EMC_BASE
 
 
-@pytest.mark.parametrize("kind", ["enterprise", "data_centre", "park"])
-def test_every_emc_kind_needs_the_same_base_set(kind):
-    assert required_categories("emc-acceptance", kind, {"total_investment_wan": "50"}) == EMC_BASE
+@pytest.mark.parametrize("kind", ["enterprise", "park"])
+def test_every_emc_kind_but_a_data_centre_needs_the_base_set(kind):
+    for label in EMC:
+        assert required_categories(SHIPPED[label], kind, {"total_investment_wan": "50"}) == EMC_BASE
 
 
-def test_the_monitoring_fund_needs_licence_investment_proof_and_commitment():
-    required = required_categories("monitoring-fund", "enterprise", {"retrofit_investment_wan": "500"})
+def test_a_data_centre_proves_its_platform_connection_from_version_2_on():
+    """Seed 002 §四(二)(2): on @2 a document proves the connection; v1 (in flight) keeps the tick on its form."""
+    form = {"total_investment_wan": "50"}
+    assert required_categories(SHIPPED["emc-acceptance@2"], "data_centre", form) == [
+        *EMC_BASE,
+        "dc_platform_confirmation",
+    ]
+    assert required_categories(SHIPPED["emc-acceptance@1"], "data_centre", form) == EMC_BASE
+    assert rules_for(SHIPPED["emc-acceptance@1"]).platform_declared_on_form
+    assert not rules_for(SHIPPED["emc-acceptance@2"]).platform_declared_on_form
+
+
+@pytest.mark.parametrize("label", ["monitoring-fund@1", "monitoring-fund@2"])
+def test_the_monitoring_fund_needs_licence_investment_proof_and_commitment(label):
+    required = required_categories(SHIPPED[label], "enterprise", {"retrofit_investment_wan": "500"})
     assert required == ["business_licence", "investment_proof", "authenticity_commitment"]
+
+
+def test_the_monitoring_funds_list_is_marked_a_local_setting():
+    """Seed 000 names no attachments: @2's list is programme data, labelled as a local choice."""
+    definition = SHIPPED["monitoring-fund@2"]
+    assert "attachments" in definition.raw
+    (setting,) = [s for s in definition.local_settings if s.key == "attachments_required"]
+    assert "本地设置" in setting.zh and setting.value.split(", ") == list(rules_for(definition).required)
+
+
+def test_a_version_carries_its_own_attachment_rules():
+    """The rules are the version's data: a later version may differ without a code change."""
+    raw = copy.deepcopy(SHIPPED["emc-acceptance@2"].raw)
+    raw["version"] = 9
+    raw["attachments"] = {
+        "required": ["business_licence"],
+        "by_kind": {"park": ["other"]},
+        "special_audit_from_wan": "500",
+    }
+    definition = parse(raw)
+    assert required_categories(definition, "park", {"total_investment_wan": "499.99"}) == ["business_licence", "other"]
+    assert required_categories(definition, "enterprise", {"total_investment_wan": "500"}) == [
+        "business_licence",
+        "special_audit_report",
+    ]
+
+
+@pytest.mark.parametrize(
+    "table,words",
+    [
+        ({"required": ["business_licence", "weather_report"]}, "unknown category 'weather_report'"),
+        ({"by_kind": {"park": "other"}}, "attachments.by_kind.park must be a list"),
+        ({"special_audit_from_wan": "lots"}, "special_audit_from_wan: 'lots'"),
+    ],
+    ids=["unknown-category", "not-a-list", "not-an-amount"],
+)
+def test_a_table_that_cannot_be_used_is_refused_naming_why(table, words):
+    raw = {**copy.deepcopy(SHIPPED["emc-acceptance@2"].raw), "version": 9, "attachments": table}
+    with pytest.raises(AttachmentRulesError, match=words):
+        rules_for(parse(raw))
+
+
+def test_every_shipped_definition_has_usable_attachment_rules():
+    for definition in SHIPPED.values():
+        assert rules_for(definition).required, definition.label
+
+
+def test_the_categories_carry_the_seeds_own_names():
+    """附件2 "附件：包含但不限于如下资料" 1–7 and 附件3's title, word for word from seed 002."""
+    text = SEED_002.read_text(encoding="utf-8")
+    listed = text.split("附件：包含但不限于如下资料", 1)[1].split("附件3", 1)[0]
+    seed = [re.sub(r"^\d[、.]", "", line.strip()).rstrip("；。") for line in listed.splitlines() if line.strip()]
+    assert len(seed) == 7
+    assert category_label("business_licence") == seed[0] == "营业执照扫描件"
+    assert category_label("equipment_list") == seed[1]
+    assert "（包括：名称、型号规格、生产厂家、安装地点等）" in category_label("equipment_list")
+    assert category_label("construction_contract") == seed[2] == "能源管理中心建设合同（扫描件）"
+    assert category_label("completion_report") == seed[3] == "项目竣工验收报告"
+    assert (
+        seed[4].startswith(category_label("investment_proof") + "，")
+        and category_label("investment_proof") == "项目实际投资证明材料"
+    )
+    assert "投资额100万以上的项目要求委托" + category_label("special_audit_report") in seed[4]
+    assert category_label("authenticity_commitment") == seed[5] == "申报材料真实性承诺书"
+    assert category_label("other") == seed[6] == "验收工作要求的其他材料"
+    letter = text.split("关于自然人的信用查询授权书模板", 1)[1].strip().splitlines()[0]
+    assert category_label("credit_authorisation") == letter == "关于查询上海市公共信用信息的委托授权书"
+    # §四(二)(2): "数据中心的能源管理中心须完成接入市经济信息化委“上海市数据中心能耗在线监测平台”".
+    platform = "接入市经济信息化委“上海市数据中心能耗在线监测平台”"
+    assert platform in text and category_label("dc_platform_confirmation").startswith(platform)
 
 
 def _publish_v2_guarded_by_attachments() -> None:

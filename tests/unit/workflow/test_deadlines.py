@@ -15,7 +15,7 @@ from workflow.engine import fire
 from workflow.models import AuditEvent, Deadline
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DUE = dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=20)
+DUE = factories.working_day(20)  # a due date is a working day
 # The end of the due date, Shanghai time: midnight after it (16:00 UTC on the due date itself).
 END_OF_DUE = dt.datetime.combine(DUE + dt.timedelta(days=1), dt.time(), SHANGHAI)
 
@@ -115,12 +115,12 @@ def test_supplying_in_time_closes_the_deadline(cast, requested):
 def test_a_new_request_opens_a_new_deadline(cast, requested):
     """After supplying, a second request gets its own deadline; only that one can fire."""
     fire(requested, "supply", cast.applicant, {"answers": {"1": "已上传"}})
-    second_due = DUE + dt.timedelta(days=10)
+    second_due = DUE + dt.timedelta(days=14)  # the same weekday two weeks on: a working day too
     fire(requested, "request_supplement", cast.municipal_reviewer, {"items": ["盖章页"], "due_date": str(second_due)})
     first, second = _deadlines(requested)
     assert first.closed_at is not None and second.closed_at is None
     assert deadlines.fire_due(now=END_OF_DUE + dt.timedelta(days=1)) == []
-    assert [o.state for o in deadlines.fire_due(now=END_OF_DUE + dt.timedelta(days=11))] == ["lapsed"]
+    assert [o.state for o in deadlines.fire_due(now=END_OF_DUE + dt.timedelta(days=15))] == ["lapsed"]
 
 
 def test_withdrawing_closes_the_deadline(cast, requested):

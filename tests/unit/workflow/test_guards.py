@@ -1,6 +1,8 @@
-"""Guards of the engine itself: required payload fields and four eyes on the award."""
+"""Guards of the engine itself: required payload fields, four eyes on the award, the application window."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -123,3 +125,71 @@ def test_four_eyes_follows_the_latest_proposal(cast, proposed):
     with pytest.raises(GuardFailed):
         fire(proposed, "approve_award", cast.finance_officer2)
     assert fire(proposed, "approve_award", cast.finance_officer).state == "award_approved"
+
+
+# --- the application window (seed 000 §二(四) "于2022年9月30日前…提交申请") -------------------------------------------
+
+
+def _in_the_2022_round(cast: factories.Cast) -> int:
+    """A monitoring-fund draft of the 2022 round (monitoring-fund@2: 2022-08-05 to 2022-09-30), ready to submit."""
+    from sqlalchemy import select
+
+    from workflow.db import db
+    from workflow.models import Application, ProgrammeVersion
+
+    app_id = factories.new_application(cast, "monitoring-fund")
+    with db.transaction() as session:
+        v2 = session.scalars(
+            select(ProgrammeVersion).where(ProgrammeVersion.code == "monitoring-fund", ProgrammeVersion.version == 2)
+        ).one()
+        app = session.get(Application, app_id)
+        assert app is not None
+        app.programme_version_id = v2.id
+    return app_id
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, instant: str) -> None:
+    """The guard's clock reads `instant` (UTC)."""
+    moment = dt.datetime.fromisoformat(instant)
+    monkeypatch.setattr("workflow.guards.utcnow", lambda: moment)
+
+
+@pytest.mark.parametrize(
+    "instant",
+    ["2022-09-30T15:59:59+00:00", "2022-08-04T16:00:00+00:00"],
+    ids=["23:59:59-on-30-september-in-shanghai", "00:00-on-5-august-in-shanghai"],
+)
+def test_submit_within_the_window_is_accepted(cast, monkeypatch, instant):
+    app_id = _in_the_2022_round(cast)
+    _at(monkeypatch, instant)
+    assert fire(app_id, "submit", cast.applicant).state == "technical_review"
+
+
+@pytest.mark.parametrize(
+    ("instant", "code", "today"),
+    [
+        ("2022-09-30T16:00:00+00:00", "window_closed", "2022-10-01"),
+        ("2022-08-04T15:59:59+00:00", "window_not_open", "2022-08-04"),
+    ],
+    ids=["1-october-in-shanghai", "4-august-in-shanghai"],
+)
+def test_submit_outside_the_window_is_refused_with_the_dates(cast, monkeypatch, instant, code, today):
+    app_id = _in_the_2022_round(cast)
+    _at(monkeypatch, instant)
+    with pytest.raises(GuardFailed) as excinfo:
+        fire(app_id, "submit", cast.applicant)
+    (problem,) = [p for p in excinfo.value.problems if p.field == "window"]
+    assert problem.code == code
+    assert "2022-08-05 起至 2022-09-30 止（含首尾两日，上海时间）" in problem.message
+    assert f"今天是 {today}" in problem.message
+    assert factories.state_of(app_id)[0] == "draft"
+
+
+def test_a_returned_application_may_be_resubmitted_after_the_close(cast, monkeypatch):
+    """Resubmit names no window: submitted in time, returned, corrected after 30 September, sent back."""
+    app_id = _in_the_2022_round(cast)
+    _at(monkeypatch, "2022-09-30T08:00:00+00:00")
+    fire(app_id, "submit", cast.applicant)
+    fire(app_id, "return_for_correction", cast.monitoring_reviewer, {"comment": "请补充关口表改造证明"})
+    _at(monkeypatch, "2022-10-10T02:00:00+00:00")
+    assert fire(app_id, "resubmit", cast.applicant).state == "technical_review"
