@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -340,6 +341,22 @@ MONITORING_FORM_V2 = FormVersion(
 )
 
 FORMS: dict[str, FormVersion] = {f.label: f for f in (EMC_FORM_V1, MONITORING_FORM_V1, EMC_FORM_V2, MONITORING_FORM_V2)}
+
+
+def form_rows(label: str, kind: str, data: dict[str, Any], lang: str = "zh") -> list[tuple[str, str]]:
+    """The saved form in its version's order, each value under its label as shown (empty values left out); a key
+    the form lacks comes last, as it is."""
+    fields = FORMS[label].fields_for(kind) if label in FORMS else []
+    rows = [
+        (f.en if lang == "en" else f.zh, f.shown(data[f.key], lang))
+        for f in fields
+        if data.get(f.key) not in (None, "", [])
+    ]
+    known = {f.key for f in fields}
+    extra = [
+        (k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in data.items() if k not in known
+    ]
+    return rows + sorted((k, v) for k, v in extra if v not in ("", "null", "[]"))
 
 
 def form_version(label: str) -> FormVersion:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from review.models import PanelDraw, SiteVisit
 from review.pool import NOTE_MAX, eligible_pool, invalid, role_required, text_field, valid_uscc
-from review.site_visit import steps_json
+from review.site_visit import visit_json
 from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor, User
 from workflow.db import as_utc, db, utcnow
@@ -456,20 +456,6 @@ def schedule_visit(
 
 def _iso(value: dt.datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
-
-
-def visit_json(visit: SiteVisit | None, session: Session) -> dict[str, Any] | None:
-    if visit is None:
-        return None
-    by = session.get(User, visit.scheduled_by_id) if visit.scheduled_by_id else None
-    return {
-        "visit_at": _iso(visit.visit_at),
-        "place": visit.place,
-        "note": visit.note,
-        "scheduled_by": by.username if by else None,
-        "scheduled_at": _iso(visit.scheduled_at),
-        "steps": steps_json(visit),
-    }
 
 
 def draw_json(draw: PanelDraw, usernames: dict[int, str]) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from review.models import SiteVisit
 from workflow import audit, calendar
-from workflow.accounts import Actor
+from workflow.accounts import Actor, User
 from workflow.db import as_utc, db, utcnow
 from workflow.engine import allowed_triggers, resolve_actor
-from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, WorkflowError
+from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, ProblemsError
 from workflow.models import Assignment
 from workflow.registry import Context, guard
 from workflow.visibility import get_visible, programme_definitions
@@ -33,16 +33,12 @@ STEPS: dict[str, tuple[str, str]] = {
 }
 
 
-class BeforeVisitDay(WorkflowError):
+class BeforeVisitDay(ProblemsError):
     """Sheets and conclusions wait for the visit's day (the problem names it)."""
 
     status = 409
     code = "before_visit_day"
     title = "Before the site visit"
-
-    def __init__(self, detail: str, problems: list[Problem]):
-        super().__init__(detail, errors=[p.as_dict() for p in problems])
-        self.problems = problems
 
 
 def visit_of(session: Session, application_id: int) -> SiteVisit | None:
@@ -89,6 +85,24 @@ def steps_json(visit: SiteVisit | None) -> dict[str, Any]:
         "noted_by": visit.steps_noted_by.username if visit and visit.steps_noted_by else None,
         "noted_at": as_utc(visit.steps_noted_at).isoformat() if visit and visit.steps_noted_at else None,
     }
+
+
+def visit_json(visit: SiteVisit | None, session: Session) -> dict[str, Any] | None:
+    if visit is None:
+        return None
+    by = session.get(User, visit.scheduled_by_id) if visit.scheduled_by_id else None
+    return {
+        "visit_at": _iso(visit.visit_at),
+        "place": visit.place,
+        "note": visit.note,
+        "scheduled_by": by.username if by else None,
+        "scheduled_at": _iso(visit.scheduled_at),
+        "steps": steps_json(visit),
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
 
 
 def _leader(session: Session, application_id: int, user_id: int) -> Assignment | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from forms import uscc as uscc_rules
 from storage import authorisers, sealed
 from web import demo as demo_module
-from web import seed
+from web import demo_report, seed
 from web.security import hash_password, issue_token, password_problem
 from workflow import audit, definitions, diagram, operations, registry
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, SYSTEM, Organisation, User
@@ -103,7 +103,7 @@ def demo_command() -> None:
             click.echo(f"set-up: {line}")
     click.echo("")
     result = demo_module.run_demo()
-    for line in demo_module.render(result):
+    for line in demo_report.render(result):
         click.echo(line)
     if not result.ok:
         raise click.ClickException("demo failed:\n  " + "\n  ".join(result.problems))

@@ -5,10 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
-import math
-import struct
 import time
-import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,6 +22,7 @@ from storage import attachments, documents
 from storage.programme_words import programme_words
 from web import seed
 from web.app import blob_store
+from web.demo_files import demo_pdf, multipart_body, signature_png
 from web.seed import DEMO_EXPERTS
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
@@ -351,39 +349,6 @@ def _form_of(user_id: int, sc: Scenario) -> dict[str, Any]:
     return {**sample_form(sc.programme, sc.kind), **{k: v for k, v in own.items() if v}}
 
 
-def demo_pdf(title: str) -> bytes:
-    """A one-page PDF standing in for a scanned document."""
-    text = f"BT /F1 18 Tf 72 760 Td (Demo scan: {title}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = bytearray(b"%PDF-1.7\n"), []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
-
-
-def _multipart(category: str, filename: str, data: bytes) -> tuple[bytes, bytes]:
-    """The body a browser would send for the upload form: (boundary, body)."""
-    boundary = b"emc-demo-boundary-" + category.encode()
-    head = (
-        b'--%s\r\nContent-Disposition: form-data; name="category"\r\n\r\n%s\r\n'
-        b'--%s\r\nContent-Disposition: form-data; name="file"; filename="%s"\r\n'
-        b"Content-Type: application/octet-stream\r\n\r\n"
-    ) % (boundary, category.encode(), boundary, filename.encode())
-    return boundary, head + data + b"\r\n--%s--\r\n" % boundary
-
-
 def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, Any]) -> list[str]:
     """Upload what the submission needs through the upload operation: the commitment as generated, scans as PDFs."""
     store = blob_store(current_app)
@@ -401,26 +366,11 @@ def _attach_documents(app_id: int, user_id: int, sc: Scenario, form: dict[str, A
             filename, data = f"{category}.docx", documents.authenticity_commitment(commitment)
         else:
             filename, data = f"{category}.pdf", demo_pdf(category)
-        boundary, body = _multipart(category, filename, data)
+        boundary, body = multipart_body(category, filename, data)
         attachments.upload(
             user_id, app_id, io.BytesIO(body), boundary, store, max_bytes=current_app.config["MAX_UPLOAD_BYTES"]
         )
     return required
-
-
-def signature_png(name: str, width: int = 96, height: int = 24) -> bytes:
-    """A small greyscale PNG with one pen stroke (its wave set by the name): what a drawn signature arrives as."""
-    phase = sum(name.encode()) % 17
-    rows = b""
-    for y in range(height):
-        line = [0 if abs(y - height / 2 - 6 * math.sin((x + phase) / 7)) <= 1.2 else 255 for x in range(width)]
-        rows += b"\x00" + bytes(line)  # each row starts with its filter type: none
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def _ensure_pool(users: dict[str, int]) -> None:
@@ -639,53 +589,3 @@ def run_demo() -> DemoResult:
     with db.transaction() as session:
         verification = audit.verify(session)
     return DemoResult(runs, refusals, verification)
-
-
-# --- Printing -----------------------------------------------------------------------------------------------------
-
-
-def _state(definition: Definition | None, state: str | None) -> str:
-    if state is None:
-        return ""
-    if definition is None:
-        return state
-    return f"{definition.state_label(state, 'zh')} ({definition.state_label(state, 'en')})"
-
-
-def render(result: DemoResult) -> list[str]:
-    """The report the `demo` command prints: each timeline, then every check."""
-    lines: list[str] = []
-    for n, run in enumerate(result.runs, start=1):
-        sc = run.scenario
-        lines.append(f"[{n}] {sc.title} — {sc.programme} / {sc.kind} — 申请 #{run.application_id}《{sc.project_name}》")
-        lines.append(
-            f"    {'seq':>5}  {'time (Asia/Shanghai)':<19}  {'actor':<16} {'role':<19} {'trigger':<22} from → to"
-        )
-        for e in run.timeline:
-            when = e.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-            if e.outcome == "transition":
-                what = f"{_state(run.definition, e.from_state)} → {_state(run.definition, e.to_state)}"
-            elif e.outcome == "denied":
-                what = f"✗ refused ({e.detail}), stays {_state(run.definition, e.from_state)}"
-            elif e.outcome == "created":
-                what = f"created → {_state(run.definition, e.to_state)}"
-            else:
-                what = f"{e.outcome} {e.detail}, stays {_state(run.definition, e.to_state)}"
-            trigger = e.trigger or f"({e.outcome})"
-            lines.append(f"    {e.seq:>5}  {when:<20} {e.actor:<16} {e.role:<19} {trigger:<22} {what}")
-        lines.append("")
-    lines.append("Checks")
-    for run in result.runs:
-        head = f"#{run.application_id} {run.scenario.title}"
-        if run.ok:
-            moves = [e for e in run.timeline if e.outcome == "transition"]
-            via = f" from {_state(run.definition, moves[-1].from_state)}" if moves else ""
-            lines.append(f"  ✓ {head}: ends {_state(run.definition, run.state)}{via}, timeline as expected")
-        else:
-            lines.append(f"  ✗ {head}: " + "; ".join(run.problems))
-    for r in result.refusals:
-        mark = "✓" if r.ok else "✗"
-        got = f"{r.got}: {r.detail}" if r.got else "it was allowed"
-        lines.append(f"  {mark} refused: {r.why} ({r.actor} {r.trigger} on #{r.application_id}) → {got}")
-    lines.append(f"  {'✓' if result.audit.ok else '✗'} {result.audit}")
-    return lines

@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from forms.fields import form_version
+from forms.fields import form_rows
 from review import queues
 from review.models import SupplementRequest
 from storage.models import category_label
@@ -389,21 +389,6 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _form_rows(data: dict[str, Any], kind: str, definition: Definition, language: str) -> list[tuple[str, str]]:
-    """The saved form in the form's own order, each value under its label (a key the form lacks, as it is)."""
-    try:
-        fields = form_version(definition.form).fields_for(kind)
-    except LookupError:
-        fields = []
-    rows = [
-        (f.en if language == "en" else f.zh, f.shown(data[f.key], language))
-        for f in fields
-        if data.get(f.key) not in (None, "", [])
-    ]
-    known = {f.key for f in fields}
-    return rows + sorted((k, _shown(v)) for k, v in data.items() if k not in known and v not in (None, "", []))
-
-
 # The review desks' own events (panel, declarations, sheets, the visit).
 REVIEW_OUTCOMES = {
     "panel_drawn": N_("Expert panel drawn"),
@@ -510,7 +495,7 @@ def _render_detail(
         app=app,
         state_label=definition.state_label(app.state, lang()),
         programme=definition.title.get(lang()) or definition.code,
-        form_data=_form_rows(app.form or {}, app.kind, definition, lang()),
+        form_data=form_rows(definition.form, app.kind, app.form or {}, lang()),
         window=definition.window,
         local_settings=[s.en if lang() == "en" else s.zh for s in definition.local_settings],
         can_edit_form=user.role == "applicant" and app.state in definition.editable,

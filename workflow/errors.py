@@ -68,14 +68,18 @@ class StaleVersion(WorkflowError):
         self.current = current
 
 
-class GuardFailed(WorkflowError):
-    status = 422
-    code = "guard_failed"
-    title = "Conditions not met"
+class ProblemsError(WorkflowError):
+    """An error that names each field, code and reason (`errors` in the problem document)."""
 
     def __init__(self, detail: str, problems: list[Problem]):
         super().__init__(detail, errors=[p.as_dict() for p in problems])
         self.problems = problems
+
+
+class GuardFailed(ProblemsError):
+    status = 422
+    code = "guard_failed"
+    title = "Conditions not met"
 
 
 class IdempotencyConflict(WorkflowError):
@@ -84,13 +88,9 @@ class IdempotencyConflict(WorkflowError):
     title = "Idempotency key reused"
 
 
-class InvalidInput(WorkflowError):
+class InvalidInput(ProblemsError):
     """Input that breaks a rule, with each field named (answered 422)."""
 
     status = 422
     code = "invalid_input"
     title = "Invalid input"
-
-    def __init__(self, detail: str, problems: list[Problem]):
-        super().__init__(detail, errors=[p.as_dict() for p in problems])
-        self.problems = problems
