@@ -25,17 +25,17 @@ from sqlalchemy.orm import Session
 
 from review.models import PanelDraw, SiteVisit
 from review.pool import NOTE_MAX, eligible_pool, invalid, role_required, text_field, valid_uscc
+from review.seats import PANEL_STATE, in_panel_state
 from review.site_visit import visit_json
 from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor, User
 from workflow.db import as_utc, db, utcnow
 from workflow.definitions import canonical_json
-from workflow.engine import allowed_triggers, resolve_actor
-from workflow.errors import NotAllowedNow, NotFound, Problem, WorkflowError
+from workflow.engine import resolve_actor
+from workflow.errors import NotFound, Problem, WorkflowError
 from workflow.models import Application, Assignment
-from workflow.visibility import get_visible, programme_definitions, visible_or_known
+from workflow.visibility import get_visible, visible_or_known
 
-PANEL_STATE = "site_verification"
 # Who draws panels, and who arranges the visit with the applicant.
 DRAWERS = frozenset({"admin", "agency_coordinator"})
 VISIT_SCHEDULERS = frozenset({"agency_coordinator"})
@@ -201,16 +201,6 @@ def _notify(session: Session, application_id: int, event_seq: int, user_ids: lis
         outbox.publish(session, PANEL_TOPIC, message, application_id=application_id)
 
 
-def _in_panel_state(session: Session, app: Application, who: Actor, what: str) -> None:
-    if app.state != PANEL_STATE:
-        definition = programme_definitions(session)[app.programme_version_id]
-        raise NotAllowedNow(
-            f"{what} only in state {PANEL_STATE}; the application is in '{app.state}'",
-            app.state,
-            allowed_triggers(session, app, who, definition),
-        )
-
-
 def draw_panel(
     actor: Actor | int,
     application_id: int,
@@ -229,7 +219,7 @@ def draw_panel(
         app = get_visible(session, who, application_id, lock=True)
         if app is None:
             raise NotFound(f"application {application_id} not found")
-        _in_panel_state(session, app, who, "a panel is drawn")
+        in_panel_state(session, app, who, "a panel is drawn")
         seated = _panel_now(session, app.id)
         empty_seats = _empty_seats(session, app.id, len(seated)) if seated else None
         if empty_seats == 0:
@@ -316,7 +306,7 @@ def declare(
             raise NotFound(f"application {application_id} not found")
         if mine.declared_at is not None:
             raise PanelConflict(f"you declared on application {application_id} already; a declaration is final")
-        _in_panel_state(session, app, who, "a declaration is made")
+        in_panel_state(session, app, who, "a declaration is made")
         text, note_problem = text_field(note, "note", NOTE_MAX, required=bool(conflict))
         if note_problem:
             if note_problem.code == "required":
@@ -413,7 +403,7 @@ def schedule_visit(
         app = get_visible(session, who, application_id, lock=True)
         if app is None:
             raise NotFound(f"application {application_id} not found")
-        _in_panel_state(session, app, who, "the site visit is scheduled")
+        in_panel_state(session, app, who, "the site visit is scheduled")
         place_text, place_problem = text_field(place, "place", PLACE_MAX, required=True)
         note_text, note_problem = text_field(note, "note", NOTE_MAX, required=False)
         problems = [p for p in (place_problem, note_problem) if p]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review.models import ChecklistPhoto, ChecklistSheet
-from review.scoring import check_open, member_of, open_sheet
+from review.scoring import check_open, open_sheet
+from review.seats import member_of
 from storage.attachments import blob_key
 from storage.blobs import BlobStore
 from storage.sniff import JPEG, PNG, Kind, sniff

@@ -20,6 +20,7 @@ from forms.fields import form_version
 from review import site_visit
 from review.checklists import RESULTS, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
+from review.seats import PANEL_STATE, member_of
 from storage.attachments import blob_key
 from storage.blobs import BlobStore
 from storage.sniff import PNG, sniff
@@ -31,7 +32,7 @@ from workflow.errors import InvalidInput, NotAllowedNow, NotFound, Problem, Work
 from workflow.models import Application, Assignment
 from workflow.visibility import get_visible, programme_definitions
 
-SCORING_STATE = "site_verification"
+SCORING_STATE = PANEL_STATE  # the sheets are filled during site verification
 SIGNATURE_MAX_BYTES = 2 * 1024 * 1024
 NOTE_MAX = 4000
 CENTS = Decimal("0.01")
@@ -61,19 +62,6 @@ class SaveOutcome:
     unchanged: list[str] = field(default_factory=list)
     # [{"criterion", "yours": {...}, "theirs": {... "revision"}}]: not saved, for the expert to settle.
     conflicts: list[dict[str, Any]] = field(default_factory=list)
-
-
-def member_of(session: Session, application_id: int, user_id: int | None) -> Assignment | None:
-    """The active, declared-clear panel assignment of this expert, if any."""
-    return session.scalars(
-        select(Assignment).where(
-            Assignment.application_id == application_id,
-            Assignment.user_id == user_id,
-            Assignment.role == "expert",
-            Assignment.active.is_(True),
-            Assignment.conflict.is_(False),
-        )
-    ).one_or_none()
 
 
 def open_sheet(session: Session, actor: Actor, application_id: int, *, lock: bool = False) -> SheetContext:

@@ -14,16 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from review.models import SiteVisit
+from review.seats import in_panel_state, member_of
 from workflow import audit, calendar
 from workflow.accounts import Actor, User
 from workflow.db import as_utc, db, utcnow
-from workflow.engine import allowed_triggers, resolve_actor
-from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, ProblemsError
-from workflow.models import Assignment
+from workflow.engine import resolve_actor
+from workflow.errors import Forbidden, InvalidInput, NotFound, Problem, ProblemsError
 from workflow.registry import Context, guard
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import get_visible
 
-PANEL_STATE = "site_verification"
 STEP_MAX = 4000
 # The visit's steps in the seed's order and words: (1) the applicant presents and demonstrates, (2) the experts
 # inspect and ask; (3), the result, is the checklist and the conclusion.
@@ -105,19 +104,6 @@ def _iso(value: dt.datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
 
 
-def _leader(session: Session, application_id: int, user_id: int) -> Assignment | None:
-    return session.scalars(
-        select(Assignment).where(
-            Assignment.application_id == application_id,
-            Assignment.user_id == user_id,
-            Assignment.role == "expert",
-            Assignment.active.is_(True),
-            Assignment.is_leader.is_(True),
-            Assignment.conflict.is_(False),
-        )
-    ).one_or_none()
-
-
 def record_steps(
     actor: Actor | int,
     application_id: int,
@@ -144,15 +130,10 @@ def record_steps(
         app = get_visible(session, who, application_id, lock=True)
         if app is None:
             raise NotFound(f"application {application_id} not found")
-        if who.role != "expert" or _leader(session, app.id, who.id) is None:
+        seat = member_of(session, app.id, who.id) if who.role == "expert" else None
+        if seat is None or not seat.is_leader:
             raise Forbidden("只有专家组组长记录现场核查各环节（only the panel leader notes the visit's steps）")
-        if app.state != PANEL_STATE:
-            definition = programme_definitions(session)[app.programme_version_id]
-            raise NotAllowedNow(
-                f"the visit's steps are noted only in state {PANEL_STATE}; the application is in '{app.state}'",
-                app.state,
-                allowed_triggers(session, app, who, definition),
-            )
+        in_panel_state(session, app, who, "the visit's steps are noted")
         closed = not_open_yet(session, app.id)
         if closed is not None:
             raise BeforeVisitDay(closed.message, [closed])

@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
-from review import photos, scoring
+from review import photos, scoring, seats
 from review.checklists import for_application
 from review.models import ChecklistSheet
 from web.app import blob_store
@@ -407,7 +407,7 @@ def service_worker() -> Response:
 @detail_section("scoring")
 def scoring_context(app: Application, definition: Definition, user: User) -> dict[str, Any] | None:
     """A panel expert's way to their own checklist: how far it is and whether it is signed; None for others."""
-    if user.role != "expert" or scoring.member_of(db.session, app.id, user.id) is None:
+    if user.role != "expert" or seats.member_of(db.session, app.id, user.id) is None:
         return None
     checklist = for_application(definition, app.kind)
     if checklist is None:
