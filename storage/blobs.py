@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,8 @@ class BlobStore(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
+
+    def sweep_staging(self, older_than: float) -> int: ...
 
 
 STAGING_PREFIX = ".part-"
@@ -142,6 +145,18 @@ class LocalBlobStore:
             staged.discard()  # not adopted (refused, failed, or the key existed): the .part- file goes
         return StoredBlob(key, size, sha256)
 
+    def sweep_staging(self, older_than: float) -> int:
+        """Delete `.part-` files left by killed writes, last touched more than `older_than` seconds ago."""
+        cutoff, swept = time.time() - older_than, 0
+        for path in self.root.rglob(STAGING_PREFIX + "*"):
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    swept += 1
+            except FileNotFoundError:
+                pass  # adopted or discarded meanwhile
+        return swept
+
     def open(self, key: str) -> Iterator[bytes]:
         with self._path(key).open("rb") as fh:
             while chunk := fh.read(CHUNK):
@@ -202,6 +217,10 @@ class S3BlobStore:
     def staging(self, tmp_dir: str | Path | None = None) -> Staged:
         """An anonymous temporary file in `tmp_dir` (the system's if None): nothing outlives the process."""
         return Staged(tempfile.TemporaryFile(dir=tmp_dir))
+
+    def sweep_staging(self, older_than: float) -> int:
+        """Nothing to sweep: staging files are anonymous, and an aborted multipart upload leaves no object."""
+        return 0
 
     def put_file(
         self, key: str, staged: Staged, size: int, sha256: str, content_type: str = "application/octet-stream"

@@ -51,6 +51,9 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: i
             "SECRET_KEY": "test-secret-key",
             "WTF_CSRF_ENABLED": False,
             "STORAGE_URL": f"file://{instance / 'blobs'}",
+            # Every test client is 127.0.0.1: the per-client login limit would trip across tests. The tests of the
+            # limit set the shipped value (from_environment) for a client address of their own.
+            "LOGIN_RATE_LIMIT": "100000 per minute",
             # Tasks run in-process even when CELERY_BROKER_URL is set (CI); the broker test builds its own Celery.
             "CELERY": {**from_environment()["CELERY"], "broker_url": "memory://", "task_always_eager": True},
         }

@@ -60,14 +60,18 @@ def _authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _token_needed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
+    idle = dt.timedelta(minutes=int(current_app.config["IDLE_TIMEOUT_MINUTES"]))
     # Its own short transaction: the user is read once and the session is gone before any write.
     with db.transaction() as session:
-        user = security.user_for_token(session, token.strip())
-    if user is None:
+        row = security.token_row(session, token.strip(), idle)
+        user = session.get(User, row.user_id) if row is not None else None
+    if row is None or user is None:
         raise _token_needed(
-            "the token is invalid, expired or revoked; get a new one from POST /api/v1/auth/token", "invalid_token"
+            "the token is invalid, expired, idle too long or revoked; get a new one from POST /api/v1/auth/token",
+            "invalid_token",
         )
     g.api_user = user
+    g.api_token_id = row.id
 
 
 @bp.before_request
@@ -231,20 +235,6 @@ def _positive_int(name: str, default: int, maximum: int | None = None) -> tuple[
 
 
 # --- views --------------------------------------------------------------------------------------------------
-
-
-@bp.post("/auth/token")
-def issue_token() -> Response:
-    """Exchange a username and password for a bearer token (shown once; only its hash is stored)."""
-    body = read_body({"username": str, "password": str}, required=("username", "password"))
-    with db.transaction() as session:
-        user = security.authenticate(session, body["username"], body["password"])
-        if user is None:
-            raise ApiProblem(401, "invalid_credentials", "wrong username or password, or the account is deactivated")
-        token, row = security.issue_token(session, user, current_app.config["TOKEN_TTL_HOURS"], label="api")
-    response = jsonify(token=token, token_type="Bearer", expires_at=_iso(row.expires_at))
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _current_definitions() -> dict[str, Definition]:

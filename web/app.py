@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
+from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storage.blobs import BlobStore, from_url
 from web import config as config_module
@@ -35,6 +38,36 @@ def blob_store(app: Flask) -> BlobStore:
     return store
 
 
+def private_sqlite_file(url: str) -> None:
+    """The embedded database file is created readable by its owner only (it holds every application)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+
+
+def transport_security(app: Flask) -> None:
+    """ProxyFix for the trusted proxies, HSTS behind TLS, and no caching of pages or API answers with case data."""
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    hsts = int(app.config["HSTS_SECONDS"])
+
+    @app.after_request
+    def _no_store(response: Response) -> Response:
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        # Only static files may be cached: every page and API answer may carry an application's data. A view that
+        # chose its own policy (the service worker, a photo on the tablet) keeps it.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     settings = config_module.from_environment()
     if test_config:
@@ -42,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_sqlite_file(app.config["DATABASE_URL"])
 
     db.configure(app.config["DATABASE_URL"])
     calendar.configure(app.config["WORKING_DAY_HOLIDAYS"], app.config["WORKING_WEEKENDS"])
@@ -54,10 +88,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import extensions
 
     extensions.init_app(app)
+    transport_security(app)
 
     # Modules that add routes to the blueprints below: the form page, attachments, revisions (API, read marker),
     # the applicant's documents.
-    from web import (  # noqa: F401  # noqa: F401  # noqa: F401
+    from web import (  # noqa: F401
+        api_auth,
         api_checklist,
         api_panel,
         api_revisions,
@@ -66,7 +102,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         consensus_pages,
         desk_pages,
         document_pages,
+        error_pages,
         form_page,
+        login_pages,
         panel_pages,
         record_pages,
         revision_pages,

@@ -180,7 +180,8 @@ def _parse_time(value: str | None) -> dt.datetime | None:
 
 
 def no_cache(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-cache"
+    # Kept offline by the service worker's own cache (which ignores this), never by the browser's HTTP cache.
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -32,9 +32,10 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 def register(app: Flask) -> None:
     commands = (init_command, serve_command, worker_command, demo_command, audit_group, workflow_group)
+    from web.cli_accounts import COMMANDS as account_commands
     from web.cli_review import COMMANDS as review_commands
 
-    for command in (*commands, orgs_group, users_group, keys_group, *review_commands):
+    for command in (*commands, orgs_group, users_group, keys_group, *review_commands, *account_commands):
         app.cli.add_command(command)
 
 
@@ -401,7 +402,7 @@ def users_create(
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise click.BadParameter(f"'{email}' is not an e-mail address", param_hint="--email")
     password = sys.stdin.readline().rstrip("\r\n")
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         raise click.BadParameter(f"password refused: {problem}", param_hint="--password-stdin")
     if district and role != "district_reviewer":

@@ -54,6 +54,17 @@ def _field_encryption_keys(instance: Path) -> list[str]:
     return keys
 
 
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _rate_limit_storage(broker: str) -> str:
+    """RATELIMIT_STORAGE_URL; else the Redis broker when there is one (shared by every worker); else in memory."""
+    if os.environ.get("RATELIMIT_STORAGE_URL"):
+        return os.environ["RATELIMIT_STORAGE_URL"]
+    return broker if broker.startswith(("redis://", "rediss://")) else "memory://"
+
+
 def from_environment() -> dict[str, Any]:
     instance = instance_path()
     broker = os.environ.get("CELERY_BROKER_URL", "")
@@ -75,6 +86,7 @@ def from_environment() -> dict[str, Any]:
             "beat_schedule": {
                 "relay-outbox": {"task": "workflow.relay_outbox", "schedule": 30.0},
                 "fire-due-deadlines": {"task": "workflow.fire_due_deadlines", "schedule": 300.0},
+                "sweep-staging": {"task": "storage.sweep_staging", "schedule": 3600.0},
             },
         },
         "TOKEN_TTL_HOURS": int(os.environ.get("TOKEN_TTL_HOURS", "12")),
@@ -104,4 +116,20 @@ def from_environment() -> dict[str, Any]:
             "notifications.tasks",
             "workflow.tasks",
         ],
+        # --- logins and sessions (issue 10) ---
+        # An account is locked for LOCKOUT_MINUTES after LOCKOUT_FAILURES wrong passwords in a row.
+        "LOCKOUT_FAILURES": int(os.environ.get("LOCKOUT_FAILURES", "5")),
+        "LOCKOUT_MINUTES": int(os.environ.get("LOCKOUT_MINUTES", "30")),
+        # Per client address, on POST /login and POST /api/v1/auth/token (Flask-Limiter's notation).
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;60 per hour"),
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(broker),
+        # A page session or API token unused this long stops working.
+        "IDLE_TIMEOUT_MINUTES": int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30")),
+        # Production behind TLS: cookies only over HTTPS, and HSTS.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        "HSTS_SECONDS": int(os.environ.get("HSTS_SECONDS", "0")),
+        # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host; 0 trusts none (the default).
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        # Upload staging files (.part-) older than this are swept by a periodic task.
+        "STAGING_MAX_AGE_HOURS": int(os.environ.get("STAGING_MAX_AGE_HOURS", "24")),
     }

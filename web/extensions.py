@@ -1,11 +1,13 @@
-"""Login (sessions for pages, bearer tokens for the API), CSRF, locale, request ids."""
+"""Login (sessions for pages, bearer tokens for the API), rate limits, CSRF, locale, request ids."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
-from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask import Flask, current_app, flash, g, request, session
+from flask_babel import Babel, gettext
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -15,6 +17,34 @@ from workflow.db import db
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def client_address() -> str:
+    """The client as the last trusted proxy saw it (ProxyFix sets remote_addr when PROXY_COUNT is set)."""
+    return request.remote_addr or "unknown"
+
+
+# Per client: slows a guesser down whatever accounts it tries. The per-account lockout is in web.security.
+limiter = Limiter(key_func=client_address, headers_enabled=True)
+
+
+def login_rate_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def open_session(user: User) -> None:
+    """Bind the page session to the account's session generation and start its idle clock."""
+    session["gen"] = user.session_generation
+    session["seen"] = int(time.time())
+
+
+def _session_lapsed(user: User) -> bool:
+    """Logged out elsewhere (the generation moved on), deactivated, or idle past IDLE_TIMEOUT_MINUTES."""
+    if not user.active or session.get("gen") != user.session_generation:
+        return True
+    seen = session.get("seen")
+    idle = int(current_app.config["IDLE_TIMEOUT_MINUTES"]) * 60
+    return not isinstance(seen, int) or time.time() - seen > idle
 
 
 def select_locale() -> str:
@@ -30,12 +60,25 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None:
+            return None
+        if _session_lapsed(user):
+            idle = user.active and session.get("gen") == user.session_generation
+            chosen = session.get("lang")
+            session.clear()
+            if chosen:
+                session["lang"] = chosen
+            if idle:
+                flash(gettext("You were logged out after a period without activity. Please log in again."), "info")
+            return None
+        session["seen"] = int(time.time())
+        return user
 
     @app.before_request
     def _request_id() -> None:

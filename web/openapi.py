@@ -45,6 +45,7 @@ _REASONS = {
     415: "The body is not JSON",
     422: "Invalid input or a guard refused; `errors` names each field",
     428: "If-Match is missing",
+    429: "Too many login attempts from this client; `Retry-After` says when to try again",
 }
 
 
@@ -312,9 +313,16 @@ PATHS: dict[str, Any] = {
             "operationId": "issueToken",
             "summary": "Exchange a username and password for a bearer token",
             "security": [],
+            "description": "Rate-limited per client (LOGIN_RATE_LIMIT); an account is locked for LOCKOUT_MINUTES "
+            "after LOCKOUT_FAILURES wrong passwords in a row, and the answer does not say which happened.",
             "requestBody": json_body(ref("TokenRequest")),
-            "responses": {"200": ok("A token, shown once", ref("Token")), **problem_responses(400, 401, 422)},
-        }
+            "responses": {"200": ok("A token, shown once", ref("Token")), **problem_responses(400, 401, 422, 429)},
+        },
+        "delete": {
+            "operationId": "revokeToken",
+            "summary": "Revoke the token this request is sent with (an API client's logout)",
+            "responses": {"204": {"description": "Revoked; it is refused from now on"}, **problem_responses(401)},
+        },
     },
     "/programmes": {
         "get": {

@@ -17,35 +17,29 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf.csrf import CSRFError
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import Field
 
 from forms.fields import form_rows
-from review import queues
 from review.models import SupplementRequest
 from storage.models import category_label
 from web.extensions import login_manager
 from web.forms import (
     FIELD_LABELS,
     N_,
-    LoginForm,
     LogoutForm,
     NewApplicationForm,
     TransitionForm,
     problem_text,
     transition_form,
 )
-from web.security import authenticate
 from workflow import operations
 from workflow.accounts import User
 from workflow.db import as_utc, db
@@ -180,47 +174,6 @@ def _globals() -> dict[str, Any]:
         "local_time": local_time,
         "logout_form": LogoutForm(formdata=None) if current_user.is_authenticated else None,
     }
-
-
-# --- login --------------------------------------------------------------------------------------------------------
-
-
-@bp.route("/")
-def index() -> Response:
-    if current_user.is_authenticated:
-        # Reviewers start at their desk (what waits for them); applicants at their applications.
-        return redirect(url_for(".desk" if current_user.role in queues.DESKS else ".applications"))
-    return redirect(url_for(".login"))
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    target = safe_next(request.args.get("next"))
-    if current_user.is_authenticated:
-        return redirect(target or url_for(".applications"))
-    form = LoginForm()
-    if form.validate_on_submit():
-        with db.transaction() as tx:
-            user = authenticate(tx, form.username.data.strip(), form.password.data)
-        if user is not None:
-            # A fresh session at login (no fixation); only the chosen language carries over.
-            chosen = session.get("lang")
-            session.clear()
-            if chosen:
-                session["lang"] = chosen
-            login_user(user)
-            return redirect(target or url_for(".applications"), 303)
-        # The same words whether the username exists or not.
-        flash(gettext("Wrong username or password."), "error")
-    return render_template("login.html", form=form, next=target)
-
-
-@bp.route("/logout", methods=["POST"])
-def logout() -> Response:
-    if LogoutForm().validate_on_submit():
-        logout_user()
-        flash(gettext("You have logged out."), "info")
-    return redirect(url_for(".login"), 303)
 
 
 # --- the list -----------------------------------------------------------------------------------------------------
@@ -568,31 +521,8 @@ def transition(application_id: int, trigger: str) -> Any:
     return redirect(detail_url, 303)
 
 
-# --- errors -------------------------------------------------------------------------------------------------------
-
-ERROR_TEXTS = {
-    400: (N_("Bad request"), N_("The request could not be understood.")),
-    403: (N_("Not allowed"), N_("You may not do this.")),
-    404: (N_("Not found"), N_("There is no such page or application, or it is not yours to see.")),
-    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
-    500: (N_("Something went wrong"), N_("An error on our side; it has been logged. Please try again later.")),
-}
+# Shown by the error pages (web.error_pages) and by an upload whose form expired (web.attachment_pages).
 CSRF_TEXTS = (
     N_("Form expired"),
     N_("The form has expired or did not come from this site. Go back, reload the page and try again."),
 )
-
-
-@bp.app_errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> Any:
-    """Error pages in the reader's language (the API blueprint answers its own errors as problem+json)."""
-    code = exc.code or 500
-    detail = None
-    if isinstance(exc, CSRFError):
-        title, message = CSRF_TEXTS
-    else:
-        title, message = ERROR_TEXTS.get(code, (N_("Error"), N_("The request could not be completed.")))
-        # A reason from the engine (why this is forbidden) is worth showing; werkzeug's stock texts are not.
-        if code == 403 and exc.description != type(exc).description:
-            detail = exc.description
-    return render_template("error.html", code=code, title=gettext(title), message=gettext(message), detail=detail), code

@@ -57,6 +57,7 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     428: "precondition_required",
+    429: "too_many_requests",
     500: "internal_error",
 }
 
@@ -140,6 +141,10 @@ def _http_error(exc: HTTPException) -> Response | HTTPException:
     code = _HTTP_CODES.get(exc.code, f"http_{exc.code}")
     headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
     detail = exc.description or exc.name
+    if exc.code == 429:
+        # Flask-Limiter's description is the limit itself ("10 per 1 minute").
+        headers["Retry-After"] = "60"
+        detail = f"too many attempts from this client (limit: {detail}); wait a minute and try again"
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         detail = f"{request.method} is not allowed here; allowed: {', '.join(sorted(exc.valid_methods))}"
     return problem_response(exc.code, code, detail, title=exc.name, headers=headers)

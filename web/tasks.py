@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Celery, Task
-from flask import Flask
+from celery import Celery, Task, shared_task
+from flask import Flask, current_app
 
 from workflow import outbox
 
@@ -41,3 +41,12 @@ def celery_init_app(app: Flask) -> Celery:
 
     outbox.configure(send, wake_relay)
     return celery
+
+
+@shared_task(name="storage.sweep_staging", ignore_result=True)
+def sweep_staging() -> int:
+    """Delete upload staging files a killed process left behind (older than STAGING_MAX_AGE_HOURS)."""
+    from web.app import blob_store
+
+    hours = float(current_app.config["STAGING_MAX_AGE_HOURS"])
+    return blob_store(current_app).sweep_staging(hours * 3600)

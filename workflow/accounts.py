@@ -95,6 +95,14 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Brute-force defence, counted per account (not per client address, which a caller can spoof).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_failed_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+    # Every page session carries the generation it was opened under; logout and deactivation move it on, so a
+    # captured cookie stops working everywhere at once.
+    session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation: Mapped[Organisation | None] = relationship()
 

@@ -125,9 +125,25 @@ def open_round(session: Session, code: str, opens: dt.date, closes: dt.date, act
     return published
 
 
-def _district_of(form: dict[str, Any], organisation: Organisation) -> str | None:
-    value = form.get("district")
-    return value if value in DISTRICTS else organisation.district
+def move_organisation(session: Session, actor: Actor, organisation: Organisation, district: str, note: str = "") -> str:
+    """An administrator registers the organisation in another district; the old district comes back.
+
+    Applications already created keep the district they were created under: who reviews a file does not change
+    under it. Only applications created from now on go to the new district.
+    """
+    if district not in DISTRICTS:
+        message = f"'{district}' is not a Shanghai district; one of: {', '.join(DISTRICTS)}"
+        raise InvalidInput(message, [Problem("district", "not_allowed", message)])
+    before = organisation.district or ""
+    organisation.district = district
+    audit.append(
+        session,
+        actor=actor,
+        outcome="org_moved",
+        application_id=None,
+        payload={"uscc": organisation.uscc, "from": before, "to": district, "note": note},
+    )
+    return before
 
 
 def _project_name_problem(project_name: str | None) -> Problem | None:
@@ -169,12 +185,20 @@ def create_application(
             raise InvalidInput("; ".join(p.message for p in problems), problems)
         organisation = session.get(Organisation, user.organisation_id)
         assert organisation is not None
+        if organisation.district not in DISTRICTS:
+            message = (
+                f"{organisation.name} has no registered district, so no district authority could pre-review the "
+                "application; an administrator registers it (manage.py orgs move)"
+            )
+            raise InvalidInput(message, [Problem("district", "unregistered", message)])
         app = Application(
             programme_version_id=row.id,
             organisation_id=organisation.id,
             kind=kind,
             project_name=project_name.strip(),
-            district=_district_of(form, organisation),
+            # The reviewing authority is the organisation's registered district, fixed now: a form field may say
+            # where the project is, but never routes the file (an applicant could otherwise choose its reviewer).
+            district=organisation.district,
             form=form,
             state=definition.initial,
             version=1,
@@ -240,9 +264,6 @@ def update_draft(
                 if problem:
                     raise InvalidInput(problem.message, [problem])
                 app.project_name = project_name.strip()
-            organisation = session.get(Organisation, app.organisation_id)
-            assert organisation is not None
-            app.district = _district_of(form, organisation)
             app.version += 1
             app.updated_at = utcnow()
             audit.note(
@@ -358,6 +379,7 @@ __all__ = [
     "create_application",
     "current_programme",
     "history",
+    "move_organisation",
     "open_round",
     "publish",
     "publish_file",

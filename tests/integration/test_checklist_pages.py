@@ -203,7 +203,7 @@ def test_the_sheet_json_carries_a_fresh_csrf_token(app, cast):
     assert response.status_code == 200
     assert response.json["application_id"] == app_id and response.json["submitted_at"] is None
     assert response.headers["X-CSRFToken"]
-    assert "no-cache" in response.headers["Cache-Control"]
+    assert "no-store" in response.headers["Cache-Control"]  # kept offline by the service worker, never the HTTP cache
 
 
 def test_csrf_is_enforced_on_sync_photos_and_submit_when_it_is_on(app, cast, monkeypatch):

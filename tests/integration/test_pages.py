@@ -18,7 +18,7 @@ from werkzeug.exceptions import InternalServerError
 
 from forms.samples import sample_form
 from tests import factories
-from web import pages
+from web import error_pages, pages
 from web.app import create_app
 from workflow import operations
 from workflow.engine import fire
@@ -451,7 +451,7 @@ def test_error_pages_speak_the_readers_language(client):
 
 def test_server_error_page(app):
     with app.test_request_context("/applications?lang=en"):
-        body, status = pages.http_error(InternalServerError())
+        body, status, _headers = error_pages.http_error(InternalServerError())
     assert status == 500 and "Something went wrong" in body
 
 
