@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         desk_pages,
         document_pages,
         form_page,
+        history_view,
         panel_pages,
         record_pages,
         revision_pages,
