@@ -48,6 +48,11 @@ def notify_transition(session: Session, application_id: int, event_seq: int) -> 
     if application is None or event is None:
         return 0
     people = recipients(session, application)
+    definition = programme_definitions(session)[application.programme_version_id]
+    if event.outcome == "transition" and definition.visibility_of(event.trigger, event.from_state) == "hidden":
+        # Not even the fact reaches the applicant's inbox (a draft award, its send-back): see operations.shown_to.
+        applicants = set(session.scalars(select(User.id).where(User.id.in_(people), User.role == "applicant")))
+        people = {uid: kind for uid, kind in people.items() if uid not in applicants}
     if not people:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from review.models import PreReview
+from workflow.definitions import Definition
 from workflow.errors import Problem
 from workflow.registry import Context, effect, guard
 
@@ -21,12 +22,16 @@ CHECKS: dict[str, tuple[str, str]] = {
     "finances": ("经济状况", "Economic situation"),
 }
 FINDINGS: tuple[str, ...] = ("ok", "problem", "not_checked")
-# Decisions whose points and opinion go back to the applicant (what to correct, or why it was refused).
+# Decisions whose points and opinion go back to the applicant (what to correct, or why it was refused), where no
+# definition is at hand: the definition's addressed triggers (workflow.definitions, visibility) decide otherwise.
 TOLD_TO_APPLICANT: frozenset[str] = frozenset({"return_for_correction", "reject"})
 
 
-def records(session: Session, application_id: int, *, applicant: bool = False) -> list[PreReview]:
-    """The application's pre-review records, oldest first; for the applicant only returns and rejections.
+def records(
+    session: Session, application_id: int, *, applicant: bool = False, definition: Definition | None = None
+) -> list[PreReview]:
+    """The application's pre-review records, oldest first; for the applicant only the decisions addressed to them
+    (returns and rejections), never a pass's opinion.
 
     The caller has already loaded the application through workflow.visibility.
     """
@@ -37,7 +42,8 @@ def records(session: Session, application_id: int, *, applicant: bool = False) -
         .order_by(PreReview.id)
     )
     if applicant:
-        query = query.where(PreReview.decision.in_(TOLD_TO_APPLICANT))
+        told = definition.addressed_triggers if definition is not None else TOLD_TO_APPLICANT
+        query = query.where(PreReview.decision.in_(sorted(told)))
     return list(session.scalars(query))
 
 

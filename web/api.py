@@ -184,6 +184,10 @@ def event_json(event: AuditEvent, definition: Definition) -> dict[str, Any]:
         "to_state": event.to_state,
         "to_state_label": _state_label(definition, event.to_state),
         "payload": event.payload,
+        # Whether the applicant reads this transition's comment and payload (the definition's visibility).
+        "visibility": (
+            definition.visibility_of(event.trigger, event.from_state) if event.outcome == "transition" else None
+        ),
     }
 
 

@@ -104,6 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         document_pages,
         error_pages,
         form_page,
+        history_view,
         login_pages,
         panel_pages,
         record_pages,

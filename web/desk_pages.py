@@ -192,7 +192,7 @@ def prereview_card(app: Application, definition: Definition, user: User) -> dict
     """The district pre-review: the four checks, opinion and points with three decisions; the records so far."""
     applicant = user.role == "applicant"
     # The applicant sees what to correct (returns) and why it was refused (rejections); never the checks.
-    records = prereview.records(db.session, app.id, applicant=applicant)
+    records = prereview.records(db.session, app.id, applicant=applicant, definition=definition)
     decisions = _decisions(app, definition, user, "prereview")
     if not decisions and not records:
         return None
@@ -393,7 +393,7 @@ def prereviews_api(application_id: int) -> Response:
     app, definition = _visible_or_404(application_id)
     applicant = _user().role == "applicant"
     items = []
-    for row in prereview.records(db.session, app.id, applicant=applicant):
+    for row in prereview.records(db.session, app.id, applicant=applicant, definition=definition):
         item: dict[str, Any] = {
             "decision": row.decision,
             "decision_label": _both(

@@ -248,6 +248,11 @@ SCHEMAS: dict[str, Schema] = {
             "to_state": nullable(STR),
             "to_state_label": nullable(ref("Label")),
             "payload": FREE,
+            "visibility": {
+                "enum": ["applicant", "internal", "hidden", None],
+                "description": "a transition's: its comment and payload reach the applicant, or the applicant sees "
+                "only the change of state (internal; payload empty but for an approved amount), or not the event",
+            },
         }
     ),
     "History": obj({"items": {"type": "array", "items": ref("HistoryEvent")}}),

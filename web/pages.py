@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,10 +28,8 @@ from wtforms import Field
 
 from forms.fields import form_rows
 from review.models import SupplementRequest
-from storage.models import category_label
 from web.extensions import login_manager
 from web.forms import (
-    FIELD_LABELS,
     N_,
     LogoutForm,
     NewApplicationForm,
@@ -46,7 +43,7 @@ from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, GuardFailed, InvalidInput, NotAllowedNow, NotFound, StaleVersion
-from workflow.models import Application, AuditEvent, Deadline, ProgrammeVersion
+from workflow.models import Application, Deadline, ProgrammeVersion
 from workflow.visibility import current_definitions, get_visible, programme_definitions, visible_applications
 
 bp = Blueprint("pages", __name__)
@@ -336,75 +333,6 @@ def _open_supplement_items(application_id: int) -> list[dict[str, str]]:
     return list(request_row.items) if request_row else []
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-# The review desks' own events (panel, declarations, sheets, the visit).
-REVIEW_OUTCOMES = {
-    "panel_drawn": N_("Expert panel drawn"),
-    "panel_short": N_("Expert panel left short"),
-    "declared": N_("Conflict-of-interest declaration"),
-    "visit_scheduled": N_("Site visit scheduled"),
-    "scored": N_("Checklist results saved"),
-    "photo_added": N_("Photo evidence added"),
-    "sheet_submitted": N_("Checklist sheet signed and submitted"),
-}
-
-
-def _event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
-    payload = event.payload or {}
-    if event.outcome == "transition":
-        action = definition.trigger_label(event.trigger or "", lang())
-    elif event.outcome == "created":
-        action = gettext("Created")
-    elif event.outcome == "edited":
-        action = gettext("Form edited")
-    elif event.outcome == "attached":
-        action = gettext("Uploaded: %(document)s", document=category_label(payload.get("category", ""), lang()))
-    elif event.outcome == "authoriser_set":
-        action = gettext("Credit-query authoriser recorded")
-    elif event.outcome == "assigned":
-        action = gettext(
-            "Assigned %(user)s (%(role)s)", user=payload.get("user", ""), role=role_label(payload.get("role"))
-        )
-    elif event.outcome in REVIEW_OUTCOMES:
-        action = gettext(REVIEW_OUTCOMES[event.outcome])
-    else:
-        action = event.outcome
-    details = []
-    if event.outcome == "transition":
-        for key, value in payload.items():
-            if key == "comment":
-                continue
-            if key == "items":
-                value = "；".join(i if isinstance(i, str) else str(i.get("text", "")) for i in value)
-            elif key == "answers" and isinstance(value, dict):
-                value = "；".join(f"{k}. {v}" for k, v in value.items())
-            details.append((str(FIELD_LABELS.get(key, key)), _shown(value)))
-    if event.outcome == "attached":
-        details = [
-            (gettext("File"), str(payload.get("filename", ""))),
-            (gettext("version"), str(payload.get("version"))),
-        ]
-    elif event.outcome == "authoriser_set":  # the ID number only ever masked
-        shown = ((N_("Name"), "person_name"), (N_("Role"), "role"), (N_("ID number"), "id_card_masked"))
-        details = [(gettext(label), str(payload.get(key, ""))) for label, key in shown]
-    same_state = event.from_state == event.to_state
-    return {
-        "time": local_time(event.occurred_at),
-        "actor": event.actor,
-        "role": role_label(event.role),
-        "action": action,
-        "from_state": None if same_state else definition.state_label(event.from_state, lang()),
-        "to_state": None if same_state else definition.state_label(event.to_state, lang()),
-        "comment": payload.get("comment") if event.outcome == "transition" else None,
-        "details": details,
-    }
-
-
 def _render_detail(
     application_id: int,
     failed: tuple[str, TransitionForm] | None = None,
@@ -416,8 +344,6 @@ def _render_detail(
     if app is None:
         abort(404)
     definition = programme_definitions(db.session)[app.programme_version_id]
-    # Denied attempts stay in the audit chain for auditors; the timeline shows what happened.
-    events = [e for e in operations.history(db.session, user, app.id) if e.outcome != "denied"]
     triggers = allowed_triggers(db.session, app, user, definition)
     items = _open_supplement_items(app.id) if "supply" in triggers else []
     overrides = sections or {}
@@ -452,7 +378,6 @@ def _render_detail(
         window=definition.window,
         local_settings=[s.en if lang() == "en" else s.zh for s in definition.local_settings],
         can_edit_form=user.role == "applicant" and app.state in definition.editable,
-        events=[_event_view(e, definition) for e in reversed(events)],
         actions=actions,
         **cards,
     ), status

@@ -18,6 +18,51 @@ PROGRAMMES_DIR = Path(__file__).with_name("programmes")
 # How far a role's view of a programme's applications reaches (see workflow.visibility).
 SCOPES = ("own_organisation", "jurisdiction", "programme", "assigned")
 
+# To whom a transition's comment and payload are addressed (a transition's `visibility`): "applicant", shown to
+# the applicant; "internal", the applicant sees only the change of state; "hidden", the applicant does not see
+# the event at all (the fact itself is deliberation: a draft award and its send-back).
+VISIBILITIES = ("applicant", "internal", "hidden")
+
+# The visibility of a transition whose definition does not declare one. The published versions (v1, v2 of both
+# programmes) are immutable and predate the key, so their visibility comes from here: the applicant's own acts and
+# what the applicant must act on or be told (points to correct, supplement items, reasons for a refusal, the
+# panel's conclusion, which the verification record gives them too) are addressed to them; the desks' passes and
+# referrals, clerical acts and finance's working are internal; a draft award and its send-back are not shown.
+DEFAULT_VISIBILITY: dict[str, str] = {
+    "submit": "applicant",
+    "resubmit": "applicant",
+    "supply": "applicant",
+    "withdraw": "applicant",
+    "return_for_correction": "applicant",
+    "request_supplement": "applicant",
+    "reject": "applicant",
+    "conclude_pass": "applicant",
+    "conclude_fail": "applicant",
+    "lapse": "applicant",
+    "pass_prereview": "internal",
+    "confirm_complete": "internal",
+    "pass_technical_review": "internal",
+    "refer_back": "internal",
+    "approve_support": "internal",
+    "approve_award": "internal",
+    "record_payment": "internal",
+    "archive": "internal",
+    "propose_award": "hidden",
+    "send_back": "hidden",
+}
+
+# From which state on a role sees a programme's applications (a definition's `visible_from`), when the definition
+# does not say: finance has no business with files before the funding review.
+DEFAULT_VISIBLE_FROM: dict[str, str] = {"finance_officer": "funding_review"}
+
+
+def default_visibility(trigger: str, roles: tuple[str, ...]) -> str:
+    """A transition's visibility by the table above; a trigger it does not name is internal unless the applicant
+    fires it (their own words)."""
+    if trigger in DEFAULT_VISIBILITY:
+        return DEFAULT_VISIBILITY[trigger]
+    return "applicant" if "applicant" in roles else "internal"
+
 
 class DefinitionError(ValueError):
     """A programme definition that cannot be published, with every problem found."""
@@ -47,6 +92,7 @@ class TransitionDef:
     effects: tuple[str, ...] = ()
     label: dict[str, str] = field(default_factory=dict)
     submits: bool = False  # the application counts as submitted from this transition on
+    visibility: str = "internal"  # one of VISIBILITIES: whether the applicant sees its comment and payload
 
 
 @dataclass(frozen=True)
@@ -101,6 +147,8 @@ class Definition:
     fund: dict[str, str] = field(default_factory=dict)  # name (ends 资金), subprogramme
     window: Window | None = None
     local_settings: tuple[LocalSetting, ...] = ()
+    # role -> the state from which on the role sees the programme's applications (see reach_of).
+    visible_from: dict[str, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -121,6 +169,35 @@ class Definition:
 
     def roles_for(self, trigger: str) -> set[str]:
         return {r for t in self.transitions if t.trigger == trigger for r in t.roles}
+
+    def visibility_of(self, trigger: str | None, source: str | None) -> str:
+        """To whom the transition `trigger` from `source` was addressed (VISIBILITIES)."""
+        found = self.transition(trigger or "", source or "")
+        if found is None:  # not a transition of this version: keep it from the applicant
+            found = next((t for t in self.transitions if t.trigger == trigger), None)
+        return found.visibility if found is not None else "hidden"
+
+    @property
+    def addressed_triggers(self) -> frozenset[str]:
+        """Triggers whose comment and payload go to the applicant (from every source)."""
+        return frozenset(
+            t.trigger
+            for t in self.transitions
+            if all(o.visibility == "applicant" for o in self.transitions if o.trigger == t.trigger)
+        )
+
+    def reach_of(self, role: str) -> tuple[frozenset[str], frozenset[str], str] | None:
+        """None if `role` sees the applications in every state its scope allows; else (always, if_passed,
+        entry): the states only reached through `entry` (entry included), and those reachable from it but also by
+        other paths (archived), in which the role sees an application only if it has passed through `entry`."""
+        entry = self.visible_from.get(role)
+        if entry is None:
+            return None
+        after = reachable_states(entry, self.transitions)
+        detour = tuple(t for t in self.transitions if entry not in t.sources and t.dest != entry)
+        around = reachable_states(self.initial, detour) if self.initial != entry else set()
+        always = frozenset(s for s in after if s not in around)
+        return always, frozenset(after - always), entry
 
     def state_label(self, state: str | None, lang: str = "zh") -> str:
         if state is None or state not in self.states:
@@ -181,8 +258,11 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
             effects=_strs(spec.get("effects")),
             label=dict(spec.get("label", {})),
             submits=bool(spec.get("submits", False)),
+            visibility=str(spec.get("visibility") or default_visibility(spec["trigger"], _strs(spec.get("roles")))),
         )
         transitions.append(t)
+        if t.visibility not in VISIBILITIES:
+            problems.append(f"{where}: visibility '{t.visibility}' is not one of {', '.join(VISIBILITIES)}")
         if t.trigger.startswith("to_"):
             problems.append(f"{where}: trigger names starting 'to_' are reserved (no shortcuts)")
         for s in (*t.sources, t.dest):
@@ -243,6 +323,8 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
         elif not any(t.trigger == d.trigger and state in t.sources for t in transitions):
             problems.append(f"deadline in '{state}' fires '{d.trigger}', which is not a trigger from there")
 
+    visible_from = _visible_from(raw.get("visible_from"), states, scopes, problems)
+
     editable = _strs(raw.get("editable", [initial]))
     for state in editable:
         if state not in states:
@@ -278,7 +360,26 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
         fund={str(k): str(v) for k, v in raw.get("fund", {}).items()},
         window=window,
         local_settings=tuple(local_settings),
+        visible_from=visible_from,
     )
+
+
+def _visible_from(
+    spec: Any, states: dict[str, StateDef], scopes: dict[str, str], problems: list[str]
+) -> dict[str, str]:
+    """`visible_from = { finance_officer = "funding_review" }`; absent, DEFAULT_VISIBLE_FROM where it applies."""
+    if spec is None:
+        return {r: s for r, s in DEFAULT_VISIBLE_FROM.items() if r in scopes and s in states}
+    if not isinstance(spec, dict):
+        problems.append("visible_from: a table of role = state")
+        return {}
+    out = {str(role): str(state) for role, state in spec.items()}
+    for role, state in out.items():
+        if role not in scopes:
+            problems.append(f"visible_from: role '{role}' has no scope")
+        if state not in states:
+            problems.append(f"visible_from: unknown state '{state}'")
+    return out
 
 
 def _window(spec: Any, problems: list[str]) -> Window | None:

@@ -337,44 +337,74 @@ PANEL_INTERNAL = frozenset(
 REVIEWERS_NOTES = frozenset({"checks", "documents"})
 
 
-def shown_to(event: AuditEvent, actor: Actor) -> bool:
+# What an approval discloses to the applicant of the proposal it approves: the approved amount, once approved.
+DISCLOSED_ON_APPROVAL: dict[str, tuple[str, tuple[str, ...]]] = {"approve_award": ("propose_award", ("amount",))}
+
+
+def shown_to(event: AuditEvent, actor: Actor, definition: Definition | None = None) -> bool:
     """Whether `actor` sees this event in an application's history.
 
     Everyone who may see the application sees every change to it (creation, edits, transitions with their
     comments, assignments), except that the applicant does not see the panel's internal working
-    (PANEL_INTERNAL). Refused attempts are audit data: the authorities that run and oversee the programme
+    (PANEL_INTERNAL) nor a transition its definition hides from them (`visibility = "hidden"`: a draft award and
+    its send-back). Refused attempts are audit data: the authorities that run and oversee the programme
     (reviewers, finance, coordinators, administrators, auditors) see all of them; the applicant and the
     third-party experts see only their own.
     """
-    if event.outcome in PANEL_INTERNAL and actor.role == "applicant":
-        return False
+    if actor.role == "applicant":
+        if event.outcome in PANEL_INTERNAL:
+            return False
+        hidden = definition is not None and definition.visibility_of(event.trigger, event.from_state) == "hidden"
+        if event.outcome == "transition" and hidden:
+            return False
     if event.outcome != "denied" or actor.role not in OWN_DENIALS_ONLY:
         return True
     return event.actor_id == actor.id
 
 
+def applicant_payload(event: AuditEvent, definition: Definition, disclosed: dict[str, Any]) -> dict[str, Any]:
+    """The part of a shown event's payload addressed to the applicant: all of it but the reviewers' notes for a
+    transition addressed to them, nothing of an internal one but what its approval discloses."""
+    payload = event.payload or {}
+    if event.outcome == "transition" and definition.visibility_of(event.trigger, event.from_state) != "applicant":
+        return dict(disclosed.get(event.trigger or "", {}))
+    return {k: v for k, v in payload.items() if k not in REVIEWERS_NOTES}
+
+
 def history(session: Session, actor: Actor, application_id: int) -> list[AuditEvent]:
     """The application's timeline from the audit chain, as much of it as `actor` may see (pages and API alike)."""
-    if get_visible(session, actor, application_id) is None:
+    app = get_visible(session, actor, application_id)
+    if app is None:
         raise NotFound(f"application {application_id} not found")
+    definition = programme_definitions(session)[app.programme_version_id]
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq)
     )
-    shown = [event for event in events if shown_to(event, actor)]
-    if actor.role == "applicant":
-        for event in shown:
-            hidden = REVIEWERS_NOTES.intersection(event.payload or {})
-            if hidden:
-                # As loaded, not as changed: the audit row itself is never written back.
-                kept = {k: v for k, v in event.payload.items() if k not in hidden}
-                set_committed_value(event, "payload", kept)
+    if actor.role != "applicant":
+        return [event for event in events if shown_to(event, actor, definition)]
+    shown: list[AuditEvent] = []
+    proposed: dict[str, dict[str, Any]] = {}  # approval trigger -> what it discloses of the latest proposal
+    approvals = {proposal: (approval, fields) for approval, (proposal, fields) in DISCLOSED_ON_APPROVAL.items()}
+    for event in events:
+        if event.outcome == "transition" and event.trigger in approvals:
+            approval, fields = approvals[event.trigger]
+            proposed[approval] = {k: event.payload[k] for k in fields if k in (event.payload or {})}
+        if not shown_to(event, actor, definition):
+            continue
+        kept = applicant_payload(event, definition, proposed)
+        if kept != event.payload:
+            # As loaded, not as changed: the audit row itself is never written back.
+            set_committed_value(event, "payload", kept)
+        shown.append(event)
     return shown
 
 
 __all__ = [
+    "DISCLOSED_ON_APPROVAL",
     "OWN_DENIALS_ONLY",
     "PANEL_INTERNAL",
     "REVIEWERS_NOTES",
+    "applicant_payload",
     "assign",
     "create_application",
     "current_programme",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from workflow.accounts import SYSTEM_ROLE, Actor, Organisation
 from workflow.db import table_of
 from workflow.definitions import Definition, from_stored
-from workflow.models import Application, Assignment, ProgrammeVersion
+from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
 
 _stored: dict[int, tuple[str, Definition]] = {}
 _versions = table_of(ProgrammeVersion)
@@ -71,6 +71,23 @@ def _scope_predicate(scope: str, actor: Actor, initial: str) -> ColumnElement[bo
     raise ValueError(f"unknown scope '{scope}'")
 
 
+Reach = tuple[frozenset[str], frozenset[str], str] | None
+
+
+def _reach_predicate(reach: Reach) -> ColumnElement[bool]:
+    """Only from a state on (Definition.reach_of): the states after it, and those also reached otherwise
+    (archived) once the application has passed through it."""
+    if reach is None:
+        return true()
+    always, if_passed, entry = reach
+    passed = exists().where(
+        AuditEvent.application_id == Application.id,
+        AuditEvent.outcome == "transition",
+        AuditEvent.to_state == entry,
+    )
+    return or_(Application.state.in_(sorted(always)), and_(Application.state.in_(sorted(if_passed)), passed))
+
+
 def visibility_predicate(
     session: Session, actor: Actor, definitions: dict[int, Definition] | None = None
 ) -> ColumnElement[bool]:
@@ -78,17 +95,21 @@ def visibility_predicate(
         return true()
     if not actor.active:
         return false()
-    grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+    grouped: dict[tuple[str, str, Reach], list[int]] = defaultdict(list)
     for pv_id, definition in (definitions or programme_definitions(session)).items():
         scope = definition.scopes.get(actor.role)
         if scope:
-            grouped[(scope, definition.initial)].append(pv_id)
+            grouped[(scope, definition.initial, definition.reach_of(actor.role))].append(pv_id)
     if not grouped:
         return false()
     return or_(
         *(
-            and_(Application.programme_version_id.in_(ids), _scope_predicate(scope, actor, initial))
-            for (scope, initial), ids in grouped.items()
+            and_(
+                Application.programme_version_id.in_(ids),
+                _scope_predicate(scope, actor, initial),
+                _reach_predicate(reach),
+            )
+            for (scope, initial, reach), ids in grouped.items()
         )
     )
 

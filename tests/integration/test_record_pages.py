@@ -141,9 +141,11 @@ def test_after_the_conclusion_the_applicant_may_download_it(app, client, cast):
 
 def test_who_may_read_it(app, client, cast):
     app_id = scored_panel(cast)
-    for user in (cast.expert, cast.expert2, cast.agency_coordinator, cast.municipal_reviewer, cast.finance_officer,
-                 cast.admin, cast.auditor):  # fmt: skip
+    for user in (cast.expert, cast.expert2, cast.agency_coordinator, cast.municipal_reviewer, cast.admin,
+                 cast.auditor):  # fmt: skip
         assert log_in(app, user).get(page_url(app_id)).status_code == 200, user.role
+    # Finance sees the file from the funding review on (issue 10 item 8), not while the panel verifies.
+    assert log_in(app, cast.finance_officer).get(page_url(app_id)).status_code == 404
     # Not visible at all: exactly as if the application did not exist.
     problem(client.get(api_url(app_id), headers=bearer(client, cast.other_district_reviewer)), 404, "not_found")
     assert log_in(app, cast.other_district_reviewer).get(page_url(app_id)).status_code == 404

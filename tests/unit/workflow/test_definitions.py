@@ -200,3 +200,38 @@ def test_parser_refuses_broken_definition(definition, breakage):
 def test_parser_accepts_an_unchanged_copy(definition):
     """The breakage tests start from a valid definition (else they prove nothing)."""
     assert parse(copy.deepcopy(definition.raw)).digest == definition.digest
+
+
+def test_a_new_version_declares_to_whom_a_transition_is_addressed():
+    """`visibility` on a transition overrides the default table; a value outside the three is refused."""
+    raw = copy.deepcopy(next(d for d in DEFINITIONS if d.code == "emc-acceptance").raw)
+    raw["version"] = 99
+    confirm = next(t for t in raw["transitions"] if t["trigger"] == "confirm_complete")
+    confirm["visibility"] = "applicant"
+    definition = parse(raw)
+    assert definition.visibility_of("confirm_complete", "completeness_check") == "applicant"
+    assert definition.visibility_of("pass_prereview", "district_review") == "internal"  # the default
+    confirm["visibility"] = "everyone"
+    with pytest.raises(DefinitionError, match="visibility 'everyone' is not one of applicant, internal, hidden"):
+        parse(raw)
+
+
+def test_finance_reaches_a_programme_from_the_funding_review_unless_the_definition_says_otherwise():
+    """By default finance sees funding_review and what only it leads to; archived only once it passed through."""
+    raw = copy.deepcopy(next(d for d in DEFINITIONS if d.code == "emc-acceptance").raw)
+    always, if_passed, entry = parse(raw).reach_of("finance_officer")  # type: ignore[misc]
+    assert (always, if_passed, entry) == (
+        {"funding_review", "award_proposed", "award_approved", "paid"},
+        {"archived"},
+        "funding_review",
+    )
+    assert parse(raw).reach_of("auditor") is None
+    raw["visible_from"] = {"finance_officer": "site_verification"}
+    assert "site_verification" in parse(raw).reach_of("finance_officer")[0]  # type: ignore[index]
+    raw["visible_from"] = {"finance_officer": "nowhere", "cashier": "paid"}
+    with pytest.raises(DefinitionError) as excinfo:
+        parse(raw)
+    assert excinfo.value.problems == [
+        "visible_from: unknown state 'nowhere'",
+        "visible_from: role 'cashier' has no scope",
+    ]

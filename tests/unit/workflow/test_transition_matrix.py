@@ -25,6 +25,8 @@ from workflow.errors import Forbidden, NotAllowedNow, NotFound, WorkflowError
 from workflow.models import Assignment
 
 DEFINITIONS = shipped()
+# Where the cast's finance officer sees an application (driven the shortest way, never archived after a payment).
+FROM_FUNDING_REVIEW = {"funding_review", "award_proposed", "award_approved", "paid"}
 
 
 def _cases() -> list[pytest.ParameterSet]:
@@ -97,6 +99,8 @@ def _sees(definition: Definition, role: str, state: str, expert_assigned: bool) 
         return False  # drafts are the applicant's alone
     if scope == "assigned":
         return expert_assigned
+    if role == "finance_officer":
+        return state in FROM_FUNDING_REVIEW  # finance has no business with files before the funding review
     return True
 
 
