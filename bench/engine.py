@@ -36,7 +36,7 @@ from sqlalchemy import event, insert, make_url, select
 from web import migrate
 from web.app import load_plugins
 from web.config import from_environment
-from workflow import operations, outbox
+from workflow import audit, operations, outbox
 from workflow.db import db
 from workflow.engine import allowed_triggers, fire, resolve_actor
 from workflow.machine import machine_count, next_state
@@ -71,7 +71,9 @@ def rss_kib() -> int:
 
 def connect(url: str) -> None:
     db.configure(url)
-    load_plugins(from_environment()["WORKFLOW_PLUGINS"])  # the same stage plugins the app loads
+    settings = from_environment()
+    load_plugins(settings["WORKFLOW_PLUGINS"])  # the same stage plugins the app loads
+    audit.configure(settings["AUDIT_KEYS"])  # the chain is keyed, as in the app
     # The relay stays out of the timed region: no sender, no kicker; outbox rows are left pending.
     outbox.configure(None, None)
 

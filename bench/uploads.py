@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 
 from web import migrate
+from web.config import from_environment
 from web.security import hash_password
-from workflow import operations
+from workflow import audit, operations
 from workflow.accounts import Organisation, User
 from workflow.db import db
 
@@ -59,6 +60,7 @@ def prepare(workdir: Path) -> tuple[str, int]:
     """A migrated SQLite database with one applicant and one draft; returns (database URL, application id)."""
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     db.configure(url)
+    audit.configure(from_environment()["AUDIT_KEYS"])
     migrate.upgrade(url)
     with db.transaction() as session:
         operations.seed_programmes(session)

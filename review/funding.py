@@ -1,4 +1,5 @@
-"""Funding decision: the proposed award amount must be money (yuan, at most two decimals, positive)."""
+"""Funding decision: the proposed award is money (yuan, at most two decimals, positive), at most the project's
+declared investment, and at most the configured ceiling (a local setting; the funding issue brings the award rule)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,32 @@ from decimal import Decimal, InvalidOperation
 
 from workflow.errors import Problem
 from workflow.registry import Context, guard
+
+# The form field that declares the project's investment, in 万元, per programme's form (emc; monitoring fund).
+INVESTMENT_FIELDS = ("total_investment_wan", "retrofit_investment_wan")
+WAN = Decimal(10_000)
+_ceiling = Decimal(10_000_000)
+
+
+def configure(ceiling_yuan: str | Decimal) -> None:
+    """The largest award anyone may propose (AWARD_CEILING_YUAN)."""
+    global _ceiling
+    value = Decimal(str(ceiling_yuan))
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"AWARD_CEILING_YUAN must be a positive number of yuan, not {ceiling_yuan!r}")
+    _ceiling = value
+
+
+def declared_investment(form: dict[str, object]) -> Decimal | None:
+    """The project's investment in yuan, as the applicant declared it; None if the form has none."""
+    for key in INVESTMENT_FIELDS:
+        try:
+            value = Decimal(str(form.get(key))) * WAN
+        except InvalidOperation:
+            continue
+        if value.is_finite() and value > 0:
+            return value
+    return None
 
 
 @guard("award_amount_valid")
@@ -21,5 +48,19 @@ def award_amount_valid(ctx: Context) -> Iterator[Problem]:
         return
     if not amount.is_finite() or amount <= 0:
         yield Problem("amount", "not_positive", f"amount must be more than 0 yuan, not {raw}")
-    elif amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        return
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         yield Problem("amount", "too_precise", f"amount has at most 2 decimals (fen), not {raw}")
+        return
+    if amount > _ceiling:
+        yield Problem("amount", "above_ceiling", f"amount {amount:,.2f} yuan is above the ceiling of {_ceiling:,.2f}")
+        return
+    investment = declared_investment(ctx.application.form or {})
+    if investment is None:
+        yield Problem("amount", "no_investment", "the application declares no investment to measure an award against")
+    elif amount > investment:
+        yield Problem(
+            "amount",
+            "above_investment",
+            f"amount {amount:,.2f} yuan is more than the project's declared investment of {investment:,.2f} yuan",
+        )

@@ -72,11 +72,13 @@ def record(
     role: str,
     sealer: Sealer,
     request_id: str | None = None,
-) -> CreditAuthoriser:
-    """Record who authorises the credit query (a new row; the previous one is kept) and audit it, masked.
+) -> tuple[CreditAuthoriser, bytes]:
+    """Record who authorises the credit query (a new row; the previous one is kept) and audit it, masked; the
+    letter (附件3) comes back with it.
 
     The applicant only, while attachments can be uploaded: the letter exists to be signed and uploaded, and
-    what reviewers read beside the uploaded scan must not change under them.
+    what reviewers read beside the uploaded scan must not change under them. The letter is rendered before the
+    commit: a value no document can hold leaves neither the row nor its audit event behind.
     """
     with db.transaction() as session:
         user = resolve_actor(session, actor)
@@ -123,7 +125,7 @@ def record(
             definition=definition.label,
             request_id=request_id,
         )
-        return row
+        return row, letter(app, definition, Authoriser(row.person_name, row.role, number))
 
 
 def current(session: Session, application_id: int) -> CreditAuthoriser | None:

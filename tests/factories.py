@@ -225,7 +225,7 @@ def payload_for(trigger: str, application_id: int) -> dict[str, Any]:
         "pass_prereview": {"checks": dict.fromkeys(PREREVIEW_CHECKS, "ok"), "opinion": "材料真实，同意上报"},
         "conclude_pass": {"comment": "各项核查内容符合要求"},
         "conclude_fail": {"comment": "三级表具接入率不足80%"},
-        "propose_award": {"amount": "500000.00"},
+        "propose_award": {"amount": "300000.00"},  # within both samples' investment (180 万元, 36.80 万元)
         "send_back": {"comment": "金额超出预算"},
         "refer_back": {"comment": "请复核接入数据"},
         "record_payment": {"payment_reference": f"PAY-{application_id}"},

@@ -486,7 +486,7 @@ def credit_authorisation_document(application_id: int) -> Response:
     """附件3 for the legal representative or the project lead: the authoriser is recorded (ID number sealed)."""
     body = read_body({"person_name": str, "id_card": str, "role": str}, required=("person_name", "id_card", "role"))
     # The operation checks visibility, role, state and the values in its own transaction; read after it.
-    row = authorisers.record(
+    _row, document = authorisers.record(
         _user(),
         application_id,
         person_name=body["person_name"],
@@ -495,9 +495,7 @@ def credit_authorisation_document(application_id: int) -> Response:
         sealer=_sealer(),
         request_id=g.request_id,
     )
-    app, definition = _applicant_document(application_id)
-    who = authorisers.Authoriser(row.person_name, row.role, body["id_card"].strip().upper())
-    return _docx(authorisers.letter(app, definition, who), authorisers.LETTER_FILENAME)
+    return _docx(document, authorisers.LETTER_FILENAME)
 
 
 @bp.get("/applications/<int:application_id>/documents/credit-authorisation")

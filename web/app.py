@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storage.blobs import BlobStore, from_url
 from web import config as config_module
-from workflow import calendar, definitions, registry
+from workflow import audit, calendar, definitions, registry
 from workflow.db import db
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.configure(app.config["DATABASE_URL"])
     calendar.configure(app.config["WORKING_DAY_HOLIDAYS"], app.config["WORKING_WEEKENDS"])
+    audit.configure(app.config["AUDIT_KEYS"], int(app.config["AUDIT_LEGACY_THROUGH"]))
     load_plugins(app.config["WORKFLOW_PLUGINS"])
+    from review import funding
+
+    funding.configure(app.config["AWARD_CEILING_YUAN"])
 
     from web.tasks import celery_init_app
 
@@ -88,6 +92,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web import extensions
 
     extensions.init_app(app)
+    from web import input_guard
+
+    input_guard.init_app(app)
     transport_security(app)
 
     # Modules that add routes to the blueprints below: the form page, attachments, revisions (API, read marker),

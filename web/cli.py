@@ -131,6 +131,19 @@ def audit_verify() -> None:
     click.echo(str(verification))
 
 
+@audit_group.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print the chain's tip (seq and hash), to be recorded outside the system: only against such a record can a
+    truncated tail be seen."""
+    from workflow.models import AuditHead
+
+    with db.transaction() as session:
+        head = session.get(AuditHead, audit.HEAD_ID)
+        seq, digest = (head.last_seq, head.last_hash) if head else (0, audit.GENESIS)
+    click.echo(f"{seq} {digest}")
+
+
 # --- keys ---------------------------------------------------------------------------------------------------------
 
 

@@ -54,6 +54,17 @@ def _field_encryption_keys(instance: Path) -> list[str]:
     return keys
 
 
+def _audit_keys(instance: Path) -> list[str]:
+    """AUDIT_KEY (signs new events) then AUDIT_KEYS_PREVIOUS (comma-separated, still verify); else one key kept in
+    instance/. It must live outside the database: with it, anyone who can write the database could re-sign the chain.
+    """
+    current = os.environ.get("AUDIT_KEY", "").strip() or _instance_secret(
+        instance, "audit_key", lambda: secrets.token_urlsafe(32)
+    )
+    previous = [k.strip() for k in os.environ.get("AUDIT_KEYS_PREVIOUS", "").split(",") if k.strip()]
+    return [current, *previous]
+
+
 def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
@@ -116,6 +127,16 @@ def from_environment() -> dict[str, Any]:
             "notifications.tasks",
             "workflow.tasks",
         ],
+        # --- input limits (issue 10): any string field, a JSON body, its nesting ---
+        "MAX_FIELD_CHARS": int(os.environ.get("MAX_FIELD_CHARS", "20000")),
+        "MAX_JSON_BYTES": int(os.environ.get("MAX_JSON_BYTES", str(1024 * 1024))),
+        "MAX_JSON_DEPTH": int(os.environ.get("MAX_JSON_DEPTH", "20")),
+        # The largest award a finance officer may propose (yuan); a local setting, not from the seeds.
+        "AWARD_CEILING_YUAN": os.environ.get("AWARD_CEILING_YUAN", "10000000"),
+        # --- the audit chain's keys (issue 10): never logged, never in the database ---
+        "AUDIT_KEYS": _audit_keys(instance),
+        # Events written before the chain was keyed verify by plain SHA-256 up to this seq (0: none may).
+        "AUDIT_LEGACY_THROUGH": int(os.environ.get("AUDIT_LEGACY_THROUGH", "0")),
         # --- logins and sessions (issue 10) ---
         # An account is locked for LOCKOUT_MINUTES after LOCKOUT_FAILURES wrong passwords in a row.
         "LOCKOUT_FAILURES": int(os.environ.get("LOCKOUT_FAILURES", "5")),

@@ -198,7 +198,7 @@ def record_credit_authoriser(application_id: int) -> Any:
         return _render(app, form, 422)
     end_read()
     try:
-        row = authorisers.record(
+        _row, document = authorisers.record(
             me().id,
             application_id,
             person_name=form.person_name.data,
@@ -221,6 +221,4 @@ def record_credit_authoriser(application_id: int) -> Any:
         abort(404)
     except Forbidden as exc:
         abort(403, description=exc.detail)
-    app, definition = _applicant_app(application_id)  # read after the write
-    who = authorisers.Authoriser(row.person_name, row.role, form.id_card.data.strip().upper())
-    return _docx(authorisers.letter(app, definition, who), authorisers.LETTER_FILENAME)
+    return _docx(document, authorisers.LETTER_FILENAME)

@@ -278,6 +278,7 @@ def _fire(
         to_state=new_state,
         definition=definition.label,
         request_id=request_id,
+        app_version=app.version,
     )
     ctx.event_seq = event.seq
     _move_deadlines(ctx, new_state, now)

@@ -103,6 +103,10 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key that signed this event's HMAC (its public id, never the key); NULL for an unkeyed legacy event.
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    # The application's version after this event, so `audit verify` can hold the row to its last event.
+    app_version: Mapped[int | None]
 
 
 class AuditHead(Base):

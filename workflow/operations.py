@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import audit, definitions, outbox
+from workflow import audit, definitions, outbox, registry
 from workflow.accounts import DISTRICTS, Actor, Organisation, User
 from workflow.db import db, utcnow
 from workflow.definitions import Definition, DefinitionError, canonical_json
@@ -181,6 +181,8 @@ def create_application(
         name_problem = _project_name_problem(project_name)
         if name_problem:
             problems.append(name_problem)
+        if not problems:
+            problems.extend(registry.draft_problems(definition, kind, form))
         if problems:
             raise InvalidInput("; ".join(p.message for p in problems), problems)
         organisation = session.get(Organisation, user.organisation_id)
@@ -215,6 +217,7 @@ def create_application(
             payload={"kind": kind, "project_name": app.project_name, "programme": row.label},
             definition=definition.label,
             request_id=request_id,
+            app_version=app.version,
         )
         return app
 
@@ -252,6 +255,9 @@ def update_draft(
                     expected_version,
                     app.version,
                 )
+            problems = registry.draft_problems(definition, app.kind, changes)
+            if problems:
+                raise InvalidInput("; ".join(p.message for p in problems), problems)
             form = dict(app.form)
             for key, value in changes.items():
                 if value is None:

@@ -40,7 +40,11 @@ Guard = Callable[..., Iterable[Problem]]
 Effect = Callable[..., None]
 Rule = Callable[..., str | None]  # None: allowed; a string: why not (answered 403)
 
+# Checks of a draft's form changes before they are stored (unknown keys): (definition, kind, changes) -> problems.
+DraftCheck = Callable[["Definition", str, dict[str, Any]], Iterable[Problem]]
+
 GUARDS: dict[str, Guard] = {}
+DRAFT_CHECKS: list[DraftCheck] = []
 EFFECTS: dict[str, Effect] = {}
 RULES: dict[str, Rule] = {}
 
@@ -65,6 +69,17 @@ def effect(name: str) -> Callable[[Effect], Effect]:
 
 def rule(name: str) -> Callable[[Rule], Rule]:
     return _register(RULES, "rule", name)
+
+
+def draft_check(fn: DraftCheck) -> DraftCheck:
+    """Run `fn` on every draft's form changes (creation and edits); its problems refuse the change (422)."""
+    if fn not in DRAFT_CHECKS:
+        DRAFT_CHECKS.append(fn)
+    return fn
+
+
+def draft_problems(definition: Definition, kind: str, changes: dict[str, Any]) -> list[Problem]:
+    return [problem for check in DRAFT_CHECKS for problem in check(definition, kind, changes)]
 
 
 def split(ref: str) -> tuple[str, list[str]]:

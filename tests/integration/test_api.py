@@ -209,14 +209,14 @@ def test_programmes_list_both_with_labelled_states_and_triggers(client, cast):
 
 def test_applicant_creates_an_application(client, cast):
     headers = bearer(client, cast.applicant)
-    response = create(client, headers, form={"district": "闵行区", "investment": "1200000"})
+    response = create(client, headers, form={"district": "闵行区", "total_investment_wan": "120"})
     assert response.status_code == 201
     body = response.get_json()
     assert body == {"id": body["id"], "state": "draft", "version": 1}
     assert response.headers["Location"] == f"/api/v1/applications/{body['id']}"
     assert response.headers["ETag"] == '"1"'
     detail = client.get(response.headers["Location"], headers=headers).get_json()
-    assert detail["form"] == {"district": "闵行区", "investment": "1200000"}
+    assert detail["form"] == {"district": "闵行区", "total_investment_wan": "120"}
 
 
 def test_create_with_a_kind_the_programme_does_not_take_is_422(client, cast):
@@ -375,19 +375,19 @@ def test_patch_with_a_stale_version_is_409(client, cast):
     app_id = factories.new_application(cast)
     headers = bearer(client, cast.applicant)
     url = f"/api/v1/applications/{app_id}"
-    assert client.patch(url, json={"form": {"a": 1}}, headers={**headers, "If-Match": "1"}).status_code == 200
+    assert client.patch(url, json={"form": {"nature": "民营"}}, headers={**headers, "If-Match": "1"}).status_code == 200
     body = problem(
-        client.patch(url, json={"form": {"a": 2}}, headers={**headers, "If-Match": "1"}), 409, "stale_version"
+        client.patch(url, json={"form": {"nature": "国有"}}, headers={**headers, "If-Match": "1"}), 409, "stale_version"
     )
     assert (body["expected_version"], body["current_version"]) == (1, 2)
-    assert client.get(url, headers=headers).get_json()["form"]["a"] == 1
+    assert client.get(url, headers=headers).get_json()["form"]["nature"] == "民营"
 
 
 def test_patch_once_submitted_is_409_naming_the_state(client, cast):
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "district_review")
     headers = {**bearer(client, cast.applicant), "If-Match": '"2"'}
-    response = client.patch(f"/api/v1/applications/{app_id}", json={"form": {"a": 1}}, headers=headers)
+    response = client.patch(f"/api/v1/applications/{app_id}", json={"form": {"nature": "民营"}}, headers=headers)
     body = problem(response, 409, "not_allowed_in_state")
     assert body["state"] == "district_review"
     assert body["allowed_triggers"] == ["withdraw"]
@@ -399,8 +399,8 @@ def test_patch_by_someone_else_is_403_or_404(client, cast):
     url = f"/api/v1/applications/{app_id}"
     reviewer = {**bearer(client, cast.district_reviewer), "If-Match": '"2"'}
     outsider = {**bearer(client, cast.other_applicant), "If-Match": '"2"'}
-    problem(client.patch(url, json={"form": {"a": 1}}, headers=reviewer), 403, "forbidden")
-    problem(client.patch(url, json={"form": {"a": 1}}, headers=outsider), 404, "not_found")
+    problem(client.patch(url, json={"form": {"nature": "民营"}}, headers=reviewer), 403, "forbidden")
+    problem(client.patch(url, json={"form": {"nature": "民营"}}, headers=outsider), 404, "not_found")
 
 
 @pytest.mark.parametrize(
