@@ -77,6 +77,19 @@ def json_problems(value: Any, where: str, max_chars: int, max_depth: int, depth:
     return found
 
 
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deep a JSON text nests, read without parsing it (a parser would recurse that deep first)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub(b"", raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -115,6 +128,8 @@ def _check_request() -> Response | None:
         raw = request.get_data(cache=True)
         if len(raw) > limit:
             return _refuse([Problem("body", "too_large", f"a JSON body has at most {limit} bytes")], 413)
+        if nesting_depth(raw) > max_depth + 1:  # the body object itself is one level
+            return _refuse([Problem("body", "too_deep", f"a JSON body nests at most {max_depth} levels")])
         try:
             body = json.loads(raw, parse_constant=_not_json) if raw.strip() else None
         except (ValueError, RecursionError):
