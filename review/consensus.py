@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from review.checklists import Category, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet, PanelConclusion
 from review.scoring import weighted_score
 from workflow.accounts import Actor
-from workflow.db import as_utc
+from workflow.db import iso_utc
 from workflow.errors import Problem
 from workflow.models import Application, Assignment
 from workflow.registry import Context, effect, guard
@@ -108,7 +107,7 @@ def _consensus(
             "name": m.user.display_name or m.user.username,
             "leader": m.is_leader,
             "declared": m.declared_at is not None,
-            "submitted_at": _iso(sheets[m.user_id].submitted_at) if m.user_id in submitted else None,
+            "submitted_at": iso_utc(sheets[m.user_id].submitted_at) if m.user_id in submitted else None,
         }
         for m in members
     ]
@@ -176,10 +175,6 @@ def _consensus(
         "overall": {"agreement": _agreement([o["finding"] for o in overall]), "findings": overall},
         "disagreements": [c["criterion"] for c in criteria_out if c["agreement"] == "disagree"],
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
 
 
 @guard("panel_sheets_complete")

@@ -18,7 +18,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,7 +28,8 @@ from review.seats import PANEL_STATE, in_panel_state
 from review.site_visit import visit_json
 from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor, User
-from workflow.db import as_utc, db, utcnow
+from workflow.calendar import SHANGHAI
+from workflow.db import as_utc, db, iso_utc, utcnow
 from workflow.definitions import canonical_json
 from workflow.engine import resolve_actor
 from workflow.errors import NotFound, Problem, WorkflowError
@@ -44,8 +44,6 @@ PANEL_TOPIC = "panel_notice"
 DEFAULT_SIZE = 3
 SEED_MAX = 64  # the column's width
 PLACE_MAX = 300
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class PanelConflict(WorkflowError):
@@ -444,10 +442,6 @@ def schedule_visit(
 # --- what the API and the pages show ---------------------------------------------------------------------------
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
-
-
 def draw_json(draw: PanelDraw, usernames: dict[int, str]) -> dict[str, Any]:
     return {
         "number": draw.number,
@@ -459,7 +453,7 @@ def draw_json(draw: PanelDraw, usernames: dict[int, str]) -> dict[str, Any]:
         "size": draw.size,
         "drawn": list(draw.drawn),
         "replaced": usernames.get(draw.replaced_user_id) if draw.replaced_user_id else None,
-        "drawn_at": _iso(draw.created_at),
+        "drawn_at": iso_utc(draw.created_at),
     }
 
 
@@ -491,7 +485,7 @@ def panel_view(session: Session, actor: Actor, application_id: int) -> dict[str,
             "leader": a.is_leader,
             "active": a.active and a.conflict is not True,
             "declared": a.declared_at is not None,
-            "declared_at": _iso(a.declared_at),
+            "declared_at": iso_utc(a.declared_at),
             "conflict": a.conflict,
         }
         for a in rows
@@ -553,7 +547,7 @@ def assignments_of(session: Session, expert: Actor) -> list[dict[str, Any]]:
                 "state": app.state,
                 "leader": row.is_leader,
                 "declared": row.declared_at is not None,
-                "declared_at": _iso(row.declared_at),
+                "declared_at": iso_utc(row.declared_at),
                 "conflict": row.conflict,
                 "pending": row.active and row.declared_at is None and app.state == PANEL_STATE,
                 "visit": visit_json(visits.get(app.id), session) if row.active and row.conflict is False else None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,13 +29,13 @@ from review.models import (
 from storage import verification_record as printed
 from storage.blobs import BlobStore
 from workflow.accounts import Actor, User
+from workflow.calendar import SHANGHAI
 from workflow.db import as_utc, utcnow
 from workflow.definitions import Definition
 from workflow.errors import Forbidden, NotFound, WorkflowError
 from workflow.models import Application
 from workflow.visibility import get_visible, programme_definitions
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Who reads the record besides the panel itself (experts see only applications they sit on, by visibility).
 READERS = frozenset({"expert", "agency_coordinator", "municipal_reviewer", "finance_officer", "admin", "auditor"})
 # The applicant reads it once the panel has concluded (the decision rests on it), never while the panel deliberates.

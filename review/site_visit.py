@@ -17,7 +17,7 @@ from review.models import SiteVisit
 from review.seats import in_panel_state, member_of
 from workflow import audit, calendar
 from workflow.accounts import Actor, User
-from workflow.db import as_utc, db, utcnow
+from workflow.db import as_utc, db, iso_utc, utcnow
 from workflow.engine import resolve_actor
 from workflow.errors import Forbidden, InvalidInput, NotFound, Problem, ProblemsError
 from workflow.registry import Context, guard
@@ -91,17 +91,13 @@ def visit_json(visit: SiteVisit | None, session: Session) -> dict[str, Any] | No
         return None
     by = session.get(User, visit.scheduled_by_id) if visit.scheduled_by_id else None
     return {
-        "visit_at": _iso(visit.visit_at),
+        "visit_at": iso_utc(visit.visit_at),
         "place": visit.place,
         "note": visit.note,
         "scheduled_by": by.username if by else None,
-        "scheduled_at": _iso(visit.scheduled_at),
+        "scheduled_at": iso_utc(visit.scheduled_at),
         "steps": steps_json(visit),
     }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
 
 
 def record_steps(

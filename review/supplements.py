@@ -5,18 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from review.models import SupplementRequest
 from workflow import calendar
+from workflow.calendar import SHANGHAI
 from workflow.db import utcnow
 from workflow.engine import default_due_at
 from workflow.errors import Problem
 from workflow.registry import Context, effect, guard
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def normalise_items(raw: Any) -> list[dict[str, str]]:

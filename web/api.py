@@ -26,7 +26,7 @@ from web.extensions import csrf
 from web.problems import ApiProblem, describe, if_match_version, install, language, read_body
 from workflow import operations
 from workflow.accounts import User
-from workflow.db import as_utc, db
+from workflow.db import db, iso_utc
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, InvalidInput, NotFound, Problem
@@ -88,10 +88,6 @@ def _user() -> User:
 
 
 # --- serialisers --------------------------------------------------------------------------------------------
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
 
 
 def _label(labels: dict[str, str], fallback: str) -> dict[str, str]:
@@ -164,16 +160,16 @@ def application_summary(app: Application, definition: Definition) -> dict[str, A
         "state": app.state,
         "state_label": _state_label(definition, app.state),
         "version": app.version,
-        "created_at": _iso(app.created_at),
-        "updated_at": _iso(app.updated_at),
-        "submitted_at": _iso(app.submitted_at),
+        "created_at": iso_utc(app.created_at),
+        "updated_at": iso_utc(app.updated_at),
+        "submitted_at": iso_utc(app.submitted_at),
     }
 
 
 def event_json(event: AuditEvent, definition: Definition) -> dict[str, Any]:
     return {
         "seq": event.seq,
-        "occurred_at": _iso(event.occurred_at),
+        "occurred_at": iso_utc(event.occurred_at),
         "actor": event.actor,
         "role": event.role,
         "outcome": event.outcome,
@@ -391,7 +387,7 @@ def attachment_json(row: Attachment) -> dict[str, Any]:
         "version": row.version,
         "current": row.current,
         "uploaded_by": row.uploaded_by.username if row.uploaded_by else None,
-        "uploaded_at": _iso(row.uploaded_at),
+        "uploaded_at": iso_utc(row.uploaded_at),
         "download_url": url_for("api.download_attachment", attachment_id=row.id),
     }
 

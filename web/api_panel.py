@@ -8,9 +8,9 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, url_for
 
 from review import panels, site_visit
-from web.api import _iso, _user, bp
+from web.api import _user, bp
 from web.problems import read_body
-from workflow.db import db
+from workflow.db import db, iso_utc
 from workflow.errors import InvalidInput, Problem
 
 
@@ -64,7 +64,7 @@ def declare(application_id: int) -> Response:
     return jsonify(
         application_id=application_id,
         conflict=result.assignment.conflict,
-        declared_at=_iso(result.assignment.declared_at),
+        declared_at=iso_utc(result.assignment.declared_at),
         # After a conflict the file stays closed to the caller; whether the seat was filled is all they learn.
         replaced=result.replacement is not None,
     )
@@ -92,11 +92,11 @@ def schedule_visit(application_id: int) -> Response:
         request_id=g.request_id,
     )
     shown: dict[str, Any] = {
-        "visit_at": _iso(visit.visit_at),
+        "visit_at": iso_utc(visit.visit_at),
         "place": visit.place,
         "note": visit.note,
         "scheduled_by": _user().username,
-        "scheduled_at": _iso(visit.scheduled_at),
+        "scheduled_at": iso_utc(visit.scheduled_at),
     }
     return jsonify(shown)
 

@@ -10,9 +10,9 @@ from forms.fields import form_version
 from review import revisions
 from review.models import Revision
 from storage.models import category_label
-from web.api import MAX_ID, _iso, _user, _visible_or_404, bp
+from web.api import MAX_ID, _user, _visible_or_404, bp
 from web.problems import read_body
-from workflow.db import db
+from workflow.db import db, iso_utc
 from workflow.definitions import Definition
 from workflow.errors import InvalidInput, NotFound, Problem
 
@@ -31,7 +31,7 @@ def revision_json(row: Revision, full: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "number": row.number,
         "trigger": row.trigger,
-        "created_at": _iso(row.created_at),
+        "created_at": iso_utc(row.created_at),
         "created_by": row.created_by.username if row.created_by else None,
         "event_seq": row.event_seq,
     }
@@ -104,4 +104,4 @@ def mark_revisions_read(application_id: int) -> Response:
     """Mark revisions up to `revision` read by the caller (a marker that never moves backwards)."""
     body = read_body({"revision": int}, required=("revision",))
     marker = revisions.mark_read(_user().id, application_id, body["revision"])
-    return jsonify(revision=marker.number, read_at=_iso(marker.read_at))
+    return jsonify(revision=marker.number, read_at=iso_utc(marker.read_at))

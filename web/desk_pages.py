@@ -15,12 +15,12 @@ from werkzeug.datastructures import MultiDict
 
 from review import completeness, prereview, queues
 from review.models import CompletenessReview, PreReview, SupplementRequest
-from web.api import _iso, _user, _visible_or_404
+from web.api import _user, _visible_or_404
 from web.api import bp as api_bp
 from web.forms import FINDING_LABELS, N_, STATUS_LABELS, TransitionForm, card_form, card_of, posted_card_form
 from web.pages import CAUTION_TRIGGERS, bp, detail_section, kind_label, lang, local_time, me
 from workflow.accounts import User
-from workflow.db import db, utcnow
+from workflow.db import db, iso_utc, utcnow
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers
 from workflow.errors import InvalidInput, Problem
@@ -365,7 +365,7 @@ def desk_api() -> Response:
                     row.definition.state_label(row.state, "zh"), row.definition.state_label(row.state, "en")
                 ),
                 "version": row.version,
-                "waiting_since": _iso(row.waiting_since),
+                "waiting_since": iso_utc(row.waiting_since),
                 "waiting_days": row.waiting_days,
                 "waiting_for": {
                     "code": row.waiting_for.code,
@@ -380,7 +380,7 @@ def desk_api() -> Response:
                 "project_name": u.project_name,
                 "organisation": u.organisation,
                 "district": u.district,
-                "assigned_at": _iso(u.assigned_at),
+                "assigned_at": iso_utc(u.assigned_at),
             }
             for u in queue.undeclared
         ],
@@ -401,7 +401,7 @@ def prereviews_api(application_id: int) -> Response:
             ),
             "opinion": row.opinion,
             "points": list(row.points or []),
-            "created_at": _iso(row.created_at),
+            "created_at": iso_utc(row.created_at),
         }
         if not applicant:
             item.update(
@@ -450,7 +450,7 @@ def completeness_api(application_id: int) -> Response:
                 definition.trigger_label(review.decision, "zh"), definition.trigger_label(review.decision, "en")
             ),
             "items": review.items,
-            "created_at": _iso(review.created_at),
+            "created_at": iso_utc(review.created_at),
             "event_seq": review.event_seq,
         },
         supplement_requests=[
@@ -458,8 +458,8 @@ def completeness_api(application_id: int) -> Response:
                 "id": row.id,
                 "items": [{**item, "answer": (row.answers or {}).get(item["id"])} for item in row.items],
                 "due_date": row.due_date.isoformat(),
-                "requested_at": _iso(row.requested_at),
-                "answered_at": _iso(row.answered_at),
+                "requested_at": iso_utc(row.requested_at),
+                "answered_at": iso_utc(row.answered_at),
             }
             for row in requests
         ],

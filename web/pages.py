@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -39,6 +38,7 @@ from web.forms import (
 )
 from workflow import operations
 from workflow.accounts import User
+from workflow.calendar import SHANGHAI
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
@@ -48,7 +48,6 @@ from workflow.visibility import current_definitions, get_visible, programme_defi
 
 bp = Blueprint("pages", __name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PER_PAGE = 50
 
 

@@ -47,6 +47,11 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def iso_utc(value: dt.datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC, for JSON; None stays None."""
+    return as_utc(value).isoformat() if value is not None else None
+
+
 def _sqlite_pragmas(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and lets two writers race
     # between a read and a write; take over: BEGIN IMMEDIATE serialises units of work up front,

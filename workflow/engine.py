@@ -8,7 +8,6 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow import audit, calendar, outbox, registry
 from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, ActorSnapshot, SystemActor, User
+from workflow.calendar import SHANGHAI
 from workflow.db import db, table_of, utcnow
 from workflow.definitions import DeadlineDef, Definition, TransitionDef, canonical_json
 from workflow.errors import (
@@ -35,7 +35,6 @@ from workflow.visibility import get_visible, programme_definitions
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TRANSITIONED = "transitioned"
 
 

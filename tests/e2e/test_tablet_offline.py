@@ -225,7 +225,9 @@ def test_the_checklist_fits_a_phone(browser, live_server, cast):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
         first = page.locator("li.criterion").first
-        for face in first.locator(".choice-face").all():
+        faces = first.locator(".choice-face").all()
+        assert len(faces) >= 2, "the criterion shows no answer choices to measure"
+        for face in faces:
             box = face.bounding_box()
             assert box is not None and box["height"] >= 48 and box["width"] >= 48
         first.locator('label[data-result="nonconform"]').tap()

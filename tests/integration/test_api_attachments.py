@@ -20,8 +20,9 @@ from storage.attachments import blob_key
 from storage.blobs import S3BlobStore, from_url
 from storage.models import Attachment
 from tests import factories
-from tests.integration.test_api import bearer
-from tests.integration.test_openapi import Conformance
+from tests.support.api import bearer
+from tests.support.openapi import Conformance
+from tests.support.uploads import MB, DiesHalfway, upload
 from web.app import blob_store
 from workflow.db import db
 from workflow.models import AuditEvent
@@ -30,15 +31,6 @@ PREFIX = "/api/v1"
 PDF = factories.SAMPLE_PDF
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"This program cannot be run"
 HTML = b"<!doctype html><html><body><script>fetch('/api/v1/applications')</script></body></html>"
-MB = 1024 * 1024
-
-
-def upload(client: Any, headers: dict[str, str], app_id: int, category: str, data: bytes, filename: str) -> Any:
-    return client.post(
-        f"{PREFIX}/applications/{app_id}/attachments",
-        data={"category": category, "file": (io.BytesIO(data), filename, "application/pdf")},
-        headers=headers,
-    )
 
 
 def listed(client: Any, headers: dict[str, str], app_id: int, every: bool = False) -> Any:
@@ -258,24 +250,6 @@ def test_a_list_flag_that_is_not_0_or_1_is_refused(client, cast, conform):
 
 
 # --- a killed upload, a failure after the bytes are stored, and memory ----------------------------------------
-
-
-class DiesHalfway(io.BytesIO):
-    """A client that sends part of the body and then its connection breaks."""
-
-    def __init__(self, data: bytes, after: int):
-        super().__init__(data)
-        self.after = after
-
-    def readinto(self, buffer: Any) -> int:
-        if self.tell() >= self.after:
-            raise ConnectionResetError("client went away")
-        view = memoryview(buffer)[: self.after - self.tell()]
-        return super().readinto(view)
-
-    def read(self, n: int | None = -1) -> bytes:
-        buffer = bytearray(n if n is not None and n >= 0 else self.after)
-        return bytes(buffer[: self.readinto(buffer)])
 
 
 def test_a_killed_upload_leaves_no_attachment(app, client, cast):

@@ -11,8 +11,8 @@ import pytest
 
 from review import photos
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_openapi import Conformance
+from tests.support.api import bearer, problem
+from tests.support.openapi import Conformance
 from workflow import operations
 
 PREFIX = "/api/v1"

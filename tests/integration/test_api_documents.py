@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from docx import Document
 
 from tests import factories
-from tests.integration.test_api import bearer, problem
+from tests.support.api import bearer, problem
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

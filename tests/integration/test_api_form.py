@@ -5,8 +5,8 @@ from __future__ import annotations
 from forms.samples import sample_form
 from storage.attachments import required_categories
 from tests import factories
-from tests.integration.test_api import bearer
-from tests.integration.test_api_attachments import upload
+from tests.support.api import bearer
+from tests.support.uploads import upload
 from workflow import operations
 
 

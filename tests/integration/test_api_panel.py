@@ -12,8 +12,8 @@ from notifications.models import Notification
 from review import panels
 from review import pool as expert_pool
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_openapi import Conformance
+from tests.support.api import bearer, problem
+from tests.support.openapi import Conformance
 from workflow.db import db
 
 PREFIX = "/api/v1"

@@ -8,8 +8,8 @@ import pytest
 
 from review.models import RevisionRead
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_openapi import Conformance
+from tests.support.api import bearer, problem
+from tests.support.openapi import Conformance
 from workflow import operations
 from workflow.db import db
 from workflow.engine import fire

@@ -9,7 +9,7 @@ import pytest
 from forms.samples import sample_form
 from storage.attachments import required_categories
 from tests import factories
-from tests.integration.test_api import MISSING_ID, bearer, problem
+from tests.support.api import MISSING_ID, bearer, problem
 from workflow.accounts import User
 
 

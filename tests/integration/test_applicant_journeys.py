@@ -10,10 +10,9 @@ import pytest
 from forms.samples import sample_form
 from storage.attachments import required_categories
 from tests import factories
-from tests.integration.test_api import bearer
-from tests.integration.test_api_attachments import upload
-from tests.integration.test_attachment_pages import post_upload
-from tests.integration.test_pages import log_in, state_badge, text_of
+from tests.support.api import bearer
+from tests.support.pages import log_in, state_badge, text_of
+from tests.support.uploads import post_upload, upload
 
 JOURNEYS = [
     ("emc-acceptance", "enterprise", "区主管部门初审中", "district_review"),

@@ -6,7 +6,6 @@ import hashlib
 import io
 import re
 import tracemalloc
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,42 +15,14 @@ from werkzeug.test import encode_multipart
 from storage.attachments import blob_key
 from storage.models import Attachment
 from tests import factories
-from tests.integration.test_api_attachments import MB, DiesHalfway
-from tests.integration.test_pages import log_in, text_of
-from web.app import blob_store, create_app
-from workflow import outbox
+from tests.support.pages import log_in, text_of
+from tests.support.uploads import MB, DiesHalfway, csrf_app, post_upload
+from web.app import blob_store
 from workflow.db import db
 from workflow.engine import fire
 
 PDF = factories.SAMPLE_PDF
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 44 + b"This program cannot be run"
-
-
-def csrf_app(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A second app on the same database and blobs, with CSRF protection on as in production."""
-    # A second app rewires the outbox's global hooks to its Celery; put the session app's back afterwards.
-    monkeypatch.setattr(outbox, "_sender", outbox._sender)
-    monkeypatch.setattr(outbox, "_kicker", outbox._kicker)
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-            "SECRET_KEY": "csrf-test-secret",
-            "WTF_CSRF_ENABLED": True,
-            "STORAGE_URL": app.config["STORAGE_URL"],
-        }
-    )
-
-
-def post_upload(client: Any, app_id: int, category: str | None, data: bytes | None, filename: str = "附件.pdf",
-                headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> Any:  # fmt: skip
-    form: dict[str, Any] = dict(extra or {})
-    if category is not None:
-        form["category"] = category
-    # A browser sends an empty file part when nothing was chosen.
-    form["file"] = (io.BytesIO(data or b""), filename if data is not None else "", "application/octet-stream")
-    return client.post(f"/applications/{app_id}/attachments", data=form, headers=headers or {})
 
 
 def as_json() -> dict[str, str]:

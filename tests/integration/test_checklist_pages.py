@@ -11,8 +11,8 @@ from flask import render_template
 
 from review import scoring
 from tests import factories
-from tests.integration.test_attachment_pages import csrf_app
-from tests.integration.test_pages import log_in
+from tests.support.pages import log_in
+from tests.support.uploads import csrf_app
 from web import checklist_pages
 from workflow import operations
 from workflow.db import db

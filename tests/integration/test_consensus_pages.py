@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from review import scoring
 from tests import factories
-from tests.integration.test_pages import log_in
+from tests.support.pages import log_in
 from workflow import operations
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from storage import sealed
 from storage.models import CreditAuthoriser
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_openapi import Conformance
+from tests.support.api import bearer, problem
+from tests.support.openapi import Conformance
 from web import openapi
 from workflow.db import db
 from workflow.models import AuditEvent

@@ -14,8 +14,8 @@ from review import prereview
 from review.models import PreReview, SupplementRequest
 from storage.models import Attachment
 from tests import factories
-from tests.integration.test_pages import log_in, state_badge
-from tests.integration.test_pages import text_of as tagless
+from tests.support.pages import log_in, state_badge
+from tests.support.pages import text_of as tagless
 from workflow import operations
 from workflow.db import db, utcnow
 from workflow.engine import fire

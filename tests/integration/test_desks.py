@@ -13,8 +13,8 @@ from forms.samples import sample_form
 from review import queues
 from review.models import SupplementRequest
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_openapi import Conformance
+from tests.support.api import bearer, problem
+from tests.support.openapi import Conformance
 from workflow import calendar, deadlines, operations
 from workflow.db import as_utc, db
 from workflow.engine import fire

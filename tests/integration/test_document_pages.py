@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from storage.models import CreditAuthoriser
 from tests import factories
-from tests.integration.test_pages import log_in, text_of
+from tests.support.pages import log_in, text_of
 from web.document_pages import documents_context
 from workflow.accounts import User
 from workflow.db import db

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests import factories
-from tests.integration.test_api import bearer, problem
+from tests.support.api import bearer, problem
 from workflow.engine import fire
 from workflow.errors import NotFound
 

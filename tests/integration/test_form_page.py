@@ -8,8 +8,8 @@ import re
 from forms.samples import sample_form
 from storage.attachments import required_categories
 from tests import factories
-from tests.integration.test_attachment_pages import post_upload
-from tests.integration.test_pages import fire_form, log_in, state_badge, text_of
+from tests.support.pages import fire_form, log_in, state_badge, text_of
+from tests.support.uploads import post_upload
 from workflow import operations
 from workflow.db import db
 from workflow.engine import fire

@@ -14,7 +14,7 @@ import pytest
 
 from notifications.models import Notification
 from tests import factories
-from tests.integration.test_api import bearer
+from tests.support.api import bearer
 from workflow.accounts import SYSTEM
 from workflow.db import db
 from workflow.definitions import shipped

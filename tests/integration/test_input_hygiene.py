@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from storage import authorisers, sealed
 from tests import factories
-from tests.integration.test_api import bearer, problem
 from tests.integration.test_credit_authoriser import NUMBER, PERSON, _events, _rows, _url
-from tests.integration.test_pages import log_in
+from tests.support.api import bearer, problem
+from tests.support.pages import log_in
 from workflow.db import db
 from workflow.models import Application
 

@@ -7,12 +7,12 @@ import re
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from forms.samples import sample_form
 from tests import factories
-from tests.integration.test_api import bearer
+from tests.support.api import bearer
+from tests.support.openapi import Conformance
 from web.problems import PROBLEM_TYPES
 from workflow.errors import WorkflowError
 
@@ -62,28 +62,6 @@ def test_bearer_security_is_the_default_and_public_routes_say_so(document):
         if method != "parameters" and operation.get("security") == []
     }
     assert public == {("/auth/token", "post"), ("/openapi.json", "get"), ("/problems/{code}", "get")}
-
-
-class Conformance:
-    """Checks real responses against the schema the document gives for that path, method and status."""
-
-    def __init__(self, document: dict[str, Any]):
-        self.document = document
-
-    def check(self, response: Any, path: str, method: str) -> None:
-        operation = self.document["paths"][path][method]
-        documented = operation["responses"].get(str(response.status_code))
-        assert documented is not None, f"{method.upper()} {path} answered {response.status_code}, undocumented"
-        if "$ref" in documented:
-            documented = self.document["components"]["responses"][documented["$ref"].rsplit("/", 1)[1]]
-        content = documented["content"]
-        assert response.mimetype in content, f"{response.mimetype} not documented for {method.upper()} {path}"
-        schema = {**content[response.mimetype]["schema"], "components": self.document["components"]}
-        errors = sorted(Draft202012Validator(schema).iter_errors(response.get_json()), key=str)
-        assert not errors, f"{method.upper()} {path} {response.status_code}: " + "; ".join(e.message for e in errors)
-        for header in documented.get("headers", {}):
-            if header != "Idempotent-Replayed":
-                assert header in response.headers, f"{header} missing from {method.upper()} {path}"
 
 
 def test_responses_match_the_documented_schemas(client, cast, document):

@@ -18,6 +18,7 @@ from werkzeug.exceptions import InternalServerError
 
 from forms.samples import sample_form
 from tests import factories
+from tests.support.pages import fire_form, log_in, state_badge, text_of
 from web import error_pages, pages
 from web.app import create_app
 from workflow import operations
@@ -27,37 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "web" / "translations"
 
 
-def log_in(app, user, lang: str | None = None):  # type: ignore[no-untyped-def]
-    """A browser of its own, logged in as `user`."""
-    client = app.test_client()
-    if lang:
-        client.get(f"/login?lang={lang}")
-    response = client.post("/login", data={"username": user.username, "password": factories.PASSWORD})
-    assert response.status_code == 303, response.text
-    return client
-
-
-def text_of(response) -> str:  # type: ignore[no-untyped-def]
-    """The page's text without tags, so assertions read like what a person sees."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
-
-
-def state_badge(response) -> str:  # type: ignore[no-untyped-def]
-    found = re.search(r'<span id="state"[^>]*>([^<]*)</span>', response.text)
-    assert found, "no state on the page"
-    return found.group(1)
-
-
 def action_urls(response) -> set[str]:  # type: ignore[no-untyped-def]
     return set(re.findall(r'action="/applications/\d+/transitions/([a-z_]+)"', response.text))
-
-
-def fire_form(client, app_id: int, trigger: str, data: dict[str, str] | None = None, version: int | None = None):  # type: ignore[no-untyped-def]
-    """Post a trigger's form as the page would (fields carry the trigger as prefix)."""
-    current = factories.state_of(app_id)[1] if version is None else version
-    body = {f"{trigger}-expected_version": str(current)}
-    body.update({f"{trigger}-{name}": value for name, value in (data or {}).items()})
-    return client.post(f"/applications/{app_id}/transitions/{trigger}", data=body)
 
 
 # --- login --------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from review import panels
 from review import pool as expert_pool
 from review.models import ExpertProfile
 from tests import factories
-from tests.integration.test_pages import log_in, text_of
+from tests.support.pages import log_in, text_of
 from workflow.db import db
 from workflow.models import Assignment
 

@@ -12,9 +12,9 @@ from docx import Document
 from review import photos, scoring
 from review.checklists import load
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_pages import log_in, text_of
-from tests.unit.storage.test_verification_record import png
+from tests.support.api import bearer, problem
+from tests.support.pages import log_in, text_of
+from tests.support.uploads import png
 from workflow import operations
 from workflow.accounts import User
 from workflow.db import db
@@ -161,6 +161,7 @@ def test_no_panel_no_record(app, client, cast):
     factories.drive_to(cast, app_id, "site_verification")
     problem(client.get(api_url(app_id), headers=bearer(client, cast.municipal_reviewer)), 404, "not_found")
     page = log_in(app, cast.municipal_reviewer).get(f"/applications/{app_id}")
+    assert page.status_code == 200  # the page itself, not an error page that lacks the card too
     assert 'id="verification-record"' not in page.text
 
 

@@ -20,11 +20,9 @@ from forms.samples import sample_form
 from review import prereview
 from storage.attachments import required_categories
 from tests import factories
-from tests.integration.test_api import bearer, problem
-from tests.integration.test_api_attachments import upload
-from tests.integration.test_attachment_pages import post_upload
-from tests.integration.test_pages import log_in, state_badge, text_of
-from tests.unit.storage.test_verification_record import png
+from tests.support.api import bearer, problem
+from tests.support.pages import log_in, state_badge, text_of
+from tests.support.uploads import png, post_upload, upload
 
 PROGRAMME = "emc-acceptance"
 API = "/api/v1"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from review.models import RevisionRead
 from tests import factories
-from tests.integration.test_pages import log_in
+from tests.support.pages import log_in
 from web.revision_pages import changes_context
 from workflow import operations
 from workflow.db import db

@@ -4,8 +4,6 @@ the signature and photos embedded, A4 with the binder margins and East Asian fon
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from typing import Any
 
 from docx import Document
@@ -13,19 +11,9 @@ from docx.oxml.ns import qn
 
 from review.checklists import RESULTS, load
 from storage.verification_record import RESULT_WORDS, TEXT_WIDTH, Dossier, verification_record
+from tests.support.uploads import png
 
 ZHANG, LI = "张工", "李工"
-
-
-def png(width: int, height: int) -> bytes:
-    """A grey PNG of the given size (no imaging library needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 SIGNATURE = png(300, 100)
