@@ -34,7 +34,7 @@ from workflow.definitions import canonical_json
 from workflow.engine import resolve_actor
 from workflow.errors import NotFound, Problem, WorkflowError
 from workflow.models import Application, Assignment
-from workflow.visibility import get_visible, visible_or_known
+from workflow.visibility import get_visible, visible_or_known, visible_or_not_found
 
 # Who draws panels, and who arranges the visit with the applicant.
 DRAWERS = frozenset({"admin", "agency_coordinator"})
@@ -214,9 +214,7 @@ def draw_panel(
     with db.transaction() as session:
         who = resolve_actor(session, actor)
         role_required(who, DRAWERS, "draw an expert panel")
-        app = get_visible(session, who, application_id, lock=True)
-        if app is None:
-            raise NotFound(f"application {application_id} not found")
+        app = visible_or_not_found(session, who, application_id, lock=True)
         in_panel_state(session, app, who, "a panel is drawn")
         seated = _panel_now(session, app.id)
         empty_seats = _empty_seats(session, app.id, len(seated)) if seated else None
@@ -398,9 +396,7 @@ def schedule_visit(
     with db.transaction() as session:
         who = resolve_actor(session, actor)
         role_required(who, VISIT_SCHEDULERS, "schedule the site visit")
-        app = get_visible(session, who, application_id, lock=True)
-        if app is None:
-            raise NotFound(f"application {application_id} not found")
+        app = visible_or_not_found(session, who, application_id, lock=True)
         in_panel_state(session, app, who, "the site visit is scheduled")
         place_text, place_problem = text_field(place, "place", PLACE_MAX, required=True)
         note_text, note_problem = text_field(note, "note", NOTE_MAX, required=False)
@@ -461,9 +457,7 @@ def panel_view(session: Session, actor: Actor, application_id: int) -> dict[str,
     """The panel as `actor` may see it: members (and who left on a conflict), the draws, seats unfilled, the visit.
 
     The applicant sees the visit only: who sits on the panel is not told to the party it examines."""
-    app = get_visible(session, actor, application_id)
-    if app is None:
-        raise NotFound(f"application {application_id} not found")
+    app = visible_or_not_found(session, actor, application_id)
     visit = visit_json(
         session.scalars(select(SiteVisit).where(SiteVisit.application_id == app.id)).one_or_none(), session
     )

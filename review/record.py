@@ -34,7 +34,7 @@ from workflow.db import as_utc, utcnow
 from workflow.definitions import Definition
 from workflow.errors import Forbidden, NotFound, WorkflowError
 from workflow.models import Application
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import programme_definitions, visible_or_not_found
 
 # Who reads the record besides the panel itself (experts see only applications they sit on, by visibility).
 READERS = frozenset({"expert", "agency_coordinator", "municipal_reviewer", "finance_officer", "admin", "auditor"})
@@ -265,9 +265,7 @@ def dossier(
 def record_document(session: Session, actor: Actor, application_id: int, store: BlobStore) -> tuple[str, bytes]:
     """The record as .docx for someone who may read it: (filename, bytes). Not visible: NotFound, as if absent."""
     definitions = programme_definitions(session)
-    application = get_visible(session, actor, application_id, definitions=definitions)
-    if application is None:
-        raise NotFound(f"application {application_id} not found")
+    application = visible_or_not_found(session, actor, application_id, definitions=definitions)
     why, checklist, conclusion = refusal(session, actor, application, definitions[application.programme_version_id])
     if why is not None:
         raise why

@@ -24,7 +24,7 @@ from workflow.engine import resolve_actor
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.models import Application
 from workflow.registry import Context, effect
-from workflow.visibility import get_visible
+from workflow.visibility import visible_or_not_found
 
 ADDED, REPLACED, REMOVED = "added", "replaced", "removed"
 _CATEGORY_ORDER = {category: n for n, category in enumerate(CATEGORIES)}
@@ -146,9 +146,7 @@ def changes_between(old: Revision | None, new: Revision) -> Changes:
 
 
 def _visible(session: Session, actor: Actor, application_id: int) -> Application:
-    app = get_visible(session, actor, application_id)
-    if app is None:
-        raise NotFound(f"application {application_id} not found")
+    app = visible_or_not_found(session, actor, application_id)
     return app
 
 

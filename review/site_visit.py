@@ -19,9 +19,9 @@ from workflow import audit, calendar
 from workflow.accounts import Actor, User
 from workflow.db import as_utc, db, iso_utc, utcnow
 from workflow.engine import resolve_actor
-from workflow.errors import Forbidden, InvalidInput, NotFound, Problem, ProblemsError
+from workflow.errors import Forbidden, InvalidInput, Problem, ProblemsError
 from workflow.registry import Context, guard
-from workflow.visibility import get_visible
+from workflow.visibility import visible_or_not_found
 
 STEP_MAX = 4000
 # The visit's steps in the seed's order and words: (1) the applicant presents and demonstrates, (2) the experts
@@ -123,9 +123,7 @@ def record_steps(
         raise InvalidInput("; ".join(p.message for p in problems), problems)
     with db.transaction() as session:
         who = resolve_actor(session, actor)
-        app = get_visible(session, who, application_id, lock=True)
-        if app is None:
-            raise NotFound(f"application {application_id} not found")
+        app = visible_or_not_found(session, who, application_id, lock=True)
         seat = member_of(session, app.id, who.id) if who.role == "expert" else None
         if seat is None or not seat.is_leader:
             raise Forbidden("只有专家组组长记录现场核查各环节（only the panel leader notes the visit's steps）")

@@ -37,7 +37,7 @@ from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, record_denial, resolve_actor
 from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, WorkflowError
 from workflow.models import Application
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import get_visible, programme_definitions, visible_or_not_found
 
 CHUNK = 256 * 1024
 MAX_FIELD = 1024  # `category` is a short key; nothing else is accepted
@@ -225,9 +225,7 @@ def content_disposition(filename: str) -> str:
 
 def _may_attach(session: Session, actor: Actor, application_id: int, lock: bool) -> tuple[Application, Definition]:
     definitions = programme_definitions(session)
-    app = get_visible(session, actor, application_id, lock=lock, definitions=definitions)
-    if app is None:
-        raise NotFound(f"application {application_id} not found")
+    app = visible_or_not_found(session, actor, application_id, lock=lock, definitions=definitions)
     definition = definitions[app.programme_version_id]
     if actor.role != "applicant":
         raise Forbidden("only the applicant uploads attachments")

@@ -23,9 +23,9 @@ from workflow.accounts import Actor, User
 from workflow.db import db, utcnow
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, resolve_actor
-from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem
+from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, Problem
 from workflow.models import Application
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import programme_definitions, visible_or_not_found
 
 MAX_NAME = 100  # the column's width
 
@@ -83,9 +83,7 @@ def record(
     with db.transaction() as session:
         user = resolve_actor(session, actor)
         definitions = programme_definitions(session)
-        app = get_visible(session, user, application_id, lock=True, definitions=definitions)
-        if app is None:
-            raise NotFound(f"application {application_id} not found")
+        app = visible_or_not_found(session, user, application_id, lock=True, definitions=definitions)
         definition = definitions[app.programme_version_id]
         if user.role != "applicant":
             raise Forbidden("only the applicant records who authorises the credit query")

@@ -23,7 +23,6 @@ from workflow.errors import (
     GuardFailed,
     IdempotencyConflict,
     NotAllowedNow,
-    NotFound,
     Problem,
     StaleVersion,
     WorkflowError,
@@ -31,7 +30,7 @@ from workflow.errors import (
 from workflow.machine import next_state
 from workflow.models import Application, Deadline, IdempotencyRecord
 from workflow.registry import Context
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import get_visible, programme_definitions, visible_or_not_found
 
 log = logging.getLogger(__name__)
 
@@ -205,9 +204,7 @@ def _fire(
 ) -> FireResult:
     definitions = programme_definitions(session)
     # Lock the row and check that the actor may see it in one statement: unseen is "not found".
-    app = get_visible(session, actor, application_id, lock=True, definitions=definitions)
-    if app is None:
-        raise NotFound(f"application {application_id} not found")
+    app = visible_or_not_found(session, actor, application_id, lock=True, definitions=definitions)
 
     digest = _request_digest(application_id, trigger, payload, expected_version)
     if idempotency_key:

@@ -17,9 +17,9 @@ from workflow.accounts import DISTRICTS, Actor, Organisation, User
 from workflow.db import db, utcnow
 from workflow.definitions import Definition, DefinitionError, canonical_json
 from workflow.engine import allowed_triggers, record_denial, resolve_actor
-from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem, StaleVersion, WorkflowError
+from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, Problem, StaleVersion, WorkflowError
 from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
-from workflow.visibility import get_visible, programme_definitions
+from workflow.visibility import programme_definitions, visible_or_not_found
 
 ASSIGNED = "assigned"
 
@@ -236,9 +236,7 @@ def update_draft(
         with db.transaction() as session:
             user = resolve_actor(session, actor)
             definitions_by_id = programme_definitions(session)
-            app = get_visible(session, user, application_id, lock=True)
-            if app is None:
-                raise NotFound(f"application {application_id} not found")
+            app = visible_or_not_found(session, user, application_id, lock=True)
             definition = definitions_by_id[app.programme_version_id]
             if user.role != "applicant":
                 raise Forbidden("only the applicant edits the form")
@@ -295,9 +293,7 @@ def assign(
         who = resolve_actor(session, actor)
         if who.role not in ("agency_coordinator", "municipal_reviewer", "admin", "system"):
             raise Forbidden(f"role '{who.role}' may not assign people to applications")
-        app = get_visible(session, who, application_id, lock=True)
-        if app is None:
-            raise NotFound(f"application {application_id} not found")
+        app = visible_or_not_found(session, who, application_id, lock=True)
         person = session.get(User, user_id)
         if person is None or person.role != role:
             raise InvalidInput(
@@ -379,9 +375,7 @@ def applicant_payload(event: AuditEvent, definition: Definition, disclosed: dict
 
 def history(session: Session, actor: Actor, application_id: int) -> list[AuditEvent]:
     """The application's timeline from the audit chain, as much of it as `actor` may see (pages and API alike)."""
-    app = get_visible(session, actor, application_id)
-    if app is None:
-        raise NotFound(f"application {application_id} not found")
+    app = visible_or_not_found(session, actor, application_id)
     definition = programme_definitions(session)[app.programme_version_id]
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.application_id == application_id).order_by(AuditEvent.seq)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from workflow.accounts import SYSTEM_ROLE, Actor, Organisation
 from workflow.db import table_of
 from workflow.definitions import Definition, from_stored
+from workflow.errors import NotFound
 from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
 
 _stored: dict[int, tuple[str, Definition]] = {}
@@ -167,6 +168,21 @@ def get_visible(
             _one_visible.clear()
         _one_visible[key] = query
     return session.scalars(query, {"b_app_id": application_id}).one_or_none()
+
+
+def visible_or_not_found(
+    session: Session,
+    actor: Actor,
+    application_id: int,
+    *,
+    lock: bool = False,
+    definitions: dict[int, Definition] | None = None,
+) -> Application:
+    """The application if `actor` may see it; else NotFound, worded as for an id that does not exist."""
+    app = get_visible(session, actor, application_id, lock=lock, definitions=definitions)
+    if app is None:
+        raise NotFound(f"application {application_id} not found")
+    return app
 
 
 def can_see(session: Session, actor: Actor, application_id: int) -> bool:
