@@ -15,8 +15,8 @@ from werkzeug.test import encode_multipart
 from storage.attachments import blob_key
 from storage.models import Attachment
 from tests import factories
-from tests.support.pages import log_in, text_of
-from tests.support.uploads import MB, DiesHalfway, csrf_app, post_upload
+from tests.support.pages import csrf_app, log_in, text_of
+from tests.support.uploads import MB, DiesHalfway, post_upload
 from web.app import blob_store
 from workflow.db import db
 from workflow.engine import fire

@@ -11,8 +11,7 @@ from flask import render_template
 
 from review import scoring
 from tests import factories
-from tests.support.pages import log_in
-from tests.support.uploads import csrf_app
+from tests.support.pages import csrf_app, log_in
 from web import checklist_pages
 from workflow import operations
 from workflow.db import db

@@ -18,9 +18,8 @@ from werkzeug.exceptions import InternalServerError
 
 from forms.samples import sample_form
 from tests import factories
-from tests.support.pages import fire_form, log_in, state_badge, text_of
+from tests.support.pages import csrf_app, fire_form, log_in, state_badge, text_of
 from web import error_pages, pages
-from web.app import create_app
 from workflow import operations
 from workflow.engine import fire
 
@@ -116,21 +115,7 @@ def test_logout_is_a_post_and_ends_the_session(app, cast):
 
 
 def test_forms_without_csrf_token_are_refused_when_csrf_is_on(app, cast, monkeypatch):
-    from workflow import outbox
-
-    # A second app rewires the outbox's global hooks to its Celery; put the session app's back afterwards.
-    monkeypatch.setattr(outbox, "_sender", outbox._sender)
-    monkeypatch.setattr(outbox, "_kicker", outbox._kicker)
-    guarded = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-            "SECRET_KEY": "csrf-test-secret",
-            "WTF_CSRF_ENABLED": True,
-            "STORAGE_URL": app.config["STORAGE_URL"],
-        }
-    )
+    guarded = csrf_app(app, monkeypatch)
     client = guarded.test_client()
     credentials = {"username": cast.applicant.username, "password": factories.PASSWORD}
     refused = client.post("/login", data=credentials)

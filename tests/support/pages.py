@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pytest
 
 from tests import factories
+from web.app import create_app
+from workflow import outbox
 
 
 def log_in(app, user, lang: str | None = None):  # type: ignore[no-untyped-def]
@@ -34,3 +39,20 @@ def fire_form(client, app_id: int, trigger: str, data: dict[str, str] | None = N
     body = {f"{trigger}-expected_version": str(current)}
     body.update({f"{trigger}-{name}": value for name, value in (data or {}).items()})
     return client.post(f"/applications/{app_id}/transitions/{trigger}", data=body)
+
+
+def csrf_app(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A second app on the same database and blobs, with CSRF protection on as in production."""
+    # A second app rewires the outbox's global hooks to its Celery; put the session app's back afterwards.
+    monkeypatch.setattr(outbox, "_sender", outbox._sender)
+    monkeypatch.setattr(outbox, "_kicker", outbox._kicker)
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
+            "SECRET_KEY": "csrf-test-secret",
+            "WTF_CSRF_ENABLED": True,
+            "STORAGE_URL": app.config["STORAGE_URL"],
+        }
+    )

@@ -7,11 +7,6 @@ import struct
 import zlib
 from typing import Any
 
-import pytest
-
-from web.app import create_app
-from workflow import outbox
-
 PREFIX = "/api/v1"
 
 
@@ -42,23 +37,6 @@ class DiesHalfway(io.BytesIO):
     def read(self, n: int | None = -1) -> bytes:
         buffer = bytearray(n if n is not None and n >= 0 else self.after)
         return bytes(buffer[: self.readinto(buffer)])
-
-
-def csrf_app(app: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A second app on the same database and blobs, with CSRF protection on as in production."""
-    # A second app rewires the outbox's global hooks to its Celery; put the session app's back afterwards.
-    monkeypatch.setattr(outbox, "_sender", outbox._sender)
-    monkeypatch.setattr(outbox, "_kicker", outbox._kicker)
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": app.config["DATABASE_URL"],
-            "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-            "SECRET_KEY": "csrf-test-secret",
-            "WTF_CSRF_ENABLED": True,
-            "STORAGE_URL": app.config["STORAGE_URL"],
-        }
-    )
 
 
 def post_upload(client: Any, app_id: int, category: str | None, data: bytes | None, filename: str = "附件.pdf",
