@@ -11,7 +11,7 @@ from typing import Any
 from forms import fields as F
 from forms.fields import Field, FormVersion
 from forms.uscc import problem as uscc_problem
-from workflow import calendar
+from workflow import workdays
 from workflow.accounts import DISTRICTS
 from workflow.db import utcnow
 from workflow.errors import Problem
@@ -277,7 +277,7 @@ def pct(value: Decimal) -> str:
 
 
 def shanghai_today() -> dt.date:
-    return calendar.today_in_shanghai(utcnow())
+    return workdays.today_in_shanghai(utcnow())
 
 
 def within(c: Checker, part_key: str, whole_key: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from review.models import CompletenessReview, SupplementRequest
 from storage.attachments import required_categories, rules_for
 from storage.models import CATEGORIES, Attachment
-from workflow import calendar
+from workflow import workdays
 from workflow.definitions import Definition
 from workflow.engine import default_due_at
 from workflow.errors import Problem
@@ -106,7 +106,7 @@ def default_due_date(definition: Definition, state: str, now: dt.datetime) -> dt
     if spec is None:
         return None
     # The deadline falls at the midnight that ends the last day; the day before it is the one people read.
-    return calendar.today_in_shanghai(default_due_at(spec, now) - dt.timedelta(seconds=1))
+    return workdays.today_in_shanghai(default_due_at(spec, now) - dt.timedelta(seconds=1))
 
 
 def latest_review(session: Session, application_id: int) -> CompletenessReview | None:

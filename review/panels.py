@@ -28,13 +28,13 @@ from review.seats import PANEL_STATE, in_panel_state
 from review.site_visit import visit_json
 from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor, User
-from workflow.calendar import SHANGHAI
 from workflow.db import as_utc, db, iso_utc, utcnow
 from workflow.definitions import canonical_json
 from workflow.engine import resolve_actor
 from workflow.errors import NotFound, Problem, WorkflowError
 from workflow.models import Application, Assignment
 from workflow.visibility import get_visible, visible_or_known, visible_or_not_found
+from workflow.workdays import SHANGHAI
 
 # Who draws panels, and who arranges the visit with the applicant.
 DRAWERS = frozenset({"admin", "agency_coordinator"})

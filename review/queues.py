@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from review.models import ChecklistSheet, PanelDraw, PreReview, SiteVisit, SupplementRequest
-from workflow import calendar
+from workflow import workdays
 from workflow.accounts import DISTRICTS, Actor, Organisation
 from workflow.db import as_utc, utcnow
 from workflow.definitions import Definition
@@ -273,7 +273,7 @@ def desk_queue(
     apps = [app for app, _ in found]
     due = _open_deadlines(session, [app.id for app in apps])
     waiting = _waiting_for(session, actor, apps)
-    today = calendar.today_in_shanghai(now)
+    today = workdays.today_in_shanghai(now)
     rows = [
         QueueRow(
             id=app.id,
@@ -286,7 +286,7 @@ def desk_queue(
             state=app.state,
             version=app.version,
             waiting_since=entered,
-            waiting_days=max(0, (today - calendar.today_in_shanghai(entered)).days),
+            waiting_days=max(0, (today - workdays.today_in_shanghai(entered)).days),
             waiting_for=waiting[app.id],
             due_date=due.get(app.id),
         )
@@ -305,7 +305,7 @@ def _open_deadlines(session: Session, ids: list[int]) -> dict[int, dt.date]:
             Deadline.application_id.in_(ids), Deadline.closed_at.is_(None), Deadline.fired_at.is_(None)
         )
     )
-    return {app_id: calendar.today_in_shanghai(as_utc(due_at) - dt.timedelta(seconds=1)) for app_id, due_at in rows}
+    return {app_id: workdays.today_in_shanghai(as_utc(due_at) - dt.timedelta(seconds=1)) for app_id, due_at in rows}
 
 
 def _undeclared(

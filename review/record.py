@@ -29,12 +29,12 @@ from review.models import (
 from storage import verification_record as printed
 from storage.blobs import BlobStore
 from workflow.accounts import Actor, User
-from workflow.calendar import SHANGHAI
 from workflow.db import as_utc, utcnow
 from workflow.definitions import Definition
 from workflow.errors import Forbidden, NotFound, WorkflowError
 from workflow.models import Application
 from workflow.visibility import programme_definitions, visible_or_not_found
+from workflow.workdays import SHANGHAI
 
 # Who reads the record besides the panel itself (experts see only applications they sit on, by visibility).
 READERS = frozenset({"expert", "agency_coordinator", "municipal_reviewer", "finance_officer", "admin", "auditor"})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from review.models import SiteVisit
 from review.seats import in_panel_state, member_of
-from workflow import audit, calendar
+from workflow import audit, workdays
 from workflow.accounts import Actor, User
 from workflow.db import as_utc, db, iso_utc, utcnow
 from workflow.engine import resolve_actor
@@ -46,7 +46,7 @@ def visit_of(session: Session, application_id: int) -> SiteVisit | None:
 
 def visit_day(visit: SiteVisit) -> dt.date:
     """The visit's date in Shanghai."""
-    return calendar.today_in_shanghai(as_utc(visit.visit_at))
+    return workdays.today_in_shanghai(as_utc(visit.visit_at))
 
 
 def not_open_yet(session: Session, application_id: int) -> Problem | None:
@@ -58,7 +58,7 @@ def not_open_yet(session: Session, application_id: int) -> Problem | None:
             "no_visit",
             "尚未安排现场核查：核查表和核查结论自现场核查当日起开放（no site visit is scheduled yet）",
         )
-    day, today = visit_day(visit), calendar.today_in_shanghai(utcnow())
+    day, today = visit_day(visit), workdays.today_in_shanghai(utcnow())
     if today < day:
         return Problem(
             "visit",

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 
 from review.models import SupplementRequest
-from workflow import calendar
-from workflow.calendar import SHANGHAI
+from workflow import workdays
 from workflow.db import utcnow
 from workflow.engine import default_due_at
 from workflow.errors import Problem
 from workflow.registry import Context, effect, guard
+from workflow.workdays import SHANGHAI
 
 
 def normalise_items(raw: Any) -> list[dict[str, str]]:
@@ -67,7 +67,7 @@ def supplement_request_valid(ctx: Context) -> Iterator[Problem]:
         today = utcnow().astimezone(SHANGHAI).date()
         if day <= today:
             yield Problem("due_date", "not_in_future", f"截止日期 {day} 须晚于今天（{today}，上海时间）")
-        if not calendar.is_working_day(day):
+        if not workdays.is_working_day(day):
             # Issue 9 (7a): a deadline falls on a working day; weekends and the configured holidays are not.
             why = "周末" if day.weekday() >= 5 else "法定节假日"
             message = f"截止日期 {day}（{WEEKDAYS_ZH[day.weekday()]}）是{why}，不是工作日：请选择工作日"

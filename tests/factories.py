@@ -145,11 +145,11 @@ def new_application(
 def open_round_around_today(code: str) -> None:
     """Open a round of `code` around today (Shanghai) unless the newest version's window already holds today: the
     shipped 2022 round of the monitoring fund has closed. In the test's transaction, like everything else."""
-    from workflow import calendar
+    from workflow import workdays
     from workflow.accounts import SYSTEM
     from workflow.db import utcnow
 
-    today = calendar.today_in_shanghai(utcnow())
+    today = workdays.today_in_shanghai(utcnow())
     with db.transaction() as session:
         _row, definition = operations.current_programme(session, code)
         if definition.window is None or definition.window.contains(today):
@@ -171,11 +171,11 @@ def list_key_unit(uscc_code: str, year: int, name: str = "测试重点用能单�
 def working_day(days_from_today: int) -> dt.date:
     """The first working day at least `days_from_today` days after today in Shanghai: a supplement's due date
     must be one (weekends and the configured holidays are not)."""
-    from workflow import calendar
+    from workflow import workdays
     from workflow.db import utcnow
 
-    day = calendar.today_in_shanghai(utcnow()) + dt.timedelta(days=days_from_today)
-    while not calendar.is_working_day(day):
+    day = workdays.today_in_shanghai(utcnow()) + dt.timedelta(days=days_from_today)
+    while not workdays.is_working_day(day):
         day += dt.timedelta(days=1)
     return day
 

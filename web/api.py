@@ -21,9 +21,9 @@ from storage.attachments import content_disposition
 from storage.models import Attachment, category_label
 from storage.programme_words import programme_words
 from web import openapi, security
-from web.downloads import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from web.extensions import csrf
 from web.problems import ApiProblem, describe, if_match_version, install, language, read_body
+from web.transfers import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from workflow import operations
 from workflow.accounts import User
 from workflow.db import db, iso_utc

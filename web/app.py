@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from storage.blobs import BlobStore, from_url
 from web import config as config_module
-from workflow import audit, calendar, definitions, registry
+from workflow import audit, definitions, registry, workdays
 from workflow.db import db
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     private_sqlite_file(app.config["DATABASE_URL"])
 
     db.configure(app.config["DATABASE_URL"])
-    calendar.configure(app.config["WORKING_DAY_HOLIDAYS"], app.config["WORKING_WEEKENDS"])
+    workdays.configure(app.config["WORKING_DAY_HOLIDAYS"], app.config["WORKING_WEEKENDS"])
     audit.configure(app.config["AUDIT_KEYS"], int(app.config["AUDIT_LEGACY_THROUGH"]))
     load_plugins(app.config["WORKFLOW_PLUGINS"])
     from review import funding

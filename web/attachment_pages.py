@@ -26,10 +26,10 @@ from wtforms.validators import InputRequired, ValidationError
 from storage import attachments
 from storage.attachments import SUPPLEMENT_STATE, UploadTooLarge
 from storage.models import CATEGORIES, Attachment, category_label
-from web.downloads import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from web.extensions import csrf
-from web.forms import N_
-from web.pages import CSRF_TEXTS, _render_detail, bp, detail_section, end_read, lang, local_time, me
+from web.page_forms import N_
+from web.pages import CSRF_TEXTS, _render_detail, bp, commit_reads, detail_section, lang, local_time, me
+from web.transfers import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition
@@ -185,7 +185,7 @@ def upload_attachment(application_id: int) -> Any:
         abort(400)
     if too_large_by_header():
         return _refused(application_id, _problems(UploadTooLarge(upload_limit())), 413, wants_json)
-    end_read()
+    commit_reads()
     try:
         row = upload_from_request(
             me().id,

@@ -31,8 +31,8 @@ from review.checklists import for_application
 from review.models import ChecklistSheet
 from web.app import blob_store
 from web.extensions import csrf
-from web.forms import N_
-from web.pages import PAGE_CSP, bp, detail_section, end_read, lang, local_time, me
+from web.page_forms import N_
+from web.pages import PAGE_CSP, bp, commit_reads, detail_section, lang, local_time, me
 from web.problems import PROBLEM_TYPES
 from workflow.accounts import User
 from workflow.db import db
@@ -193,7 +193,7 @@ def no_cache(response: Response) -> Response:
 def checklist(application_id: int) -> Any:
     """The expert's own checklist for one application: a touch page that keeps working offline."""
     user = me()
-    end_read()  # the sheet is created on first view (a write)
+    commit_reads()  # the sheet is created on first view (a write)
     try:
         sheet = scoring.view_sheet(user.id, application_id, lang())
     except NotFound:
@@ -233,7 +233,7 @@ def checklist(application_id: int) -> Any:
 @json_view
 def checklist_json(application_id: int) -> Any:
     """The expert's sheet as the script reads it; the current CSRF token rides in a header."""
-    end_read()
+    commit_reads()
     try:
         sheet = scoring.view_sheet(me().id, application_id, lang())
     except NotFound as exc:
@@ -255,7 +255,7 @@ def checklist_sync(application_id: int) -> Any:
     if body is None:
         return json_error(400, "malformed_json", "send a JSON object {results: [...]}")
     results = body.get("results")
-    end_read()
+    commit_reads()
     try:
         outcome, sheet = scoring.save_answers(me().id, application_id, results, request_id=g.request_id)
     except WorkflowError as exc:
@@ -314,7 +314,7 @@ def checklist_photo_upload(application_id: int) -> Any:
     if not data:
         missing = Problem("photo", "required", "the photo part is empty")
         return workflow_error(InvalidInput(missing.message, [missing]))
-    end_read()
+    commit_reads()
     try:
         photo = photos.add_photo(
             me().id,
@@ -339,7 +339,7 @@ def checklist_photo_upload(application_id: int) -> Any:
 def checklist_photo(application_id: int, photo_id: int) -> Any:
     """A photo on the expert's own sheet (only theirs: the sheet is opened as they are)."""
     user = me()
-    end_read()
+    commit_reads()
     with db.transaction() as session:
         try:
             ctx = scoring.open_sheet(session, user, application_id)
@@ -376,7 +376,7 @@ def checklist_submit(application_id: int) -> Any:
         unreadable = Problem("signature", "type_not_allowed", "signature_png_base64 is not base64")
         return workflow_error(InvalidInput(unreadable.message, [unreadable]))
     signed_name = body.get("signed_name")
-    end_read()
+    commit_reads()
     try:
         sheet = scoring.submit_sheet(
             me().id,

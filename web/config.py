@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import sealed
-from workflow import calendar
+from workflow import workdays
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,8 +112,8 @@ def from_environment() -> dict[str, Any]:
         "MAX_UPLOAD_BYTES": int(os.environ.get("MAX_UPLOAD_BYTES", str(200 * 1024 * 1024))),
         # Working-day deadlines (a supplement's default due date) skip weekends and these dates; weekend days
         # made working days (调休) are counted. Comma-separated ISO dates, from the State Council's yearly notice.
-        "WORKING_DAY_HOLIDAYS": calendar.parse_dates(os.environ.get("WORKING_DAY_HOLIDAYS", "")),
-        "WORKING_WEEKENDS": calendar.parse_dates(os.environ.get("WORKING_WEEKENDS", "")),
+        "WORKING_DAY_HOLIDAYS": workdays.parse_dates(os.environ.get("WORKING_DAY_HOLIDAYS", "")),
+        "WORKING_WEEKENDS": workdays.parse_dates(os.environ.get("WORKING_WEEKENDS", "")),
         # The expert panel: how many are drawn by default, and whether an expert of the applicant's own district
         # is left out of the draw.
         "PANEL_SIZE": int(os.environ.get("PANEL_SIZE", "3")),

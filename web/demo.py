@@ -25,12 +25,12 @@ from web.demo_files import demo_pdf, multipart_body, signature_png
 from web.seed import DEMO_EXPERTS
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
-from workflow.calendar import SHANGHAI
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import fire
 from workflow.errors import Forbidden, GuardFailed, NotAllowedNow, NotFound, StaleVersion, WorkflowError
 from workflow.visibility import current_definitions, get_visible, programme_definitions
+from workflow.workdays import SHANGHAI
 
 # --- The demo -----------------------------------------------------------------------------------------------------
 

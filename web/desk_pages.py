@@ -17,7 +17,7 @@ from review import completeness, prereview, queues
 from review.models import CompletenessReview, PreReview, SupplementRequest
 from web.api import _user, _visible_or_404
 from web.api import bp as api_bp
-from web.forms import FINDING_LABELS, N_, STATUS_LABELS, TransitionForm, card_form, card_of, posted_card_form
+from web.page_forms import FINDING_LABELS, N_, STATUS_LABELS, TransitionForm, card_form, card_of, posted_card_form
 from web.pages import CAUTION_TRIGGERS, bp, detail_section, kind_label, lang, local_time, me
 from workflow.accounts import User
 from workflow.db import db, iso_utc, utcnow

@@ -25,7 +25,7 @@ from forms import idcard
 from storage import application_form_doc, authorisers, sealed
 from storage.attachments import content_disposition
 from storage.models import AUTHORISER_ROLES
-from web.pages import bp, detail_section, end_read, lang, local_time, me
+from web.pages import bp, commit_reads, detail_section, lang, local_time, me
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition
@@ -196,7 +196,7 @@ def record_credit_authoriser(application_id: int) -> Any:
     form = CreditAuthoriserForm()
     if not form.validate_on_submit():
         return _render(app, form, 422)
-    end_read()
+    commit_reads()
     try:
         _row, document = authorisers.record(
             me().id,

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from web.forms import N_
+from web.page_forms import N_
 from web.pages import CSRF_TEXTS, bp
 from workflow.db import db
 

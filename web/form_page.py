@@ -11,7 +11,7 @@ from flask_login import login_required
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.wtf import form_class, from_form_data, sections_of, to_form_data
-from web.pages import bp, end_read, lang, me
+from web.pages import bp, commit_reads, lang, me
 from workflow import operations
 from workflow.db import db
 from workflow.errors import NotAllowedNow, NotFound, StaleVersion, WorkflowError
@@ -82,7 +82,7 @@ def save_application_form(application_id: int) -> Any:
     page_form = form_class(version, app.kind, lang())()
     data = to_form_data(version, app.kind, page_form)
     expected = int(page_form.expected_version.data or 0) or None
-    end_read()
+    commit_reads()
     try:
         operations.update_draft(me().id, application_id, data, expected, request_id=g.request_id)
     except StaleVersion:

@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext
 
 from storage.models import category_label
-from web.forms import FIELD_LABELS, N_
+from web.page_forms import FIELD_LABELS, N_
 from web.pages import detail_section, lang, local_time, role_label
 from workflow import operations
 from workflow.accounts import User

@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 
 from review import queues
 from web.extensions import limiter, login_rate_limit, open_session
-from web.forms import LoginForm, LogoutForm
-from web.pages import bp, end_read, safe_next
+from web.page_forms import LoginForm, LogoutForm
+from web.pages import bp, commit_reads, safe_next
 from web.security import LockoutPolicy, authenticate, log_out
 from workflow.accounts import User
 from workflow.db import db
@@ -40,7 +40,7 @@ def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
         policy = lockout_policy()
-        end_read()
+        commit_reads()
         # Committed whatever the outcome: a failure's count and its audit event must stay.
         with db.transaction() as tx:
             user = authenticate(
@@ -79,7 +79,7 @@ def logout() -> Response:
     if LogoutForm().validate_on_submit():
         if current_user.is_authenticated:
             user_id = current_user.id
-            end_read()
+            commit_reads()
             # Server side: the account's session generation moves on, so a copy of this cookie is worthless too.
             with db.transaction() as tx:
                 user = tx.get(User, user_id, with_for_update=True)

@@ -28,7 +28,7 @@ from wtforms import Field
 from forms.fields import form_rows
 from review.models import SupplementRequest
 from web.extensions import login_manager
-from web.forms import (
+from web.page_forms import (
     N_,
     LogoutForm,
     NewApplicationForm,
@@ -38,13 +38,13 @@ from web.forms import (
 )
 from workflow import operations
 from workflow.accounts import User
-from workflow.calendar import SHANGHAI
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, GuardFailed, InvalidInput, NotAllowedNow, NotFound, StaleVersion
 from workflow.models import Application, Deadline, ProgrammeVersion
 from workflow.visibility import current_definitions, get_visible, programme_definitions, visible_applications
+from workflow.workdays import SHANGHAI
 
 bp = Blueprint("pages", __name__)
 
@@ -118,7 +118,7 @@ def me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def end_read() -> None:
+def commit_reads() -> None:
     """End the view's read transaction before a write, so reads after it see the write (SQLite snapshots)."""
     db.session.commit()
 
@@ -290,7 +290,7 @@ def create() -> Any:
         abort(403)
     if not form.validate_on_submit():
         return _render_list(form, 422)
-    end_read()
+    commit_reads()
     try:
         app = operations.create_application(
             me().id, form.programme.data, form.kind.data, form.project_name.data, request_id=g.request_id
@@ -408,7 +408,7 @@ def transition(application_id: int, trigger: str) -> Any:
         return _render_detail(application_id, (trigger, form), 422)
 
     payload = form.payload()
-    end_read()
+    commit_reads()
     try:
         result = fire(
             application_id,

@@ -18,8 +18,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from review import panels, site_visit
 from review import pool as expert_pool
-from web.forms import N_
-from web.pages import SHANGHAI, _render_detail, bp, detail_section, end_read, local_time, me
+from web.page_forms import N_
+from web.pages import SHANGHAI, _render_detail, bp, commit_reads, detail_section, local_time, me
 from workflow.accounts import DISTRICTS, User
 from workflow.db import as_utc, db
 from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem
@@ -244,7 +244,7 @@ def draw_panel(application_id: int) -> Any:
     if not form.validate_on_submit():
         return _render_detail(application_id, status=422, sections={"panel": {"draw_form": form}})
     _size, exclude_same_district = _settings()
-    end_read()
+    commit_reads()
     try:
         draw = panels.draw_panel(
             user.id, application_id, form.size.data, form.seed.data or None, exclude_same_district, g.request_id
@@ -279,7 +279,7 @@ def schedule_visit(application_id: int) -> Any:
     detail_url = url_for("pages.application", application_id=application_id)
     if not form.validate_on_submit():
         return _render_detail(application_id, status=422, sections={"panel": {"visit_form": form}})
-    end_read()
+    commit_reads()
     try:
         visit = panels.schedule_visit(
             user.id, application_id, form.visit_at(), form.place.data or "", form.note.data or "", g.request_id
@@ -308,7 +308,7 @@ def note_visit_steps(application_id: int) -> Any:
     detail_url = url_for("pages.application", application_id=application_id)
     if not form.validate_on_submit():
         return _render_detail(application_id, status=422, sections={"panel": {"steps_form": form}})
-    end_read()
+    commit_reads()
     try:
         site_visit.record_steps(
             user.id, application_id, form.presentation.data or "", form.inspection.data or "", g.request_id
@@ -368,7 +368,7 @@ def declare(application_id: int) -> Any:
         return _render_assignments((application_id, form), 422)
     conflict = form.conflict.data == "yes"
     _size, exclude_same_district = _settings()
-    end_read()
+    commit_reads()
     try:
         result = panels.declare(
             user.id, application_id, conflict, form.note.data or "", exclude_same_district, g.request_id
@@ -436,7 +436,7 @@ def add_expert() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         flash(gettext("Please correct the marked fields."), "error")
         return _render_experts(form, 422)
-    end_read()
+    commit_reads()
     try:
         profile = expert_pool.add_expert(
             user.id,

@@ -18,7 +18,7 @@ from wtforms.widgets import HiddenInput
 from forms.fields import form_version
 from review import revisions
 from storage.models import category_label
-from web.pages import bp, detail_section, end_read, lang, me
+from web.pages import bp, commit_reads, detail_section, lang, me
 from workflow.accounts import User
 from workflow.db import db
 from workflow.errors import InvalidInput, NotFound
@@ -109,7 +109,7 @@ def mark_revisions_read(application_id: int) -> Response:
         flash(gettext("The form was incomplete; the page has been reloaded."), "error")
         return redirect(detail_url, 303)
     user_id = me().id
-    end_read()
+    commit_reads()
     try:
         marker = revisions.mark_read(user_id, application_id, form.revision.data)
     except NotFound:

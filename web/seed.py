@@ -236,11 +236,11 @@ def open_demo_round(code: str = "monitoring-fund") -> str:
     """Open a round of `code` from today unless its newest version's window holds today (the 2022 round closed)."""
     import datetime as dt
 
-    from workflow import calendar
+    from workflow import workdays
     from workflow.db import utcnow
     from workflow.errors import InvalidInput
 
-    today = calendar.today_in_shanghai(utcnow())
+    today = workdays.today_in_shanghai(utcnow())
     with db.transaction() as session:
         _row, definition = operations.current_programme(session, code)
         window = definition.window

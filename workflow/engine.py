@@ -13,9 +13,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import audit, calendar, outbox, registry
+from workflow import audit, outbox, registry, workdays
 from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, ActorSnapshot, SystemActor, User
-from workflow.calendar import SHANGHAI
 from workflow.db import db, table_of, utcnow
 from workflow.definitions import DeadlineDef, Definition, TransitionDef, canonical_json
 from workflow.errors import (
@@ -31,6 +30,7 @@ from workflow.machine import next_state
 from workflow.models import Application, Deadline, IdempotencyRecord
 from workflow.registry import Context
 from workflow.visibility import get_visible, programme_definitions, visible_or_not_found
+from workflow.workdays import SHANGHAI
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def default_due_at(spec: DeadlineDef, now: dt.datetime) -> dt.datetime:
     """When a deadline falls if the command names no date: N days, or N working days (all of the last day)."""
     if not spec.working_days:
         return now + dt.timedelta(days=spec.default_days)
-    last = calendar.add_working_days(calendar.today_in_shanghai(now), spec.default_days)
+    last = workdays.add_working_days(workdays.today_in_shanghai(now), spec.default_days)
     return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), SHANGHAI).astimezone(dt.UTC)
 
 

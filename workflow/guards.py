@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from workflow.calendar import today_in_shanghai
 from workflow.db import utcnow
 from workflow.errors import Problem
 from workflow.models import Assignment, AuditEvent
 from workflow.registry import Context, guard, rule
+from workflow.workdays import today_in_shanghai
 
 
 @guard("four_eyes")

@@ -15,7 +15,7 @@ from review.models import SupplementRequest
 from tests import factories
 from tests.support.api import bearer, problem
 from tests.support.openapi import Conformance
-from workflow import calendar, deadlines, operations
+from workflow import deadlines, operations, workdays
 from workflow.db import as_utc, db
 from workflow.engine import fire
 from workflow.errors import InvalidInput
@@ -56,10 +56,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def golden_week() -> Iterator[None]:
     """National Day 2027 off (1–7 October), Saturday 9 October worked (调休)."""
-    saved = (set(calendar.HOLIDAYS), set(calendar.WORKING_WEEKENDS))
-    calendar.configure([dt.date(2027, 10, day) for day in range(1, 8)], [dt.date(2027, 10, 9)])
+    saved = (set(workdays.HOLIDAYS), set(workdays.WORKING_WEEKENDS))
+    workdays.configure([dt.date(2027, 10, day) for day in range(1, 8)], [dt.date(2027, 10, 9)])
     yield
-    calendar.configure(*saved)
+    workdays.configure(*saved)
 
 
 def _submitted(cast: factories.Cast, kind: str = "enterprise", name: str = "能源管理中心建设项目") -> int:

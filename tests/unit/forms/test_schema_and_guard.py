@@ -13,7 +13,7 @@ from forms.fields import EMC_FORM_V2, MONITORING_FORM_V2
 from forms.samples import sample_form
 from forms.schema import json_schema
 from tests import factories
-from workflow import calendar, operations
+from workflow import operations, workdays
 from workflow.db import db, utcnow
 from workflow.definitions import parse, shipped
 from workflow.engine import fire
@@ -95,7 +95,7 @@ def test_the_form_guard_refuses_submit_with_every_field_problem_and_passes_a_com
 def test_submit_counts_six_months_of_running_to_the_day_of_submission_in_shanghai(cast):
     """Seed 002 §四(一)(3) "稳定运行6个月以上": completed six calendar months ago to the day, submit passes the form
     guard; a day later than that, it is refused naming completion_date (the shipped programme, through fire())."""
-    today = calendar.today_in_shanghai(utcnow())
+    today = workdays.today_in_shanghai(utcnow())
     six_months_ago = add_months(today, -6)
     refused = factories.new_application(cast)
     late = (six_months_ago + dt.timedelta(days=1)).isoformat()
@@ -144,7 +144,7 @@ def test_an_application_in_flight_on_version_1_keeps_form_1_and_its_rules(cast):
         {
             **sample_form("emc-acceptance", "enterprise", EMC_FORM_V1.label),
             "district": cast.org.district,
-            "completion_date": calendar.today_in_shanghai(utcnow()).isoformat(),  # @2 would refuse: six months
+            "completion_date": workdays.today_in_shanghai(utcnow()).isoformat(),  # @2 would refuse: six months
             "tier3_points": 0,  # @2 would refuse: zero is not compliance
             "tier3_connected": 0,
         },

@@ -12,7 +12,7 @@ from review import completeness
 from review.models import CompletenessReview, SupplementRequest
 from storage.models import Attachment
 from tests import factories
-from workflow import calendar
+from workflow import workdays
 from workflow.db import db, utcnow
 from workflow.engine import fire
 from workflow.errors import GuardFailed
@@ -202,12 +202,12 @@ def test_reject_needs_the_reasons_and_records_the_checklist(cast):
 
 
 def test_the_default_due_date_counts_working_days_in_shanghai(cast):
-    saved = (set(calendar.HOLIDAYS), set(calendar.WORKING_WEEKENDS))
-    calendar.configure()  # no holidays: weekends alone are skipped
+    saved = (set(workdays.HOLIDAYS), set(workdays.WORKING_WEEKENDS))
+    workdays.configure()  # no holidays: weekends alone are skipped
     try:
         _check_default_due_date(cast)
     finally:
-        calendar.configure(*saved)
+        workdays.configure(*saved)
 
 
 def _check_default_due_date(cast: factories.Cast) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from review.models import SupplementRequest
 from tests import factories
-from workflow import calendar
+from workflow import workdays
 from workflow.db import db
 from workflow.engine import fire
 from workflow.errors import GuardFailed
@@ -81,10 +81,10 @@ def test_bad_request_names_field_and_code(cast, checking, payload, problem):
 @pytest.fixture
 def plain_weeks() -> Iterator[None]:
     """No holidays configured: only weekends are days off."""
-    saved = (set(calendar.HOLIDAYS), set(calendar.WORKING_WEEKENDS))
-    calendar.configure()
+    saved = (set(workdays.HOLIDAYS), set(workdays.WORKING_WEEKENDS))
+    workdays.configure()
     yield
-    calendar.configure(*saved)
+    workdays.configure(*saved)
 
 
 def _next_saturday() -> dt.date:
@@ -93,7 +93,7 @@ def _next_saturday() -> dt.date:
 
 
 def test_a_due_date_on_a_saturday_is_refused_and_the_friday_before_accepted(cast, checking, plain_weeks):
-    """Issue 9 (7a): a supplement deadline is a working day (workflow.calendar), not a weekend."""
+    """Issue 9 (7a): a supplement deadline is a working day (workflow.workdays), not a weekend."""
     saturday = _next_saturday()
     friday = saturday - dt.timedelta(days=1)
     assert (saturday.isoweekday(), friday.isoweekday()) == (6, 5)
@@ -114,8 +114,8 @@ def test_a_due_date_on_a_saturday_is_refused_and_the_friday_before_accepted(cast
 
 def test_a_configured_holiday_is_no_due_date_and_a_worked_saturday_is(cast, checking):
     """National Day 2027 (1 October, a Friday) off; Saturday 9 October 2027 worked (调休)."""
-    saved = (set(calendar.HOLIDAYS), set(calendar.WORKING_WEEKENDS))
-    calendar.configure([dt.date(2027, 10, 1)], [dt.date(2027, 10, 9)])
+    saved = (set(workdays.HOLIDAYS), set(workdays.WORKING_WEEKENDS))
+    workdays.configure([dt.date(2027, 10, 1)], [dt.date(2027, 10, 9)])
     try:
         with pytest.raises(GuardFailed) as refused:
             fire(
@@ -129,7 +129,7 @@ def test_a_configured_holiday_is_no_due_date_and_a_worked_saturday_is(cast, chec
         payload = {"items": ["审计报告"], "due_date": "2027-10-09"}
         assert fire(checking, "request_supplement", cast.municipal_reviewer, payload).state == "supplement_requested"
     finally:
-        calendar.configure(*saved)
+        workdays.configure(*saved)
 
 
 def test_request_records_items_and_due_date(cast, requested):
