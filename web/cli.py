@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from forms import uscc as uscc_rules
 from storage import authorisers, sealed
 from web import demo as demo_module
-from web import demo_report, seed
+from web import seed
+from web.demo import report as demo_report
 from web.security import hash_password, issue_token, password_problem
 from workflow import audit, definitions, diagram, operations, registry
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, SYSTEM, Organisation, User

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from web.demo import SHANGHAI, DemoResult
+from web.demo.runner import DemoResult
 from workflow.definitions import Definition
+from workflow.workdays import SHANGHAI
 
 
 def _state(definition: Definition | None, state: str | None) -> str:

@@ -1,4 +1,4 @@
-"""The demo: one application of each kind driven through fire() to its end, its timeline printed and checked."""
+"""Running the demo: each scenario driven through fire() as its people would, its timeline loaded and checked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import io
 import itertools
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -16,245 +15,22 @@ from sqlalchemy import select
 from forms.samples import sample_form
 from review import panels, scoring, site_visit
 from review.models import PanelConclusion
-from review.prereview import CHECKS
 from storage import attachments, documents
 from storage.programme_words import programme_words
 from web import seed
 from web.app import blob_store
-from web.demo_files import demo_pdf, multipart_body, signature_png
+from web.demo.files import demo_pdf, multipart_body, signature_png
+from web.demo.scenarios import scenarios
+from web.demo.steps import LEADER, MEMBER, DrawPanel, Fire, Refuse, Scenario, Score
 from web.seed import DEMO_EXPERTS
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import as_utc, db
 from workflow.definitions import Definition
 from workflow.engine import fire
-from workflow.errors import Forbidden, GuardFailed, NotAllowedNow, NotFound, StaleVersion, WorkflowError
+from workflow.errors import WorkflowError
 from workflow.visibility import current_definitions, get_visible, programme_definitions
 from workflow.workdays import SHANGHAI
-
-# --- The demo -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fire:
-    actor: str
-    trigger: str
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-# Who the draw seats is chance: steps name the panel's leader (the first drawn) and its other member.
-LEADER, MEMBER = "panel:leader", "panel:member"
-
-
-@dataclass(frozen=True)
-class DrawPanel:
-    """The agency coordinator draws the site-verification panel from the pool (the first drawn leads), each member
-    declares no conflict of interest (only then does the file open to them), and the visit is scheduled."""
-
-    size: int = 2
-
-
-@dataclass(frozen=True)
-class Score:
-    """A panel member scores every criterion of their own checklist sheet, then signs and submits it."""
-
-    expert: str  # LEADER or MEMBER
-    nonconform: tuple[tuple[str, str], ...] = ()  # (criterion, note) found wanting; every other criterion conforms
-
-
-@dataclass(frozen=True)
-class Refuse:
-    """A wrong move that the engine must refuse with `error`; the refusal is recorded in the audit chain."""
-
-    actor: str
-    trigger: str
-    error: type[WorkflowError]
-    why: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    stale: bool = False  # send the version before the last change as expected_version
-
-
-Step = Fire | DrawPanel | Score | Refuse
-
-
-@dataclass(frozen=True)
-class Scenario:
-    title: str
-    programme: str
-    kind: str
-    applicant: str
-    project_name: str
-    steps: tuple[Step, ...]
-    path: str  # every state the application passes through, in order, separated by spaces
-    dissent: tuple[str, ...] = ()  # criteria the panel's members disagree on, kept in the conclusion
-
-    @property
-    def states(self) -> list[str]:
-        return self.path.split()
-
-
-FUNDED = "funding_review award_proposed award_approved paid archived"  # the common funding, payment, archive tail
-
-
-# The district reviewer's record: each check of seed 002 §五 done and found in order.
-PREREVIEW = {
-    "checks": dict.fromkeys(CHECKS, "ok"),
-    "opinion": "申请表真实完整，法人资格、运营情况及经济状况正常，同意上报",
-}
-
-# The demo's award: 20 % of the investment the form declares, in yuan. A demo figure only: the seeds state no rate;
-# the funding issue brings the award rules as programme data (a local setting), which these figures will follow.
-DEMO_AWARD_RATE = Decimal("0.20")
-
-
-def demo_award(programme: str, kind: str) -> tuple[str, str]:
-    """(amount in yuan, the proposal's words): the rate applied to the sample form's investment (万元)."""
-    form = sample_form(programme, kind)
-    key, basis = (
-        ("total_investment_wan", "项目总投资")
-        if programme == "emc-acceptance"
-        else ("retrofit_investment_wan", "改造投资")
-    )
-    wan = Decimal(str(form[key]))
-    amount = (wan * 10000 * DEMO_AWARD_RATE).quantize(Decimal("0.01"))
-    return f"{amount}", f"按{basis} {wan} 万元的{DEMO_AWARD_RATE * 100:.0f}%拟定：{amount:,} 元（演示费率）"
-
-
-def scenarios() -> list[Scenario]:
-    items = ["会计师事务所出具的项目专项审计报告", "三级计量器具配备清单及接入率说明"]
-    answers = {"1": "已上传专项审计报告（沪审字〔2026〕第118号）", "2": "已上传器具清单，三级接入率92%"}
-    # The panel visits, each member scores and signs their own sheet, and only then may the leader conclude.
-    panel = (DrawPanel(), Score(LEADER), Score(MEMBER))
-    fail_reasons = "核查表第3.2项不符合：平台存在长时间断数（组员认为符合，意见已记录）"
-    amount, why = demo_award("emc-acceptance", "enterprise")
-    award_tail: tuple[Step, ...] = (
-        Fire("finance1", "propose_award", {"amount": amount, "comment": why}),
-        Fire("finance2", "approve_award", {"comment": "复核无误"}),
-        Fire("finance1", "record_payment", {"payment_reference": "SH-EMC-2026-0001"}),
-    )
-    return [
-        Scenario(
-            "工业企业 · 全流程（含四眼复核）",
-            "emc-acceptance",
-            "enterprise",
-            "applicant",
-            "申闵精密（演示）能源管理中心建设项目",
-            (
-                Fire("applicant", "submit"),
-                Refuse("applicant", "pass_prereview", Forbidden, "an applicant passing its own pre-review", PREREVIEW),
-                Refuse(
-                    "district_pudong",
-                    "pass_prereview",
-                    NotFound,
-                    "a reviewer of another district (may not even see it)",
-                    PREREVIEW,
-                ),
-                Refuse(
-                    "district_minhang",
-                    "pass_prereview",
-                    StaleVersion,
-                    "a decision taken on a stale version",
-                    PREREVIEW,
-                    stale=True,
-                ),
-                Fire("district_minhang", "pass_prereview", PREREVIEW),
-                Fire("municipal", "confirm_complete"),
-                *panel,
-                Fire(LEADER, "conclude_pass", {"comment": "现场核查通过：核查表各项均符合要求"}),
-                award_tail[0],
-                Refuse("finance1", "approve_award", GuardFailed, "the proposer approving their own proposal"),
-                *award_tail[1:],
-                Fire("municipal", "archive"),
-                Refuse("applicant", "withdraw", NotAllowedNow, "withdrawing an archived application"),
-            ),
-            f"draft district_review completeness_check site_verification {FUNDED}",
-        ),
-        Scenario(
-            "数据中心 · 退回修改 + 补充材料",
-            "emc-acceptance",
-            "data_centre",
-            "applicant_dc",
-            "浦江云数据中心（演示）能源管理中心建设项目",
-            (
-                Fire("applicant_dc", "submit"),
-                Fire("group_reviewer", "return_for_correction", {"comment": "申请表缺少法定代表人签字页，请补正"}),
-                Fire("applicant_dc", "resubmit"),
-                Fire("group_reviewer", "pass_prereview", PREREVIEW),
-                # No due date named: the programme's default of 10 working days applies.
-                Fire("municipal", "request_supplement", {"items": items}),
-                Refuse(
-                    "applicant_dc",
-                    "supply",
-                    GuardFailed,
-                    "a supplement with an item unanswered",
-                    payload={"answers": {"1": answers["1"]}},
-                ),
-                Fire("applicant_dc", "supply", {"answers": answers}),
-                Fire("municipal", "confirm_complete"),
-                *panel,
-                Fire(LEADER, "conclude_pass", {"comment": "PUE 与能耗数据核查一致"}),
-                *award_tail,
-                Fire("municipal", "archive"),
-            ),
-            "draft district_review returned district_review completeness_check supplement_requested completeness_check "
-            f"site_verification {FUNDED}",
-        ),
-        Scenario(
-            "园区 · 现场核查不通过",
-            "emc-acceptance",
-            "park",
-            "applicant_park",
-            "紫竹低碳产业园（演示）能源管理中心建设项目",
-            (
-                Fire("applicant_park", "submit"),
-                Fire("district_minhang", "pass_prereview", PREREVIEW),
-                Fire("municipal", "confirm_complete"),
-                DrawPanel(),
-                Score(LEADER, (("3.2", "现场抽查：平台2026年3月有连续6天断数，数据缺失未补录"),)),
-                Refuse(
-                    LEADER,
-                    "conclude_fail",
-                    GuardFailed,
-                    "concluding before every panel member has signed a sheet",
-                    {"comment": fail_reasons},
-                ),
-                Score(MEMBER),  # finds 3.2 in order: the dissent is kept beside the conclusion
-                Refuse(
-                    MEMBER,
-                    "conclude_fail",
-                    Forbidden,
-                    "a panel member who is not the leader concluding",
-                    {"comment": fail_reasons},
-                ),
-                Fire(LEADER, "conclude_fail", {"comment": fail_reasons}),
-                Fire("municipal", "archive"),
-            ),
-            "draft district_review completeness_check site_verification verification_failed archived",
-            dissent=("3.2",),
-        ),
-        Scenario(
-            "在线监测专项 · 全流程",
-            "monitoring-fund",
-            "enterprise",
-            "applicant",
-            "申闵精密（演示）能耗在线监测系统建设项目",
-            (
-                Fire("applicant", "submit"),
-                Refuse("metering", "approve_support", Forbidden, "the metering institute approving for the regulator"),
-                Fire("metering", "pass_technical_review", {"comment": "接入数据完整"}),
-                Fire("regulator", "approve_support"),
-                Fire(
-                    "finance1",
-                    "propose_award",
-                    dict(zip(("amount", "comment"), demo_award("monitoring-fund", "enterprise"), strict=True)),
-                ),
-                Fire("finance2", "approve_award"),
-                Fire("finance1", "record_payment", {"payment_reference": "SH-MON-2026-0001"}),
-                Fire("regulator", "archive"),
-            ),
-            f"draft technical_review regulator_approval {FUNDED}",
-        ),
-    ]
 
 
 @dataclass(frozen=True)
