@@ -16,6 +16,10 @@ from workflow.accounts import DISTRICTS
 from workflow.db import utcnow
 from workflow.errors import Problem
 
+# Digits before the decimal point of any number a form keeps: "1e999999" would take half a minute to become an int,
+# and overflow every sum and ratio after it.
+MAX_DIGITS = 15
+
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^(0\d{2,3}-?)?[2-9]\d{6,7}(-\d{1,6})?$")
 
@@ -37,6 +41,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "not_a_number": ("“{label}”应为数字，不是“{value}”", "'{label}' must be a number, not '{value}'"),
     "negative": ("“{label}”不能为负数（{value}）", "'{label}' cannot be negative ({value})"),
+    "too_large": (
+        "“{label}”数值过大，整数部分最多{digits}位",
+        "'{label}' is too large: at most {digits} digits before the decimal point",
+    ),
     "too_precise": ("“{label}”最多保留{places}位小数（{value}）", "'{label}' has at most {places} decimals ({value})"),
     "not_an_integer": ("“{label}”应为整数，不是“{value}”", "'{label}' must be a whole number, not '{value}'"),
     "not_a_boolean": ("“{label}”应为是或否", "'{label}' must be true or false"),
@@ -148,6 +156,9 @@ def _number(c: Checker, f: Field, raw: Any, places: int) -> Decimal | None:
         return None
     if value < 0:
         c.say(f.key, "negative", label=c.label(f), value=raw)
+        return None
+    if value.adjusted() >= MAX_DIGITS:  # the exponent alone: nothing is computed with the value first
+        c.say(f.key, "too_large", label=c.label(f), digits=MAX_DIGITS)
         return None
     if -value.as_tuple().exponent > places:  # type: ignore[operator]
         c.say(f.key, "too_precise", label=c.label(f), places=places, value=raw)

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import fields as F
+from forms.checker import MAX_DIGITS
 from forms.fields import FormVersion
 from workflow.accounts import DISTRICTS
 
@@ -98,7 +99,7 @@ def to_form_data(form: FormVersion, kind: str, submitted: FlaskForm) -> dict[str
             data[f.key] = sorted(raw or [], key=lambda v: order.index(v) if v in order else len(order)) or None
         elif raw is None or (isinstance(raw, str) and not raw.strip()):
             data[f.key] = None
-        elif f.type == F.COUNT and str(raw).strip().isdigit():
+        elif f.type == F.COUNT and str(raw).strip().isdigit() and len(str(raw).strip()) <= MAX_DIGITS:
             data[f.key] = int(str(raw).strip())
         else:
             data[f.key] = str(raw).strip()

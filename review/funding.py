@@ -29,7 +29,7 @@ def declared_investment(form: dict[str, object]) -> Decimal | None:
     for key in INVESTMENT_FIELDS:
         try:
             value = Decimal(str(form.get(key))) * WAN
-        except InvalidOperation:
+        except ArithmeticError:  # not a number, or one too large to multiply (the form refuses both on submission)
             continue
         if value.is_finite() and value > 0:
             return value

@@ -228,7 +228,9 @@ def _positive_int(name: str, default: int, maximum: int | None = None) -> tuple[
     raw = request.args.get(name)
     if raw is None:
         return default, None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    # Nine digits at most: int() of a 5,000-digit page raised ValueError (500) before any bound was checked.
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= 9
+    if not digits or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         limit = f" up to {maximum}" if maximum else ""
         return default, Problem(name, "invalid", f"'{name}' is a whole number from 1{limit}; got {raw!r}")
     return int(raw), None
@@ -344,8 +346,8 @@ def fire_transition(application_id: int) -> Response:
     if "comment" in body:
         payload["comment"] = body["comment"]
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY):
-        message = f"Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters"
+    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
+        message = f"Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} printable characters"
         raise InvalidInput(message, [Problem("Idempotency-Key", "invalid", message)])
     result = fire(
         application_id,

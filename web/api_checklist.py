@@ -26,6 +26,7 @@ from flask import Response, current_app, g, jsonify, request, url_for
 
 from review import consensus, photos, scoring
 from review.models import ChecklistPhoto
+from web import input_guard
 from web.api import MAX_ID, _user, _visible_or_404, bp
 from web.app import blob_store
 from web.problems import ApiProblem, json_body, language, read_body
@@ -101,7 +102,9 @@ def upload_checklist_photo(application_id: int) -> Response:
         )
     # This route only: a photo may be larger than other bodies, and no larger than scoring keeps.
     request.max_content_length = photos.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
-    problems: list[Problem] = []
+    problems: list[Problem] = input_guard.form_problems(request.form)  # multipart: the guard left it to us
+    if problems:
+        raise InvalidInput("; ".join(p.message for p in problems), problems)
     upload = request.files.get("photo")
     if upload is None:
         problems.append(Problem("photo", "required", "attach the photo as the part 'photo'"))

@@ -29,6 +29,7 @@ from wtforms.validators import ValidationError
 from review import photos, scoring, seats
 from review.checklists import for_application
 from review.models import ChecklistSheet
+from web import input_guard
 from web.app import blob_store
 from web.extensions import csrf
 from web.page_forms import N_
@@ -296,7 +297,9 @@ def checklist_photo_upload(application_id: int) -> Any:
         too_large = Problem("photo", "too_large", f"the photo is over {photos.PHOTO_MAX_BYTES} bytes")
         errors = [{**too_large.as_dict(), "message": problem_message(too_large)}]
         return json_error(413, "too_large", too_large.message, errors)
-    problems: list[Problem] = []
+    problems: list[Problem] = input_guard.form_problems(form)  # multipart: the guard left it to us
+    if problems:
+        return workflow_error(InvalidInput("; ".join(p.message for p in problems), problems))
     if upload is None:
         problems.append(Problem("photo", "required", "send the photo in the part named 'photo'"))
     taken_at = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -13,6 +14,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from workflow.accounts import User
 from workflow.db import db
+
+_REQUEST_ID = re.compile(r"[!-~]{1,64}")  # printable ASCII, no space
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -82,8 +85,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _request_id() -> None:
-        supplied = request.headers.get("X-Request-Id", "")
-        g.request_id = supplied[:64] if supplied else uuid.uuid4().hex
+        supplied = request.headers.get("X-Request-Id", "")[:64]
+        # Kept in audit events and echoed back: a client's id is used only if it is printable ASCII (a NUL gave 500).
+        g.request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from web.problems import PREFIX, problem_response
+from web.problems import PREFIX, problem_response, read_as_json
 from workflow.errors import Problem
 
 # XML 1.0 `Char`: tab, LF, CR and the rest from U+0020, without the surrogates and U+FFFE/U+FFFF.
@@ -108,20 +108,31 @@ def _refuse(problems: list[Problem], status: int = 422) -> Response:
     return Response(page, status, mimetype="text/html")
 
 
+def form_problems(values: MultiDict[str, str], source: str = "form") -> list[Problem]:
+    """Each key and value of a query string or a form post that could not be kept, named.
+
+    The guard checks query strings and url-encoded posts; a view that parses a multipart body itself (a photo and
+    its fields) calls this with `request.form` once it has.
+    """
+    max_chars = int(current_app.config["MAX_FIELD_CHARS"])
+    problems: list[Problem] = []
+    for key, value in values.items(multi=True):
+        problem = text_problem(f"{source} key", key, 200) or text_problem(key, value, max_chars)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def _check_request() -> Response | None:
     config = current_app.config
     max_chars, max_depth = int(config["MAX_FIELD_CHARS"]), int(config["MAX_JSON_DEPTH"])
-    problems: list[Problem] = []
     # Only url-encoded posts: reading a multipart body here would swallow the streamed upload of an attachment.
     posted = request.form if request.mimetype == "application/x-www-form-urlencoded" else MultiDict()
-    for source, values in (("query", request.args), ("form", posted)):
-        for key, value in values.items(multi=True):
-            problem = text_problem(f"{source} key", key, 200) or text_problem(key, value, max_chars)
-            if problem:
-                problems.append(problem)
+    problems = form_problems(request.args, "query") + form_problems(posted)
     if problems:
         return _refuse(problems)
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json:
+    # Every body json_body would parse, a body sent without a Content-Type too (`request.is_json` says no to those).
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and (request.is_json or read_as_json(request.mimetype)):
         limit = int(config["MAX_JSON_BYTES"])
         if (request.content_length or 0) > limit:
             return _refuse([Problem("body", "too_large", f"a JSON body has at most {limit} bytes")], 413)

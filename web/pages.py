@@ -49,6 +49,7 @@ from workflow.workdays import SHANGHAI
 bp = Blueprint("pages", __name__)
 
 PER_PAGE = 50
+MAX_PAGE = 1_000_000
 
 
 ROLE_LABELS = {
@@ -225,7 +226,8 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
     wanted_state = request.args.get("state", "")
     wanted_programme = request.args.get("programme", "")
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        # Bounded: page 10**20 made an offset PostgreSQL cannot take (500).
+        page = min(max(1, int(request.args.get("page", "1"))), MAX_PAGE)
     except ValueError:
         page = 1
 
