@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -26,6 +26,7 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 MAX_ENCODED_CHARS = 10 * 1024 * 1024
+MAX_ID = 2**31 - 1  # every id column is a 32-bit integer on PostgreSQL
 
 
 def _describe(char: str) -> str:
@@ -124,6 +125,9 @@ def form_problems(values: MultiDict[str, str], source: str = "form") -> list[Pro
 
 
 def _check_request() -> Response | None:
+    # An id in the path beyond any id column's range names nothing, and PostgreSQL refuses to compare it (500).
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
     config = current_app.config
     max_chars, max_depth = int(config["MAX_FIELD_CHARS"]), int(config["MAX_JSON_DEPTH"])
     # Only url-encoded posts: reading a multipart body here would swallow the streamed upload of an attachment.

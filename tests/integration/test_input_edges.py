@@ -180,3 +180,17 @@ def test_page_numbers_no_database_takes_are_bounded(app, client, cast):
     assert desk.get("/desk?page=" + "9" * 5000).status_code == 200  # the page falls back to page 1, as for "x"
     answer = client.get("/api/v1/desk?page=" + "9" * 5000, headers=bearer(client, cast.district_reviewer))
     assert [e["field"] for e in problem(answer, 422, "invalid_input")["errors"]] == ["page"]
+
+
+def test_an_id_beyond_the_id_columns_range_is_404_on_pages_and_the_api(app, client, cast):
+    """/applications/10**30 on a page was a 500 on PostgreSQL (the API already answered 404 for applications)."""
+    app_id = factories.new_application(cast)
+    browser = log_in(app, cast.applicant)
+    for url in (
+        f"/applications/{10**30}",
+        f"/applications/{10**30}/form",
+        f"/applications/{app_id}/revisions/{10**30}",
+    ):
+        assert browser.get(url).status_code == 404, url
+    answer = client.get(f"/api/v1/checklist-photos/{10**30}", headers=bearer(client, cast.applicant))
+    problem(answer, 404, "not_found")
