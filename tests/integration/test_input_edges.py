@@ -194,3 +194,25 @@ def test_an_id_beyond_the_id_columns_range_is_404_on_pages_and_the_api(app, clie
         assert browser.get(url).status_code == 404, url
     answer = client.get(f"/api/v1/checklist-photos/{10**30}", headers=bearer(client, cast.applicant))
     problem(answer, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("amount", "field", "code"),
+    [("1e309", "payload.amount", "not_finite"), ('"1e309"', "amount", "above_ceiling"), ('"2400000"', "amount",
+     "above_investment")],
+    ids=["number-1e309", "text-1e309", "above-the-investment"],
+)  # fmt: skip
+def test_an_award_of_1e309_is_refused_through_the_api(client, cast, amount, field, code):
+    """The probe: an award of 1e309 passed and could be approved. The sample form declares 180 万元."""
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "funding_review")
+    body = '{"trigger": "propose_award", "payload": {"amount": ' + amount + "}}"
+    answer = client.open(
+        f"/api/v1/applications/{app_id}/transitions",
+        method="POST",
+        data=body,
+        headers={**bearer(client, cast.finance_officer), "Content-Type": "application/json"},
+    )
+    status, kind = (422, "invalid_input") if code == "not_finite" else (422, "guard_failed")
+    assert [(e["field"], e["code"]) for e in problem(answer, status, kind)["errors"]] == [(field, code)]
+    assert factories.state_of(app_id)[0] == "funding_review"
