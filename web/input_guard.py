@@ -126,8 +126,12 @@ def form_problems(values: MultiDict[str, str], source: str = "form") -> list[Pro
 
 def _check_request() -> Response | None:
     # An id in the path beyond any id column's range names nothing, and PostgreSQL refuses to compare it (500).
-    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
-        abort(404)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and value > MAX_ID:
+            if request.path.startswith(PREFIX + "/"):
+                what = name.removesuffix("_id").replace("_", " ")
+                return problem_response(404, "not_found", f"{what} {value} not found")
+            abort(404)
     config = current_app.config
     max_chars, max_depth = int(config["MAX_FIELD_CHARS"]), int(config["MAX_JSON_DEPTH"])
     # Only url-encoded posts: reading a multipart body here would swallow the streamed upload of an attachment.
