@@ -323,8 +323,11 @@ def visit_day_arrives(application_id: int, place: str = "申报单位能源管�
 
     from review.models import SiteVisit
     from workflow.db import utcnow
+    from workflow.models import Application
 
     with db.transaction() as session:
+        # Lock the application first, as schedule_visit does: two threads racing here would both insert a visit.
+        session.execute(select(Application.id).where(Application.id == application_id).with_for_update())
         visit = session.scalars(select(SiteVisit).where(SiteVisit.application_id == application_id)).one_or_none()
         if visit is None:
             visit = SiteVisit(application_id=application_id, place=place, note="")
