@@ -335,6 +335,15 @@ def visit_day_arrives(application_id: int, place: str = "申报单位能源管�
         visit.visit_at = utcnow() - dt.timedelta(minutes=1)
 
 
+def on_site_visit_day(cast: Cast) -> int:
+    """An application in site verification on the visit's day, the cast's expert leading its panel, declared clear."""
+    app_id = new_application(cast)
+    drive_to(cast, app_id, "site_verification")
+    ensure_leader(cast, app_id)
+    visit_day_arrives(app_id)
+    return app_id
+
+
 def note_visit_steps(application_id: int) -> None:
     """The panel's leader notes both steps of the visit (汇报与现场演示, 勘察提问)."""
     from sqlalchemy import select

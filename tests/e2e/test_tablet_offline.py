@@ -14,20 +14,12 @@ from playwright.sync_api import Locator, Page, expect
 from review import scoring
 from tests import factories
 from tests.e2e.test_browser import PHONE, log_in
+from tests.factories import on_site_visit_day as on_site
 
 pytestmark = pytest.mark.e2e
 
 TABLET = {"width": 768, "height": 1024}
 SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
-
-
-def on_site(cast: factories.Cast) -> int:
-    """An application in site verification on the visit's day, the cast's expert on its panel, declared clear."""
-    app_id = factories.new_application(cast)
-    factories.drive_to(cast, app_id, "site_verification")
-    factories.ensure_leader(cast, app_id)
-    factories.visit_day_arrives(app_id)
-    return app_id
 
 
 def server_sheet(cast: factories.Cast, app_id: int) -> dict[str, dict[str, Any]]:

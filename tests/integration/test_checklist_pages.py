@@ -11,6 +11,7 @@ from flask import render_template
 
 from review import scoring
 from tests import factories
+from tests.factories import on_site_visit_day as on_site
 from tests.support.pages import csrf_app, log_in
 from web import checklist_pages
 from workflow import operations
@@ -19,15 +20,6 @@ from workflow.models import Application
 from workflow.visibility import programme_definitions
 
 PNG = factories.SIGNATURE_PNG
-
-
-def on_site(cast: factories.Cast) -> int:
-    """An application in site verification on the visit's day, the cast's expert on its panel, declared clear."""
-    app_id = factories.new_application(cast)
-    factories.drive_to(cast, app_id, "site_verification")
-    factories.ensure_leader(cast, app_id)
-    factories.visit_day_arrives(app_id)
-    return app_id
 
 
 def criteria_of(cast: factories.Cast, app_id: int) -> list[str]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from review import funding
 from tests import factories
+from tests.factories import on_site_visit_day as _on_site
 from tests.support.api import bearer, problem
 from tests.support.pages import log_in
 from workflow.db import db
@@ -24,15 +25,6 @@ CREATE = '{"programme": "emc-acceptance", "kind": "enterprise", "project_name": 
 def _applications() -> int:
     with db.transaction() as session:
         return session.scalar(select(func.count()).select_from(Application)) or 0
-
-
-def _on_site(cast: factories.Cast) -> int:
-    """An application in site verification on the visit's day, the cast's expert leading its panel."""
-    app_id = factories.new_application(cast)
-    factories.drive_to(cast, app_id, "site_verification")
-    factories.ensure_leader(cast, app_id)
-    factories.visit_day_arrives(app_id)
-    return app_id
 
 
 # --- a JSON body sent without a Content-Type ----------------------------------------------------------------------
