@@ -33,9 +33,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import event, insert, make_url, select
 
-from web import migrate
 from web.app import load_plugins
-from web.config import from_environment
+from web.core import migrate
+from web.core.config import from_environment
 from workflow import audit, operations, outbox
 from workflow.db import db
 from workflow.engine import allowed_triggers, fire, resolve_actor

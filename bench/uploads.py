@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from web import migrate
-from web.config import from_environment
-from web.security import hash_password
+from web.core import migrate
+from web.core.config import from_environment
+from web.core.security import hash_password
 from workflow import audit, operations
 from workflow.accounts import Organisation, User
 from workflow.db import db

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from web.config import from_environment
-from web.schema import metadata
+from web.core.config import from_environment
+from web.core.schema import metadata
 from workflow.db import make_engine
 
 config = context.config

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from tests import factories
-from web import migrate
 from web.app import create_app
-from web.config import from_environment
+from web.core import migrate
+from web.core.config import from_environment
 from workflow import operations
 from workflow.db import db
 
@@ -99,7 +99,7 @@ KEEP_TABLES = {"alembic_version", "programme_versions"}
 @pytest.fixture
 def committed_db(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Real commits on many connections (concurrency tests); every table but the seeds is emptied after."""
-    from web.schema import metadata
+    from web.core.schema import metadata
 
     yield
     assert db.engine is not None

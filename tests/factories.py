@@ -13,7 +13,7 @@ from typing import Any
 from forms.samples import sample_form
 from forms.uscc import ALPHABET, check_character
 from review.prereview import CHECKS as PREREVIEW_CHECKS
-from web.security import hash_password
+from web.core.security import hash_password
 from workflow import operations
 from workflow.accounts import ROLES, Organisation, User
 from workflow.db import db
@@ -377,7 +377,7 @@ def score_sheet(expert: Any, application_id: int, result: str = "conform", submi
 
 
 def blob_store() -> Any:
-    from web.app import blob_store as store_of
+    from web.core.extensions import blob_store as store_of
 
     return store_of(flask_app())
 
@@ -423,7 +423,7 @@ def upload(
     from werkzeug.test import encode_multipart
 
     from storage.attachments import upload as upload_attachment
-    from web.app import blob_store
+    from web.core.extensions import blob_store
 
     boundary, body = encode_multipart({"category": category, "file": FileStorage(io.BytesIO(data), filename)})
     return upload_attachment(

@@ -12,8 +12,7 @@ from flask import Flask, Response, request
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from storage.blobs import BlobStore, from_url
-from web import config as config_module
+from web.core import config as config_module
 from workflow import audit, definitions, registry, workdays
 from workflow.db import db
 
@@ -28,14 +27,6 @@ def load_plugins(names: list[str]) -> None:
         missing = registry.missing(definition)
         if missing:
             raise RuntimeError(f"{definition.label} uses unregistered names: {', '.join(missing)}")
-
-
-def blob_store(app: Flask) -> BlobStore:
-    """The blob backend STORAGE_URL names, connected on first use (MinIO may start after the app)."""
-    store = app.extensions.get("blobs")
-    if store is None:
-        store = app.extensions["blobs"] = from_url(app.config["STORAGE_URL"])
-    return store
 
 
 def private_sqlite_file(url: str) -> None:
@@ -85,49 +76,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     funding.configure(app.config["AWARD_CEILING_YUAN"])
 
-    from web.tasks import celery_init_app
+    from web.core.tasks import celery_init_app
 
     celery_init_app(app)
 
-    from web import extensions
+    from web.core import extensions, input_guard
 
     extensions.init_app(app)
-    from web import input_guard
-
     input_guard.init_app(app)
     transport_security(app)
-
-    # Modules that add routes to the blueprints below: the form page, attachments, revisions (API, read marker),
-    # the applicant's documents.
-    from web import (  # noqa: F401
-        api_auth,
-        api_checklist,
-        api_panel,
-        api_revisions,
-        attachment_pages,
-        checklist_pages,
-        consensus_pages,
-        desk_pages,
-        document_pages,
-        error_pages,
-        form_page,
-        history_view,
-        login_pages,
-        panel_pages,
-        record_pages,
-        revision_pages,
-    )
-    from web.api import bp as api_bp
-    from web.pages import bp as pages_bp
-
-    app.register_blueprint(api_bp)
-    app.register_blueprint(pages_bp)
+    register_shell(app)
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
         db.session.remove()
 
-    from web.cli import register
-
-    register(app)
     return app
+
+
+def register_shell(app: Flask) -> None:
+    """The core's pages, API and commands, then each configured area's (web/core/areas.py)."""
+    from web.core import cli, errors, login, openapi, tokens  # noqa: F401  (errors and login add pages routes)
+    from web.core.api import api_blueprint
+    from web.core.areas import load
+    from web.core.pages import bp as core_pages
+
+    shell = load(app.config["SHELL_AREAS"])
+    app.extensions["shell"] = shell
+    app.register_blueprint(core_pages)
+    for area in shell.areas:
+        if area.pages is not None:
+            app.register_blueprint(area.pages)
+    area_apis = [area.api for area in shell.areas if area.api is not None]
+    app.register_blueprint(api_blueprint([tokens.bp, openapi.bp, *area_apis]))
+    cli.register(app, [command for area in shell.areas for command in area.commands])

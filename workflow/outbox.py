@@ -57,7 +57,7 @@ def kick() -> None:
 def relay(limit: int = 100, now: dt.datetime | None = None) -> int:
     """Send pending rows; at-least-once (tasks are idempotent). Returns how many were sent."""
     if _sender is None:
-        raise RuntimeError("outbox has no sender: configure it with the Celery app (web.tasks)")
+        raise RuntimeError("outbox has no sender: configure it with the Celery app (web.core.tasks)")
     now = as_utc(now) if now is not None else utcnow()  # SQLite compares times without their zone
     with db.transaction() as session:
         rows = session.scalars(

@@ -10,20 +10,11 @@ from playwright.sync_api import Page, expect
 from forms.samples import sample_form
 from storage.attachments import required_categories
 from tests import factories
+from tests.support.browser import PHONE, TABLET, log_in
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 390, "height": 844}
-TABLET = {"width": 820, "height": 1180}
 SCREENSHOT = "/tmp/emc-page.png"
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(f"{base}/applications")
 
 
 def fill_in_the_form(page: Page, form: dict[str, object]) -> None:
@@ -89,7 +80,7 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         expect(applicant.locator("#state")).to_have_text("区主管部门初审中")
 
         reviewer = tablet.new_page()
-        log_in(reviewer, live_server, cast.district_reviewer.username)
+        log_in(reviewer, live_server, cast.district_reviewer.username, lands_on="/desk")
         reviewer.get_by_role("link", name="浦江能源管理中心建设项目").click()
         card = reviewer.locator("#prereview")
         card.locator('textarea[name="prereview-points"]').fill("请补充法定代表人签字和单位盖章页")

@@ -13,8 +13,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from review import scoring
 from tests import factories
-from tests.e2e.test_browser import PHONE, log_in
 from tests.factories import on_site_visit_day as on_site
+from tests.support.browser import PHONE, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +82,7 @@ def test_the_expert_scores_offline_syncs_settles_a_conflict_and_signs(
     )
     try:
         page = tablet.new_page()
-        log_in(page, live_server, cast.expert.username)
+        log_in(page, live_server, cast.expert.username, lands_on="/assignments")
         open_checklist(page, url)
         expect(page.locator("#progress-total")).to_have_text(str(len(ids)))
         # The service worker has kept the page, its script and its sheet for a reload without a connection.
@@ -212,7 +212,7 @@ def test_the_checklist_fits_a_phone(browser, live_server, cast):
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     try:
         page = phone.new_page()
-        log_in(page, live_server, cast.expert.username)
+        log_in(page, live_server, cast.expert.username, lands_on="/assignments")
         open_checklist(page, f"{live_server}/applications/{app_id}/checklist")
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
@@ -246,7 +246,7 @@ def test_a_sheet_opened_before_the_visit_unlocks_itself_on_the_visits_day(browse
     tablet = browser.new_context(viewport=TABLET, has_touch=True, locale="zh-CN")
     try:
         page = tablet.new_page()
-        log_in(page, live_server, cast.expert.username)
+        log_in(page, live_server, cast.expert.username, lands_on="/assignments")
         open_checklist(page, f"{live_server}/applications/{app_id}/checklist")
         expect(page.locator("#before-visit-note")).to_be_visible()
         expect(page.locator("#before-visit-note")).to_contain_text(f"现场核查定于 {day.isoformat()}")

@@ -134,7 +134,7 @@ def test_unexpected_errors_are_500_without_internals(client, cast, monkeypatch):
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("secret connection string postgres://admin:hunter2@db")
 
-    monkeypatch.setattr("web.api.programme_definitions", broken)
+    monkeypatch.setattr("web.applications.api.programme_definitions", broken)
     response = client.get("/api/v1/programmes", headers=headers)
     body = problem(response, 500, "internal_error")
     text = response.get_data(as_text=True)

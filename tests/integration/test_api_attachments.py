@@ -23,7 +23,7 @@ from tests import factories
 from tests.support.api import bearer
 from tests.support.openapi import Conformance
 from tests.support.uploads import MB, DiesHalfway, upload
-from web.app import blob_store
+from web.core.extensions import blob_store
 from workflow.db import db
 from workflow.models import AuditEvent
 

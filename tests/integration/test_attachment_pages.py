@@ -17,7 +17,7 @@ from storage.models import Attachment
 from tests import factories
 from tests.support.pages import csrf_app, log_in, text_of
 from tests.support.uploads import MB, DiesHalfway, post_upload
-from web.app import blob_store
+from web.core.extensions import blob_store
 from workflow.db import db
 from workflow.engine import fire
 

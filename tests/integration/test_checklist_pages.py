@@ -13,7 +13,7 @@ from review import scoring
 from tests import factories
 from tests.factories import on_site_visit_day as on_site
 from tests.support.pages import csrf_app, log_in
-from web import checklist_pages
+from web.panel import checklist as checklist_pages
 from workflow import operations
 from workflow.db import db
 from workflow.models import Application

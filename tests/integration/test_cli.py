@@ -14,8 +14,9 @@ from sqlalchemy import func, select, text
 
 from forms.uscc import is_valid
 from tests import factories
-from web import demo, seed
-from web.security import authenticate, user_for_token
+from web import demo
+from web.core import seed
+from web.core.security import authenticate, user_for_token
 from workflow import definitions
 from workflow.accounts import ROLES, Organisation, User
 from workflow.db import db

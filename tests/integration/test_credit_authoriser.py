@@ -13,7 +13,7 @@ from storage.models import CreditAuthoriser
 from tests import factories
 from tests.support.api import bearer, problem
 from tests.support.openapi import Conformance
-from web import openapi
+from web.core import openapi
 from workflow.db import db
 from workflow.models import AuditEvent
 
@@ -150,8 +150,9 @@ def test_after_submission_the_authoriser_stays_and_cannot_be_changed(client, cas
     assert len(_rows(app_id)) == 1
 
 
-def test_the_new_and_changed_routes_answer_as_documented(client, cast):
-    conform = Conformance(openapi.document())
+def test_the_new_and_changed_routes_answer_as_documented(app, client, cast):
+    with app.app_context():
+        conform = Conformance(openapi.document())
     app_id = factories.new_application(cast)
     headers = bearer(client, cast.applicant)
     path = "/applications/{application_id}/documents/credit-authorisation"

@@ -47,7 +47,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
         "workflow.audit.utcnow",
         "workflow.engine.utcnow",
         "review.supplements.utcnow",
-        "web.desk_pages.utcnow",
+        "web.desks.pages.utcnow",
+        "web.desks.api.utcnow",
     ):
         monkeypatch.setattr(target, frozen)
     return frozen

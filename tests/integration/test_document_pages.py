@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.models import CreditAuthoriser
 from tests import factories
 from tests.support.pages import log_in, text_of
-from web.document_pages import documents_context
+from web.applications.documents import documents_context
 from workflow.accounts import User
 from workflow.db import db
 from workflow.models import Application

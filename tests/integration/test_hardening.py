@@ -15,9 +15,10 @@ from flask import Flask
 from storage.blobs import STAGING_PREFIX, LocalBlobStore
 from tests import factories
 from tests.factories import PASSWORD
-from web import tasks
-from web.app import blob_store, private_sqlite_file, transport_security
-from web.config import _instance_secret, from_environment
+from web.app import private_sqlite_file, transport_security
+from web.core import tasks
+from web.core.config import _instance_secret, from_environment
+from web.core.extensions import blob_store
 
 ROOT = Path(__file__).resolve().parents[2]
 

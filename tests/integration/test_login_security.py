@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 
 from tests import factories
 from tests.factories import PASSWORD
-from web import extensions
-from web.config import from_environment
-from web.models import ApiToken
-from web.security import password_problem
+from web.core import extensions
+from web.core.config import from_environment
+from web.core.models import ApiToken
+from web.core.security import password_problem
 from workflow.accounts import User
 from workflow.db import as_utc, db, utcnow
 from workflow.models import AuditEvent

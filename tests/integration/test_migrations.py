@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, make_url, text
 from sqlalchemy.pool import NullPool
 
-from web import migrate
-from web.schema import metadata
+from web.core import migrate
+from web.core.schema import metadata
 from workflow.db import make_engine
 
 APPEND_ONLY = {

@@ -13,7 +13,7 @@ from forms.samples import sample_form
 from tests import factories
 from tests.support.api import bearer
 from tests.support.openapi import Conformance
-from web.problems import PROBLEM_TYPES
+from web.core.problems import PROBLEM_TYPES
 from workflow.errors import WorkflowError
 
 PARK_FORM = sample_form("emc-acceptance", "park")

@@ -19,9 +19,10 @@ from werkzeug.exceptions import InternalServerError
 from forms.samples import sample_form
 from tests import factories
 from tests.support.pages import csrf_app, fire_form, log_in, state_badge, text_of
-from web import error_pages, pages
+from web.core import errors as error_pages
 from workflow import operations
 from workflow.engine import fire
+from workflow.workdays import SHANGHAI
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "web" / "translations"
@@ -250,7 +251,7 @@ def test_detail_shows_form_data_and_history_in_shanghai_time(app, cast):
     )  # labels, in the form's order
     assert "提交申报" in text and "草稿 → 区主管部门初审中" in text
     assert f"{cast.applicant.username} (申报单位)" in text
-    today_in_shanghai = dt.datetime.now(pages.SHANGHAI).strftime("%Y-%m-%d")
+    today_in_shanghai = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d")
     assert today_in_shanghai in text
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from review.models import RevisionRead
 from tests import factories
 from tests.support.pages import log_in
-from web.revision_pages import changes_context
+from web.applications.revisions import changes_context
 from workflow import operations
 from workflow.db import db
 from workflow.engine import fire

@@ -17,12 +17,12 @@ from review import panels, scoring, site_visit
 from review.models import PanelConclusion
 from storage import attachments, documents
 from storage.programme_words import programme_words
-from web import seed
-from web.app import blob_store
+from web.core import seed
+from web.core.extensions import blob_store
+from web.core.seed import DEMO_EXPERTS
 from web.demo.files import demo_pdf, multipart_body, signature_png
 from web.demo.scenarios import scenarios
 from web.demo.steps import LEADER, MEMBER, DrawPanel, Fire, Refuse, Scenario, Score
-from web.seed import DEMO_EXPERTS
 from workflow import audit, operations
 from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import as_utc, db

@@ -197,7 +197,7 @@ def test_bad_storage_urls_say_what_is_expected(url, message):
 
 
 def test_the_app_uses_the_backend_storage_url_names(app, tmp_path):
-    from web.app import blob_store
+    from web.core.extensions import blob_store
 
     store = blob_store(app)
     assert isinstance(store, LocalBlobStore)

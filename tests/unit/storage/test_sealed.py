@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from storage.sealed import Sealer, SealError, generate_key, parse_keys, sealer
-from web import config
+from web.core import config
 
 NUMBER = "11010519491231002X"
 

@@ -1,0 +1,41 @@
+"""The applications area: the list, one application, its form, attachments, documents and revisions (pages and API)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from web.applications import (
+    api,
+    api_revisions,
+    attachments,
+    documents,
+    form_page,
+    history,
+    openapi,
+    openapi_documents,
+    openapi_revisions,
+    pages,
+    revisions,
+)
+from web.applications.blueprints import api as api_blueprint
+from web.applications.blueprints import pages as pages_blueprint
+from web.core.areas import Area, Card, NavLink
+
+_OPENAPI = (openapi, openapi_revisions, openapi_documents)
+# The modules above add their routes to the area's blueprints when imported.
+_ROUTES = (api, api_revisions, attachments, documents, form_page, pages, revisions)
+
+AREA = Area(
+    name="applications",
+    pages=pages_blueprint,
+    api=api_blueprint,
+    openapi_paths={path: item for part in _OPENAPI for path, item in part.PATHS.items()},
+    openapi_schemas={name: schema for part in _OPENAPI for name, schema in part.SCHEMAS.items()},
+    cards=(
+        Card("changes", revisions.changes_card, position=10),
+        Card("documents", documents.documents_card, position=80),
+        Card("attachments", attachments.attachments_context, position=90),
+        Card("events", history.history_card, position=100),
+    ),
+    nav=(NavLink("applications.applications", _l("Applications"), lambda _user: True, position=20, landing=100),),
+)

@@ -1,0 +1,45 @@
+"""The panel area: the expert pool, the draw, declarations, the visit, the checklist, photos, consensus, the record."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from web.core.areas import Area, Card, NavLink
+from web.panel import (
+    api,
+    api_checklist,
+    checklist,
+    cli,
+    consensus,
+    openapi,
+    openapi_checklist,
+    openapi_record,
+    pages,
+    record,
+)
+from web.panel.blueprints import api as api_blueprint
+from web.panel.blueprints import pages as pages_blueprint
+
+_OPENAPI = (openapi, openapi_checklist, openapi_record)
+_ROUTES = (api, api_checklist, checklist, pages, record)  # imported for the routes they add to the blueprints
+
+AREA = Area(
+    name="panel",
+    pages=pages_blueprint,
+    api=api_blueprint,
+    openapi_paths={path: item for part in _OPENAPI for path, item in part.PATHS.items()},
+    openapi_schemas={name: schema for part in _OPENAPI for name, schema in part.SCHEMAS.items()},
+    commands=tuple(cli.COMMANDS),
+    cards=(
+        Card("panel", pages.panel_card, position=40),
+        Card("scoring", checklist.scoring_context, position=50),
+        Card("consensus", consensus.consensus_card, position=60),
+        Card("verification_record", record.record_card, position=70),
+    ),
+    nav=(
+        NavLink(
+            "panel.assignments", _l("My panel assignments"), lambda user: user.role == "expert", position=30, landing=5
+        ),
+        NavLink("panel.experts", _l("Expert pool"), lambda user: user.role in pages.POOL_KEEPERS, position=40),
+    ),
+)

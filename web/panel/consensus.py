@@ -1,0 +1,26 @@
+"""The panel's consensus on the application page: who said what per criterion, before the leader concludes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from review.checklists import RESULTS
+from review.consensus import consensus_for
+from web.core.pages import lang
+from workflow.db import db
+from workflow.definitions import Definition
+from workflow.models import Application
+
+# Who sees the card: the panel and the desks that run and oversee the verification (not the applicant).
+READERS = frozenset({"expert", "agency_coordinator", "municipal_reviewer", "finance_officer", "admin", "auditor"})
+
+
+def consensus_card(app: Application, definition: Definition, user: Any, **_: Any) -> dict[str, Any] | None:
+    if user.role not in READERS or not definition.checklists.get(app.kind):
+        return None
+    view = consensus_for(db.session, user, app, lang())
+    if not view["experts"]:
+        return None
+    index = 1 if lang() == "en" else 0
+    words = {key: labels[index] for key, labels in RESULTS.items()}
+    return {**view, "words": words}
