@@ -343,20 +343,42 @@ MONITORING_FORM_V2 = FormVersion(
 FORMS: dict[str, FormVersion] = {f.label: f for f in (EMC_FORM_V1, MONITORING_FORM_V1, EMC_FORM_V2, MONITORING_FORM_V2)}
 
 
-def form_rows(label: str, kind: str, data: dict[str, Any], lang: str = "zh") -> list[tuple[str, str]]:
-    """The saved form in its version's order, each value under its label as shown (empty values left out); a key
-    the form lacks comes last, as it is."""
+# Where each part of 附件2 begins (seed 002 附件2 项目申请表 and 验收申请报告): first field → (zh, en) heading.
+SECTIONS = {
+    "unit_name": ("一、申报（投资）主体基本情况", "1. The applicant (investor)"),
+    "total_investment_wan": ("二、申报项目基本情况", "2. The project"),
+    "energy_types": ("计量表具及接入情况", "Metering points and access"),
+    "tier1_points": ("计量表具及接入情况", "Metering points and access"),
+    "saving_rate_pct": ("能源管理中心建设效果（一种或多种）", "Effects of the centre (one or more)"),
+    "management_system": ("三、能源管理中心建设情况", "3. The energy management centre"),
+    "report_profile": ("验收申请报告", "Acceptance application report"),
+    "key_unit_list_year": ("计量器具改造及数据上传", "Meter retrofit and data upload"),
+}
+
+
+def form_sections(
+    label: str, kind: str, data: dict[str, Any], lang: str = "zh"
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The saved form under the form's own headings, in its order; a part with nothing filled is left out, and
+    keys the form lacks come last under an empty heading."""
     fields = FORMS[label].fields_for(kind) if label in FORMS else []
-    rows = [
-        (f.en if lang == "en" else f.zh, f.shown(data[f.key], lang))
-        for f in fields
-        if data.get(f.key) not in (None, "", [])
-    ]
+    parts: list[tuple[str, list[tuple[str, str]]]] = [("", [])]
+    for f in fields:
+        heading = SECTIONS.get(f.key)
+        if heading is not None:
+            title = heading[1] if lang == "en" else heading[0]
+            if title != parts[-1][0]:
+                parts.append((title, []))
+        if data.get(f.key) not in (None, "", []):
+            parts[-1][1].append((f.en if lang == "en" else f.zh, f.shown(data[f.key], lang)))
     known = {f.key for f in fields}
     extra = [
         (k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in data.items() if k not in known
     ]
-    return rows + sorted((k, v) for k, v in extra if v not in ("", "null", "[]"))
+    leftover = sorted((k, v) for k, v in extra if v not in ("", "null", "[]"))
+    if leftover:
+        parts.append(("", leftover))
+    return [(title, rows) for title, rows in parts if rows]
 
 
 def form_version(label: str) -> FormVersion:

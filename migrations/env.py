@@ -6,8 +6,10 @@ from alembic import context
 from sqlalchemy import pool
 
 from web.core.config import from_environment
-from web.core.schema import metadata
 from workflow.db import make_engine
+from workflow.schema import metadata as all_tables
+
+metadata = all_tables()
 
 config = context.config
 

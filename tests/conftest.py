@@ -99,7 +99,9 @@ KEEP_TABLES = {"alembic_version", "programme_versions"}
 @pytest.fixture
 def committed_db(app) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Real commits on many connections (concurrency tests); every table but the seeds is emptied after."""
-    from web.core.schema import metadata
+    from workflow.schema import metadata as all_tables
+
+    metadata = all_tables()
 
     yield
     assert db.engine is not None

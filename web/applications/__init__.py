@@ -6,12 +6,14 @@ from flask_babel import lazy_gettext as _l
 
 from web.applications import (
     api,
+    api_documents,
     api_revisions,
     attachments,
     documents,
     form_page,
     history,
     openapi,
+    openapi_attachments,
     openapi_documents,
     openapi_revisions,
     pages,
@@ -21,9 +23,9 @@ from web.applications.blueprints import api as api_blueprint
 from web.applications.blueprints import pages as pages_blueprint
 from web.core.areas import Area, Card, NavLink
 
-_OPENAPI = (openapi, openapi_revisions, openapi_documents)
+_OPENAPI = (openapi, openapi_attachments, openapi_revisions, openapi_documents)
 # The modules above add their routes to the area's blueprints when imported.
-_ROUTES = (api, api_revisions, attachments, documents, form_page, pages, revisions)
+_ROUTES = (api, api_documents, api_revisions, attachments, documents, form_page, pages, revisions)
 
 AREA = Area(
     name="applications",

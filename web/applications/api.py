@@ -11,19 +11,18 @@ from sqlalchemy.orm import joinedload
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.schema import json_schema
-from storage import application_form_doc, attachments, authorisers
+from storage import attachments, authorisers
 from storage.models import Attachment, category_label
-from storage.programme_words import programme_words
 from web.applications.blueprints import api as bp
 from web.core.actor import me, visible_or_404
-from web.core.api import MAX_ID, docx_response, label_pair, positive_int, sealer, with_etag
+from web.core.api import MAX_ID, label_pair, positive_int, with_etag
 from web.core.problems import ApiProblem, if_match_version, language, read_body
 from web.core.transfers import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from workflow import operations
 from workflow.db import db, iso_utc
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
-from workflow.errors import Forbidden, InvalidInput, NotFound, Problem
+from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.models import Application, AuditEvent
 from workflow.visibility import current_definitions, programme_definitions, visible_applications
 
@@ -349,69 +348,3 @@ def download_attachment(attachment_id: int) -> Response:
     if attachment_id > MAX_ID:
         raise NotFound(f"attachment {attachment_id} not found")
     return attachment_response(attachments.for_download(db.session, me(), attachment_id))
-
-
-# --- documents the applicant prints, signs, scans and uploads ----------------------------------------------------
-
-
-def _applicant_document(application_id: int) -> tuple[Application, Definition]:
-    app, definition = visible_or_404(application_id)
-    if me().role != "applicant":
-        raise Forbidden("only the applicant prints the applicant's documents")
-    return app, definition
-
-
-@bp.get("/applications/<int:application_id>/documents/authenticity-commitment")
-def authenticity_commitment_document(application_id: int) -> Response:
-    """申报材料真实性承诺书 filled in from the form, to print, sign, seal, scan and upload."""
-    app, definition = _applicant_document(application_id)
-    return docx_response(authorisers.commitment(app, definition), authorisers.COMMITMENT_FILENAME)
-
-
-@bp.post("/applications/<int:application_id>/documents/credit-authorisation")
-def credit_authorisation_document(application_id: int) -> Response:
-    """附件3 for the legal representative or the project lead: the authoriser is recorded (ID number sealed)."""
-    body = read_body({"person_name": str, "id_card": str, "role": str}, required=("person_name", "id_card", "role"))
-    # The operation checks visibility, role, state and the values in its own transaction; read after it.
-    _row, document = authorisers.record(
-        me(),
-        application_id,
-        person_name=body["person_name"],
-        id_card=body["id_card"],
-        role=body["role"],
-        sealer=sealer(),
-        request_id=g.request_id,
-    )
-    return docx_response(document, authorisers.LETTER_FILENAME)
-
-
-@bp.get("/applications/<int:application_id>/documents/credit-authorisation")
-def credit_authorisation_again(application_id: int) -> Response:
-    """附件3 again, from the recorded authoriser (404 until one is recorded)."""
-    app, definition = _applicant_document(application_id)
-    row = authorisers.current(db.session, app.id)
-    if row is None:
-        raise NotFound(
-            f"no credit authoriser is recorded for application {application_id} yet: POST person_name, id_card "
-            "and role to this URL first"
-        )
-    return docx_response(
-        authorisers.letter(app, definition, authorisers.opened(row, sealer())), authorisers.LETTER_FILENAME
-    )
-
-
-@bp.get("/applications/<int:application_id>/documents/application-form")
-def application_form_document(application_id: int) -> Response:
-    """附件2 项目申请表 and 验收申请报告 as .docx, for whoever may see the application (404: the programme has none)."""
-    app, definition = visible_or_404(application_id)
-    if not application_form_doc.has_application_form(definition):
-        fund = programme_words(definition).fund_title
-        raise NotFound(
-            f"{fund}没有附件2项目申请表可打印"
-            if language() == "zh"
-            else f"{definition.title.get('en', fund)} has no 附件2 application form to print",
-            programme=definition.label,
-        )
-    return docx_response(
-        application_form_doc.application_form(app, definition), application_form_doc.filename(definition)
-    )

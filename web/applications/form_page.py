@@ -10,8 +10,8 @@ from flask_login import login_required
 
 from forms.fields import form_version
 from forms.rules import computed, validate
-from forms.wtf import form_class, from_form_data, sections_of, to_form_data
 from web.applications.blueprints import pages as bp
+from web.applications.form_fields import form_class, from_form_data, sections_of, to_form_data
 from web.core.pages import commit_reads, lang, me
 from workflow import operations
 from workflow.db import db

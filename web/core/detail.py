@@ -7,7 +7,7 @@ from typing import Any
 from flask import abort, current_app, render_template
 from sqlalchemy import select
 
-from forms.fields import form_rows
+from forms.fields import form_sections
 from review.models import SupplementRequest
 from web.core.actor import me
 from web.core.page_forms import TransitionForm, transition_form
@@ -72,7 +72,7 @@ def render_detail(
         app=app,
         state_label=definition.state_label(app.state, lang()),
         programme=definition.title.get(lang()) or definition.code,
-        form_data=form_rows(definition.form, app.kind, app.form or {}, lang()),
+        form_data=form_sections(definition.form, app.kind, app.form or {}, lang()),
         window=definition.window,
         local_settings=[s.en if lang() == "en" else s.zh for s in definition.local_settings],
         can_edit_form=user.role == "applicant" and app.state in definition.editable,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,9 @@ from workflow.db import as_utc, db
 from workflow.workdays import SHANGHAI
 
 bp = Blueprint("pages", __name__)
+
+# A seed's own numbering at the start of a point: 1、 or （1） or 1.
+SEED_NUMBER = re.compile(r"^\s*(?:\d+[、.]|（\d+）|\(\d+\))\s*")
 
 ROLE_LABELS = {
     "applicant": _l("Applicant"),
@@ -120,6 +124,12 @@ def _page_security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+@bp.app_template_filter("unnumbered")
+def unnumbered(text: str) -> str:
+    """A seed's point without its own leading number ("1、…"), where the page shows the point's id beside it."""
+    return SEED_NUMBER.sub("", text or "", count=1)
 
 
 @bp.app_template_test("hidden_input")

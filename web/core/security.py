@@ -15,9 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.core.models import ApiToken
 from workflow import audit
-from workflow.accounts import User
+from workflow.accounts import ApiToken, User
 from workflow.db import as_utc, utcnow
 
 _hasher = PasswordHasher()

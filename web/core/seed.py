@@ -104,6 +104,7 @@ DEMO_ACCOUNTS = (
     # Who leads is decided by the draw, so the names do not say.
     DemoAccount("expert1", "expert", "核查专家 甲（演示）"),
     DemoAccount("expert2", "expert", "核查专家 乙（演示）"),
+    DemoAccount("expert3", "expert", "核查专家 丙（演示）"),
     DemoAccount("finance1", "finance_officer", "资金处 经办人（演示）"),
     DemoAccount("finance2", "finance_officer", "资金处 复核人（演示）"),
     DemoAccount("metering", "monitoring_reviewer", "市计测院 审核员（演示）"),
@@ -123,7 +124,8 @@ class DemoExpert:
     specialities: tuple[str, ...]
 
 
-# The demo's expert pool: employed by neither applicant nor service company, so both may be drawn for any demo case.
+# The demo's expert pool: employed by neither applicant nor service company, so any may be drawn for any demo case;
+# three, so a panel of the default size (PANEL_SIZE 3) can be drawn from the pages.
 DEMO_EXPERTS = (
     DemoExpert(
         "expert1", demo_uscc("310101", "MA1FP0006"), "上海市节能监测评估中心（演示）", "黄浦区", ("能源管理", "计量")
@@ -134,6 +136,13 @@ DEMO_EXPERTS = (
         "上海同济节能技术研究所（演示）",
         "杨浦区",
         ("信息系统", "数据中心"),
+    ),
+    DemoExpert(
+        "expert3",
+        demo_uscc("310104", "MA1FP0008"),
+        "上海电气节能工程咨询（演示）",
+        "徐汇区",
+        ("电力计量", "工业节能"),
     ),
 )
 

@@ -9,9 +9,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from web.core import security
 from web.core.api import public
 from web.core.extensions import limiter, login_rate_limit
-from web.core.models import ApiToken
 from web.core.problems import ApiProblem, read_body
-from workflow.accounts import User
+from workflow.accounts import ApiToken, User
 from workflow.db import as_utc, db
 
 bp = Blueprint("tokens", __name__)

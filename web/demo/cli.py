@@ -26,6 +26,7 @@ def demo_command() -> None:
         raise click.ClickException("demo failed:\n  " + "\n  ".join(result.problems))
     click.echo("")
     click.echo(f"demo passed: {len(result.runs)} applications, {len(result.refusals)} wrong moves refused")
+    click.echo(f"left {len(result.waiting)} applications waiting, one at each desk (see above)")
 
 
 COMMANDS: tuple[click.Command, ...] = (demo_command,)

@@ -51,4 +51,14 @@ def render(result: DemoResult) -> list[str]:
         got = f"{r.got}: {r.detail}" if r.got else "it was allowed"
         lines.append(f"  {mark} refused: {r.why} ({r.actor} {r.trigger} on #{r.application_id}) → {got}")
     lines.append(f"  {'✓' if result.audit.ok else '✗'} {result.audit}")
+    if result.waiting:
+        lines.append("")
+        lines.append("Waiting at the desks (log in as the account named, with the demo password `init --demo` printed)")
+        for run in result.waiting:
+            mark = "✓" if run.ok else "✗"
+            where = _state(run.definition, run.state)
+            detail = "" if run.ok else " — " + "; ".join(run.problems)
+            lines.append(
+                f"  {mark} #{run.application_id} {run.scenario.title}: {where} → {run.scenario.waits_for}{detail}"
+            )
     return lines

@@ -63,6 +63,7 @@ class Scenario:
     steps: tuple[Step, ...]
     path: str  # every state the application passes through, in order, separated by spaces
     dissent: tuple[str, ...] = ()  # criteria the panel's members disagree on, kept in the conclusion
+    waits_for: str = ""  # a scenario left waiting at a desk: the demo accounts that find it there
 
     @property
     def states(self) -> list[str]:

@@ -15,13 +15,14 @@ from web.panel import (
     openapi_checklist,
     openapi_record,
     pages,
+    pool,
     record,
 )
 from web.panel.blueprints import api as api_blueprint
 from web.panel.blueprints import pages as pages_blueprint
 
 _OPENAPI = (openapi, openapi_checklist, openapi_record)
-_ROUTES = (api, api_checklist, checklist, pages, record)  # imported for the routes they add to the blueprints
+_ROUTES = (api, api_checklist, checklist, pages, pool, record)  # imported for the routes they add to the blueprints
 
 AREA = Area(
     name="panel",
@@ -40,6 +41,6 @@ AREA = Area(
         NavLink(
             "panel.assignments", _l("My panel assignments"), lambda user: user.role == "expert", position=30, landing=5
         ),
-        NavLink("panel.experts", _l("Expert pool"), lambda user: user.role in pages.POOL_KEEPERS, position=40),
+        NavLink("panel.experts", _l("Expert pool"), lambda user: user.role in pool.POOL_KEEPERS, position=40),
     ),
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from review.checklists import RESULTS
 from review.consensus import consensus_for
-from web.core.pages import lang
+from web.core.pages import lang, local_time
 from workflow.db import db
 from workflow.definitions import Definition
 from workflow.models import Application
@@ -23,4 +24,12 @@ def consensus_card(app: Application, definition: Definition, user: Any, **_: Any
         return None
     index = 1 if lang() == "en" else 0
     words = {key: labels[index] for key, labels in RESULTS.items()}
-    return {**view, "words": words}
+    # The page speaks Beijing time and names people; the operation's view gives UTC and usernames.
+    names = {e["username"]: e["name"] for e in view["experts"]}
+    experts = [{**e, "submitted_at": _local(e["submitted_at"])} for e in view["experts"]]
+    findings = [{**f, "name": names.get(f["username"], f["username"])} for f in view["overall"]["findings"]]
+    return {**view, "experts": experts, "overall": {**view["overall"], "findings": findings}, "words": words}
+
+
+def _local(stamp: str | None) -> str | None:
+    return local_time(dt.datetime.fromisoformat(stamp)) if stamp else None

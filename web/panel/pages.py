@@ -1,17 +1,15 @@
-"""The expert pool, the panel card, declarations and the site visit (pages)."""
+"""The panel card, the draw, declarations and the site visit (pages)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -20,53 +18,18 @@ from review import panels, site_visit
 from review import pool as expert_pool
 from web.core.actor import me
 from web.core.detail import render_detail
-from web.core.page_forms import N_
 from web.core.pages import commit_reads, local_time
 from web.panel.blueprints import pages as bp
-from workflow.accounts import DISTRICTS, User
+from web.panel.page_helpers import forbid_unless, show_problems
+from workflow.accounts import User
 from workflow.db import as_utc, db
-from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound, Problem
+from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, NotFound
 from workflow.models import Application
 from workflow.workdays import SHANGHAI
 
-POOL_KEEPERS = ("admin", "agency_coordinator")
-
-# The operations' problem codes in the reader's language; a code not listed shows the operation's own message.
-MESSAGES = {
-    "required": N_("Please fill this in."),
-    "too_long": N_("This is too long."),
-    "unknown_user": N_("There is no account with this username."),
-    "not_expert": N_("This account does not have the Expert role."),
-    "inactive": N_("This account is deactivated."),
-    "invalid_uscc": N_("This is not a valid unified social credit code (18 characters, the last a check digit)."),
-    "unknown_district": N_("Choose a district from the list."),
-    "too_many": N_("At most 20 specialities."),
-    "out_of_range": N_("Draw at least 1 expert and no more than are eligible now."),
-    "empty_pool": N_("No expert is eligible for this application: add experts to the pool first."),
-    "invalid": N_("The seed has at most 64 characters."),
-    "not_future": N_("The visit must be in the future."),
-}
 REASON_LABELS = {"initial": _l("Initial draw"), "replacement": _l("Replacement"), "refill": _l("Empty seats filled")}
 # Visits start on the half hour between 07:00 and 19:30 (Shanghai time): a list is quicker than a clock on a phone.
 VISIT_TIMES = [f"{h:02d}:{m:02d}" for h in range(7, 20) for m in (0, 30)]
-SPECIALITY_SEPARATORS = re.compile(r"[,，、;；\n]+")
-
-
-def _message(problem: Problem) -> str:
-    template = MESSAGES.get(problem.code)
-    return gettext(template) if template else problem.message
-
-
-def _show_problems(form: FlaskForm, problems: list[Problem], fields: dict[str, str] | None = None) -> list[str]:
-    """Put each problem under its field; returns the messages of those that have no field on the form."""
-    loose = []
-    for problem in problems:
-        name = (fields or {}).get(problem.field, problem.field)
-        if name in form:
-            form[name].errors = [*form[name].errors, _message(problem)]
-        else:
-            loose.append(_message(problem))
-    return loose
 
 
 class DrawForm(FlaskForm):
@@ -122,26 +85,8 @@ class DeclarationForm(FlaskForm):
     )
 
 
-class ExpertForm(FlaskForm):
-    username = StringField(_l("Username of the expert's account"), render_kw={"autocapitalize": "none"})
-    employer_name = StringField(_l("Employer"), validators=[Length(max=expert_pool.NAME_MAX)])
-    employer_uscc = StringField(_l("Employer's unified social credit code"), render_kw={"maxlength": 18})
-    district = SelectField(_l("District"), choices=[SelectChoice("", "—"), *(SelectChoice(d, d) for d in DISTRICTS)])
-    specialities = StringField(_l("Specialities (separate with 、 or commas)"))
-
-    def speciality_list(self) -> list[str]:
-        return [s for s in SPECIALITY_SEPARATORS.split(self.specialities.data or "") if s.strip()]
-
-
 def _settings() -> tuple[int, bool]:
     return int(current_app.config["PANEL_SIZE"]), bool(current_app.config["PANEL_EXCLUDE_SAME_DISTRICT"])
-
-
-def _forbid_unless(*roles: str) -> User:
-    user = me()
-    if user.role not in roles:
-        abort(403)
-    return user
 
 
 # --- the card on the application page --------------------------------------------------------------------------
@@ -241,7 +186,7 @@ def panel_card(app: Application, _definition: Any, user: User, **overrides: Any)
 @login_required
 def draw_panel(application_id: int) -> Any:
     """The coordinator draws the panel from the page; back to the application (303), or the form with reasons."""
-    user = _forbid_unless(*panels.DRAWERS)
+    user = forbid_unless(*panels.DRAWERS)
     form = DrawForm(prefix="draw")
     detail_url = url_for("applications.application", application_id=application_id)
     if not form.validate_on_submit():
@@ -253,7 +198,7 @@ def draw_panel(application_id: int) -> Any:
             user.id, application_id, form.size.data, form.seed.data or None, exclude_same_district, g.request_id
         )
     except InvalidInput as exc:
-        for text in _show_problems(form, exc.problems):
+        for text in show_problems(form, exc.problems):
             flash(text, "error")
         return render_detail(application_id, status=422, sections={"panel": {"draw_form": form}})
     except panels.PanelConflict:
@@ -277,7 +222,7 @@ def draw_panel(application_id: int) -> Any:
 @login_required
 def schedule_visit(application_id: int) -> Any:
     """The coordinator sets or moves the site visit; the applicant and the panel are notified."""
-    user = _forbid_unless(*panels.VISIT_SCHEDULERS)
+    user = forbid_unless(*panels.VISIT_SCHEDULERS)
     form = VisitForm(prefix="visit")
     detail_url = url_for("applications.application", application_id=application_id)
     if not form.validate_on_submit():
@@ -288,7 +233,7 @@ def schedule_visit(application_id: int) -> Any:
             user.id, application_id, form.visit_at(), form.place.data or "", form.note.data or "", g.request_id
         )
     except InvalidInput as exc:
-        for text in _show_problems(form, exc.problems, {"visit_at": "day"}):
+        for text in show_problems(form, exc.problems, {"visit_at": "day"}):
             flash(text, "error")
         return render_detail(application_id, status=422, sections={"panel": {"visit_form": form}})
     except NotAllowedNow:
@@ -306,7 +251,7 @@ def schedule_visit(application_id: int) -> Any:
 @login_required
 def note_visit_steps(application_id: int) -> Any:
     """The panel leader notes what the panel heard and found at each step of the visit (from the visit's day)."""
-    user = _forbid_unless("expert")
+    user = forbid_unless("expert")
     form = StepsForm(prefix="steps")
     detail_url = url_for("applications.application", application_id=application_id)
     if not form.validate_on_submit():
@@ -317,7 +262,7 @@ def note_visit_steps(application_id: int) -> Any:
             user.id, application_id, form.presentation.data or "", form.inspection.data or "", g.request_id
         )
     except InvalidInput as exc:
-        for text in _show_problems(form, exc.problems):
+        for text in show_problems(form, exc.problems):
             flash(text, "error")
         return render_detail(application_id, status=422, sections={"panel": {"steps_form": form}})
     except (NotAllowedNow, site_visit.BeforeVisitDay) as exc:
@@ -355,7 +300,7 @@ def _render_assignments(failed: tuple[int, DeclarationForm] | None = None, statu
 @login_required
 def assignments() -> Any:
     """An expert's panel seats: declare on each before its file opens."""
-    _forbid_unless("expert")
+    forbid_unless("expert")
     return _render_assignments()
 
 
@@ -363,7 +308,7 @@ def assignments() -> Any:
 @login_required
 def declare(application_id: int) -> Any:
     """The expert's declaration: no conflict opens the application; a conflict leaves the panel."""
-    user = _forbid_unless("expert")
+    user = forbid_unless("expert")
     form = DeclarationForm(prefix=_declaration_prefix(application_id))
     back = url_for("panel.assignments")
     if not form.validate_on_submit():
@@ -377,7 +322,7 @@ def declare(application_id: int) -> Any:
             user.id, application_id, conflict, form.note.data or "", exclude_same_district, g.request_id
         )
     except InvalidInput as exc:
-        for text in _show_problems(form, exc.problems):
+        for text in show_problems(form, exc.problems):
             flash(text, "error")
         return _render_assignments((application_id, form), 422)
     except panels.PanelConflict:
@@ -397,63 +342,3 @@ def declare(application_id: int) -> Any:
         message = gettext("Declared: conflict of interest. You have left the panel and a replacement was drawn.")
     flash(message, "info")
     return redirect(back, 303)
-
-
-# --- the pool ---------------------------------------------------------------------------------------------------
-
-
-def _render_experts(form: ExpertForm | None = None, status: int = 200) -> tuple[str, int]:
-    wanted_district = request.args.get("district", "")
-    wanted_speciality = request.args.get("speciality", "").strip()
-    rows = expert_pool.experts(
-        db.session(), wanted_district if wanted_district in DISTRICTS else None, wanted_speciality or None
-    )
-    pool = [
-        {**expert_pool.profile_json(row), "ties": expert_pool.relationships_of(db.session(), row.user_id)}
-        for row in rows
-    ]
-    return render_template(
-        "experts.html",
-        pool=pool,
-        districts=DISTRICTS,
-        wanted_district=wanted_district,
-        wanted_speciality=wanted_speciality,
-        form=form or ExpertForm(formdata=None, prefix="expert"),
-    ), status
-
-
-@bp.route("/experts", methods=["GET"])
-@login_required
-def experts() -> Any:
-    """The expert pool (administrators and the agency's coordinators), with filters and the add-expert form."""
-    _forbid_unless(*POOL_KEEPERS)
-    return _render_experts()
-
-
-@bp.route("/experts", methods=["POST"])
-@login_required
-def add_expert() -> Response | tuple[str, int]:
-    """Put an expert account in the pool or update its profile (the same checks as `manage.py experts add`)."""
-    user = _forbid_unless(*POOL_KEEPERS)
-    form = ExpertForm(prefix="expert")
-    if not form.validate_on_submit():
-        flash(gettext("Please correct the marked fields."), "error")
-        return _render_experts(form, 422)
-    commit_reads()
-    try:
-        profile = expert_pool.add_expert(
-            user.id,
-            (form.username.data or "").strip(),
-            form.employer_uscc.data or "",
-            form.employer_name.data or "",
-            form.district.data or "",
-            form.speciality_list(),
-            g.request_id,
-        )
-    except InvalidInput as exc:
-        for text in _show_problems(form, exc.problems):
-            flash(text, "error")
-        flash(gettext("Please correct the marked fields."), "error")
-        return _render_experts(form, 422)
-    flash(gettext("%(user)s is in the expert pool.", user=profile.user.username), "success")
-    return redirect(url_for("panel.experts"), 303)

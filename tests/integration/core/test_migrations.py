@@ -11,8 +11,10 @@ from sqlalchemy import Column, Integer, MetaData, Table, inspect, make_url, text
 from sqlalchemy.pool import NullPool
 
 from web.core import migrate
-from web.core.schema import metadata
 from workflow.db import make_engine
+from workflow.schema import metadata as all_tables
+
+metadata = all_tables()
 
 APPEND_ONLY = {
     "postgresql": {"audit_events_append_only"},

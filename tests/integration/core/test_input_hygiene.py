@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from storage import authorisers, sealed
 from tests import factories
-from tests.integration.test_credit_authoriser import NUMBER, PERSON, _events, _rows, _url
 from tests.support.api import bearer, problem
+from tests.support.authorisers import NUMBER, PERSON, audit_events, authoriser_rows, credit_letter_url
 from tests.support.pages import log_in
 from workflow.db import db
 from workflow.models import Application
@@ -39,12 +39,12 @@ def test_a_control_character_in_the_authorisers_name_is_refused_and_nothing_is_k
     """The probe: the row and its audit event were committed, then the .docx render and every later GET gave 500."""
     app_id = factories.new_application(cast)
     headers = bearer(client, cast.applicant)
-    refused = client.post(_url(app_id), json={**PERSON, "person_name": f"张{char}伟"}, headers=headers)
+    refused = client.post(credit_letter_url(app_id), json={**PERSON, "person_name": f"张{char}伟"}, headers=headers)
     body = problem(refused, 422, "invalid_input")
     assert [e["field"] for e in body["errors"]] == ["person_name"]
-    assert _rows(app_id) == [] and not [e for e in _events(app_id) if e.outcome == "authoriser_set"]
-    assert client.get(_url(app_id), headers=headers).status_code == 404  # not 500: nothing half-written
-    assert client.post(_url(app_id), json=PERSON, headers=headers).status_code == 200
+    assert authoriser_rows(app_id) == [] and not [e for e in audit_events(app_id) if e.outcome == "authoriser_set"]
+    assert client.get(credit_letter_url(app_id), headers=headers).status_code == 404  # not 500: nothing half-written
+    assert client.post(credit_letter_url(app_id), json=PERSON, headers=headers).status_code == 200
 
 
 def test_the_letter_is_rendered_before_the_commit(app, cast):
@@ -60,7 +60,7 @@ def test_the_letter_is_rendered_before_the_commit(app, cast):
             role="法人代表",
             sealer=sealed.sealer(app.config["FIELD_ENCRYPTION_KEYS"]),
         )
-    assert _rows(app_id) == [] and not [e for e in _events(app_id) if e.outcome == "authoriser_set"]
+    assert authoriser_rows(app_id) == [] and not [e for e in audit_events(app_id) if e.outcome == "authoriser_set"]
 
 
 def test_a_page_form_with_a_control_character_is_refused_naming_the_field(app, cast):
@@ -71,7 +71,7 @@ def test_a_page_form_with_a_control_character_is_refused_naming_the_field(app, c
         data={**PERSON, "person_name": "张\u000b伟"},
     )
     assert answer.status_code == 422 and "person_name" in answer.text and "U+000B" in answer.text
-    assert _rows(app_id) == []
+    assert authoriser_rows(app_id) == []
 
 
 @pytest.mark.parametrize("char", CONTROL, ids=["U+0001", "U+000B", "NUL"])
@@ -93,7 +93,7 @@ def test_a_control_character_in_a_transition_comment_is_refused(client, cast, ch
 def test_five_thousand_unknown_form_keys_are_refused_and_stored_nowhere(client, cast):
     """The probe: 5,000 unknown keys (5 MB) were accepted, and stored twice, once in the immutable audit chain."""
     app_id = factories.new_application(cast)
-    before, events_before = _form(app_id), len(_events(app_id))
+    before, events_before = _form(app_id), len(audit_events(app_id))
     junk = {f"junk_{n}": "x" * 900 for n in range(5000)}
     answer = client.patch(
         f"/api/v1/applications/{app_id}",
@@ -110,8 +110,8 @@ def test_five_thousand_unknown_form_keys_are_refused_and_stored_nowhere(client, 
     errors = problem(named, 422, "invalid_input")["errors"]
     assert [e["field"] for e in errors] == ["form.junk_1", "form.junk_2"]
     assert {e["code"] for e in errors} == {"unknown_field"}
-    assert _form(app_id) == before and len(_events(app_id)) == events_before + 1  # the refusal, as a denial
-    assert [e.outcome for e in _events(app_id)][-1] == "denied"
+    assert _form(app_id) == before and len(audit_events(app_id)) == events_before + 1  # the refusal, as a denial
+    assert [e.outcome for e in audit_events(app_id)][-1] == "denied"
 
 
 def test_unknown_keys_are_refused_when_an_application_is_created(client, cast):

@@ -20,7 +20,7 @@ from web.core import tasks
 from web.core.config import _instance_secret, from_environment
 from web.core.extensions import blob_store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_transport_settings_come_from_the_environment(monkeypatch):

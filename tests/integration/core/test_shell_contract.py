@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.support.shell import cli_tree, openapi_document, url_map
 
-BASELINE = Path(__file__).resolve().parents[1] / "data" / "shell_baseline"
+BASELINE = Path(__file__).resolve().parents[2] / "data" / "shell_baseline"
 
 
 def _baseline(name: str) -> Any:

@@ -24,7 +24,7 @@ from workflow import operations
 from workflow.engine import fire
 from workflow.workdays import SHANGHAI
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRANSLATIONS = ROOT / "web" / "translations"
 
 

@@ -16,9 +16,8 @@ from tests import factories
 from tests.factories import PASSWORD
 from web.core import extensions
 from web.core.config import from_environment
-from web.core.models import ApiToken
 from web.core.security import password_problem
-from workflow.accounts import User
+from workflow.accounts import ApiToken, User
 from workflow.db import as_utc, db, utcnow
 from workflow.models import AuditEvent
 

@@ -15,20 +15,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import fields as F
 from forms.checker import MAX_DIGITS
-from forms.fields import FormVersion
+from forms.fields import SECTIONS, FormVersion
 from workflow.accounts import DISTRICTS
-
-# Where each part of 附件2 begins: (first field, Chinese heading, English heading).
-SECTIONS = {
-    "unit_name": ("一、申报（投资）主体基本情况", "1. The applicant (investor)"),
-    "total_investment_wan": ("二、申报项目基本情况", "2. The project"),
-    "energy_types": ("计量表具及接入情况", "Metering points and access"),
-    "tier1_points": ("计量表具及接入情况", "Metering points and access"),
-    "saving_rate_pct": ("能源管理中心建设效果（一种或多种）", "Effects of the centre (one or more)"),
-    "management_system": ("三、能源管理中心建设情况", "3. The energy management centre"),
-    "report_profile": ("验收申请报告", "Acceptance application report"),
-    "key_unit_list_year": ("计量器具改造及数据上传", "Meter retrofit and data upload"),
-}
 
 
 def sections_of(form: FormVersion, kind: str, lang: str = "zh") -> dict[str, str]:
