@@ -107,3 +107,28 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
     finally:
         phone.close()
         tablet.close()
+
+
+def test_the_decisions_sit_beside_the_material_on_a_wide_screen(browser, live_server, cast):
+    """On a desktop the form to decide with stays beside what it decides on; on a phone it follows the material."""
+    app_id = factories.new_application(cast)
+    for viewport, beside in (({"width": 1366, "height": 900}, True), (PHONE, False)):
+        context = browser.new_context(viewport=viewport)
+        try:
+            page = context.new_page()
+            log_in(page, live_server, cast.applicant.username)
+            page.goto(f"{live_server}/applications/{app_id}")
+            material = page.locator(".detail-layout .material").bounding_box()
+            decide = page.locator(".detail-layout .decide").bounding_box()
+            assert material is not None and decide is not None
+            if beside:
+                assert decide["x"] >= material["x"] + material["width"]
+                assert abs(decide["y"] - material["y"]) < 40
+                # Scrolled down to the last of the material, the decisions are still in view.
+                page.locator(".detail-layout .material > :last-child").scroll_into_view_if_needed()
+                assert page.evaluate("window.scrollY") > 0
+                assert 0 <= page.locator(".decide").evaluate("el => el.getBoundingClientRect().top") < 900
+            else:
+                assert decide["y"] >= material["y"] + material["height"]
+        finally:
+            context.close()

@@ -404,3 +404,30 @@ def test_worker_starts_the_apps_celery_worker_with_beat(runner, app, monkeypatch
     assert result.exit_code == 0, result.output
     schedule = f"--schedule={Path(app.instance_path) / 'celerybeat-schedule'}"
     assert seen == [["worker", "--loglevel=debug", "--concurrency", "2", "--beat", schedule]]
+
+
+def test_the_demo_leaves_one_application_waiting_at_each_desk(app):
+    """After `init --demo` and `demo`, every desk account finds work on its first login (issue 11)."""
+    seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
+    with app.app_context():
+        result = demo.run_demo()
+    assert result.ok, result.problems
+    waiting = {run.state: run.application_id for run in result.waiting}
+    desks = {
+        "district_minhang": "district_review",
+        "municipal": "completeness_check",
+        "coordinator": "site_verification",
+        "finance1": "funding_review",
+        "metering": "technical_review",
+        "regulator": "regulator_approval",
+    }
+    assert set(waiting) == set(desks.values())
+    for username, state in desks.items():
+        client = app.test_client()
+        login = client.post("/login", data={"username": username, "password": seed.DEMO_PASSWORD})
+        assert login.headers["Location"] == "/desk"
+        desk = client.get("/desk?per_page=100")
+        assert desk.status_code == 200
+        assert f'href="/applications/{waiting[state]}"' in desk.text, username
+    # A panel of the default size (PANEL_SIZE 3) can be drawn: the pool holds three experts.
+    assert len(seed.DEMO_EXPERTS) >= int(app.config["PANEL_SIZE"])

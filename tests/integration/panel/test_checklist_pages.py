@@ -373,3 +373,14 @@ def test_the_effects_show_what_the_applicant_claimed(app, cast):
     assert "用能设备安全故障次数（建设前一年）: <strong>12</strong>" in effects
     before_effects = html[: html.index('id="criterion-6.1"')]
     assert "申报单位填报的效果" not in before_effects
+
+
+def test_a_criterion_shows_its_number_once(app, cast):  # type: ignore[no-untyped-def]
+    """Seed 002 附表1 numbers points within a part ("1、各类能源…"); beside the id 2.1 the page drops that "1、"."""
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    factories.ensure_leader(cast, app_id)
+    page = log_in(app, cast.expert).get(f"/applications/{app_id}/checklist")
+    assert page.status_code == 200
+    assert '<span class="cid">2.1</span> 各类能源（电、气、热等）计量器具覆盖率符合GB17167-2006要求。' in page.text
+    assert '<span class="cid">2.1</span> 1、' not in page.text

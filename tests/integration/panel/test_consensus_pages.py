@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select
+
 from review import scoring
+from review.models import ChecklistSheet
 from tests import factories
 from tests.support.pages import log_in
 from workflow import operations
+from workflow.accounts import User
+from workflow.db import as_utc, db
 
 
 def _two_experts(cast: factories.Cast) -> int:
@@ -54,3 +61,22 @@ def test_the_applicant_gets_no_consensus_card(app, cast):  # type: ignore[no-unt
     page = log_in(app, cast.applicant).get(f"/applications/{app_id}")
     assert page.status_code == 200
     assert 'id="consensus"' not in page.text
+
+
+def test_the_card_names_the_experts_and_gives_beijing_time(app, cast):  # type: ignore[no-untyped-def]
+    app_id = _two_experts(cast)  # the leader has signed
+    with db.transaction() as session:
+        session.get(User, cast.expert.id).display_name = "王工"  # type: ignore[union-attr]
+        signed = session.scalars(
+            select(ChecklistSheet.submitted_at).where(
+                ChecklistSheet.application_id == app_id, ChecklistSheet.expert_id == cast.expert.id
+            )
+        ).one()
+    beijing = as_utc(signed).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    page = log_in(app, cast.expert).get(f"/applications/{app_id}")
+    assert page.status_code == 200
+    card = page.text[page.text.index('id="consensus"') :].split("</section>")[0]
+    assert "王工 (组长):" in card or "王工 (leader):" in card
+    assert beijing in card  # the sheet's signing time as Beijing reads it, not UTC
+    overall = card[card.index('id="consensus-overall"') :].split("</p>")[0]
+    assert "王工:" in overall and f"{cast.expert.username}:" not in overall
