@@ -23,14 +23,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from review.models import PanelDraw, SiteVisit
-from review.pool import NOTE_MAX, eligible_pool, invalid, role_required, text_field, valid_uscc
+from review.pool import NOTE_MAX, eligible_pool, invalid, text_field, valid_uscc
 from review.seats import PANEL_STATE, in_panel_state
 from review.site_visit import visit_json
 from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor, User
 from workflow.db import as_utc, db, iso_utc, utcnow
 from workflow.definitions import canonical_json
-from workflow.engine import resolve_actor
+from workflow.engine import command_target, resolve_actor
 from workflow.errors import NotFound, Problem, WorkflowError
 from workflow.models import Application, Assignment
 from workflow.visibility import get_visible, visible_or_known, visible_or_not_found
@@ -212,9 +212,7 @@ def draw_panel(
     On a panel left short (a conflict with nobody eligible to replace the leaver), the draw fills the empty seats
     only, up to the first draw's size, once the pool has grown."""
     with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        role_required(who, DRAWERS, "draw an expert panel")
-        app = visible_or_not_found(session, who, application_id, lock=True)
+        who, app = command_target(session, actor, application_id, roles=DRAWERS, doing="draw an expert panel")
         in_panel_state(session, app, who, "a panel is drawn")
         seated = _panel_now(session, app.id)
         empty_seats = _empty_seats(session, app.id, len(seated)) if seated else None
@@ -394,9 +392,9 @@ def schedule_visit(
     if visit_at.tzinfo is None:
         visit_at = visit_at.replace(tzinfo=SHANGHAI)
     with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        role_required(who, VISIT_SCHEDULERS, "schedule the site visit")
-        app = visible_or_not_found(session, who, application_id, lock=True)
+        who, app = command_target(
+            session, actor, application_id, roles=VISIT_SCHEDULERS, doing="schedule the site visit"
+        )
         in_panel_state(session, app, who, "the site visit is scheduled")
         place_text, place_problem = text_field(place, "place", PLACE_MAX, required=True)
         note_text, note_problem = text_field(note, "note", NOTE_MAX, required=False)

@@ -18,10 +18,9 @@ from review.seats import in_panel_state, member_of
 from workflow import audit, workdays
 from workflow.accounts import Actor, User
 from workflow.db import as_utc, db, iso_utc, utcnow
-from workflow.engine import resolve_actor
+from workflow.engine import command_target
 from workflow.errors import Forbidden, InvalidInput, Problem, ProblemsError
 from workflow.registry import Context, guard
-from workflow.visibility import visible_or_not_found
 
 STEP_MAX = 4000
 # The visit's steps in the seed's order and words: (1) the applicant presents and demonstrates, (2) the experts
@@ -122,8 +121,7 @@ def record_steps(
     if problems:
         raise InvalidInput("; ".join(p.message for p in problems), problems)
     with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        app = visible_or_not_found(session, who, application_id, lock=True)
+        who, app = command_target(session, actor, application_id)
         seat = member_of(session, app.id, who.id) if who.role == "expert" else None
         if seat is None or not seat.is_leader:
             raise Forbidden("只有专家组组长记录现场核查各环节（only the panel leader notes the visit's steps）")

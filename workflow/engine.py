@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,6 +69,23 @@ def resolve_actor(session: Session, actor: Actor | int) -> Actor:
     if not row.active:
         raise Forbidden(f"account '{row.username}' is deactivated")
     return ActorSnapshot(**row._asdict())
+
+
+def command_target(
+    session: Session,
+    actor: Actor | int,
+    application_id: int,
+    *,
+    roles: Collection[str] | None = None,
+    doing: str = "do this",
+    definitions: dict[int, Definition] | None = None,
+) -> tuple[Actor, Application]:
+    """A command's preamble: the actor as the database knows it, its role checked (when `roles` are given), and
+    the application locked if they may see it; else NotFound, worded as for an id that does not exist."""
+    who = resolve_actor(session, actor)
+    if roles is not None and who.role not in roles:
+        raise Forbidden(f"role '{who.role}' may not {doing}")
+    return who, visible_or_not_found(session, who, application_id, lock=True, definitions=definitions)
 
 
 def run_rules(ctx: Context, transition: TransitionDef) -> str | None:

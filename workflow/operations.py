@@ -16,12 +16,14 @@ from workflow import audit, definitions, outbox, registry
 from workflow.accounts import DISTRICTS, Actor, Organisation, User
 from workflow.db import db, utcnow
 from workflow.definitions import Definition, DefinitionError, canonical_json
-from workflow.engine import allowed_triggers, record_denial, resolve_actor
+from workflow.engine import allowed_triggers, command_target, record_denial, resolve_actor
 from workflow.errors import Forbidden, InvalidInput, NotAllowedNow, Problem, StaleVersion, WorkflowError
 from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
 from workflow.visibility import programme_definitions, visible_or_not_found
 
 ASSIGNED = "assigned"
+# Who may put a person on an application (an expert on its panel).
+ASSIGNERS = frozenset({"agency_coordinator", "municipal_reviewer", "admin", "system"})
 
 
 def publish(session: Session, definition: Definition) -> tuple[ProgrammeVersion, bool]:
@@ -234,9 +236,8 @@ def update_draft(
     changes = json.loads(canonical_json(changes or {}))
     try:
         with db.transaction() as session:
-            user = resolve_actor(session, actor)
             definitions_by_id = programme_definitions(session)
-            app = visible_or_not_found(session, user, application_id, lock=True)
+            user, app = command_target(session, actor, application_id, definitions=definitions_by_id)
             definition = definitions_by_id[app.programme_version_id]
             if user.role != "applicant":
                 raise Forbidden("only the applicant edits the form")
@@ -290,10 +291,9 @@ def assign(
 ) -> Assignment:
     """Put a person on an application (an expert on its panel); the review desks will draw panels."""
     with db.transaction() as session:
-        who = resolve_actor(session, actor)
-        if who.role not in ("agency_coordinator", "municipal_reviewer", "admin", "system"):
-            raise Forbidden(f"role '{who.role}' may not assign people to applications")
-        app = visible_or_not_found(session, who, application_id, lock=True)
+        who, app = command_target(
+            session, actor, application_id, roles=ASSIGNERS, doing="assign people to applications"
+        )
         person = session.get(User, user_id)
         if person is None or person.role != role:
             raise InvalidInput(
