@@ -95,9 +95,9 @@ def database(url: str) -> Iterator[str]:
 
 def attach_required_rows(app_ids: list[int], user_id: int) -> None:
     """The attachment rows submit and resubmit require, inserted in bulk (the guard reads rows, not blobs)."""
+    from applications.attachments import required_categories
+    from applications.models import Attachment
     from forms.samples import sample_form
-    from storage.attachments import required_categories
-    from storage.models import Attachment
 
     digest = hashlib.sha256(b"bench").hexdigest()
     now = dt.datetime.now(dt.UTC)

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from applications.attachments import required_categories, rules_for
+from applications.models import CATEGORIES, Attachment
 from review.models import CompletenessReview, SupplementRequest
-from storage.attachments import required_categories, rules_for
-from storage.models import CATEGORIES, Attachment
 from workflow import workdays
 from workflow.definitions import Definition
 from workflow.engine import default_due_at

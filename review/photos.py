@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from review.models import ChecklistPhoto, ChecklistSheet
 from review.scoring import check_open, open_sheet
 from review.seats import member_of
-from storage.attachments import blob_key
 from storage.blobs import BlobStore
+from storage.multipart import blob_key
 from storage.sniff import JPEG, PNG, Kind, sniff
 from workflow import audit
 from workflow.accounts import Actor

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from applications.models import CATEGORIES, Attachment
 from review.models import Revision, RevisionRead, SupplementRequest
-from storage.models import CATEGORIES, Attachment
 from workflow.accounts import Actor
 from workflow.db import db, utcnow
 from workflow.engine import resolve_actor

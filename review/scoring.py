@@ -21,8 +21,8 @@ from review import site_visit
 from review.checklists import RESULTS, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
 from review.seats import PANEL_STATE, member_of
-from storage.attachments import blob_key
 from storage.blobs import BlobStore
+from storage.multipart import blob_key
 from storage.sniff import PNG, sniff
 from workflow import audit
 from workflow.accounts import Actor

@@ -4,7 +4,7 @@
 - 申报材料真实性承诺书 (authenticity commitment): seed 002 lists it as attachment 6 without a text; the wording
   here is ours, in the usual form of such commitments.
 
-Both name the programme's own bodies and words (storage.programme_words: the authority, the body reviewing on its
+Both name the programme's own bodies and words (applications.programme_words: the authority, the body reviewing on its
 behalf, 支持 or 扶持, the fund, whether it has a 验收申请报告), never a name written here.
 
 Page set-up follows the binder rules (附件4): A4, margins top/bottom 2.54 cm, left/right 3.17 cm. Chinese fonts are
@@ -22,7 +22,22 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.text.paragraph import Paragraph
 
-from storage.programme_words import ProgrammeWords
+
+@dataclass(frozen=True)
+class ProgrammeWords:
+    authority: str  # the body that runs the fund, by its full name (附件3 names it so)
+    reviewer: str  # the body that reviews on its behalf, or "" when the authority reviews itself
+    award: str  # 支持 / 扶持
+    fund: str  # the fund's full name, ending 资金
+    subprogramme: str  # e.g. 能源管理中心建设, or ""
+    application_form: str  # the programme's printed application form (附件2 项目申请表), or "" when it has none
+    report: str  # the report that goes with the form (验收申请报告), or "" when the programme has none
+
+    @property
+    def fund_title(self) -> str:
+        """The fund with its sub-programme, as the cover of 附件4 names it: 专项资金（能源管理中心建设）."""
+        return f"{self.fund}（{self.subprogramme}）" if self.subprogramme else self.fund
+
 
 # 字号: 二号 22 pt, 三号 16 pt (the binder rules' sizes).
 ERHAO, SANHAO = Pt(22), Pt(16)
@@ -49,7 +64,7 @@ class AuthenticityCommitment:
     programme: ProgrammeWords
 
 
-def _font(paragraph: Paragraph, text: str, *, font: str = FANGSONG, size: Pt = SANHAO, bold: bool = False) -> None:
+def east_asian_font(paragraph: Paragraph, text: str, *, font: str = FANGSONG, size: Pt = SANHAO, bold: bool = False) -> None:
     run = paragraph.add_run(text)
     run.font.name = font
     run.font.size = size
@@ -58,7 +73,7 @@ def _font(paragraph: Paragraph, text: str, *, font: str = FANGSONG, size: Pt = S
     fonts.set(qn("w:eastAsia"), font)  # what Word uses for Chinese characters
 
 
-def _document() -> Document:  # type: ignore[valid-type]
+def new_document() -> Document:  # type: ignore[valid-type]
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
@@ -70,7 +85,7 @@ def _document() -> Document:  # type: ignore[valid-type]
 def _title(doc: Document, text: str) -> None:  # type: ignore[valid-type]
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(paragraph, text, font=HEITI, size=ERHAO, bold=True)
+    east_asian_font(paragraph, text, font=HEITI, size=ERHAO, bold=True)
 
 
 def _body(doc: Document, text: str, *, indent: bool = True) -> None:  # type: ignore[valid-type]
@@ -78,10 +93,10 @@ def _body(doc: Document, text: str, *, indent: bool = True) -> None:  # type: ig
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(32)  # two characters of 三号
     paragraph.paragraph_format.line_spacing = 1.5
-    _font(paragraph, text)
+    east_asian_font(paragraph, text)
 
 
-def _bytes(doc: Document) -> bytes:  # type: ignore[valid-type]
+def docx_bytes(doc: Document) -> bytes:  # type: ignore[valid-type]
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -109,7 +124,7 @@ def _as_whom(data: CreditAuthorisation) -> str:
 def credit_authorisation(data: CreditAuthorisation) -> bytes:
     """附件3, word for word as seed 002 gives it, the blanks filled with the programme's and the applicant's names."""
     words = data.programme
-    doc = _document()
+    doc = new_document()
     _title(doc, "关于查询上海市公共信用信息的委托授权书")
     _body(
         doc,
@@ -127,7 +142,7 @@ def credit_authorisation(data: CreditAuthorisation) -> bytes:
     doc.add_paragraph()
     for line in (f"姓名：{data.person_name}", f"身份证号码：{data.id_card}", "签字：", "日期：      年    月    日"):
         _body(doc, line, indent=False)
-    return _bytes(doc)
+    return docx_bytes(doc)
 
 
 def _materials(words: ProgrammeWords) -> str:
@@ -139,7 +154,7 @@ def _materials(words: ProgrammeWords) -> str:
 def authenticity_commitment(data: AuthenticityCommitment) -> bytes:
     """申报材料真实性承诺书 (our wording; seed 002 names the document but gives no text)."""
     words = data.programme
-    doc = _document()
+    doc = new_document()
     _title(doc, "申报材料真实性承诺书")
     _body(
         doc,
@@ -156,4 +171,4 @@ def authenticity_commitment(data: AuthenticityCommitment) -> bytes:
     doc.add_paragraph()
     for line in ("法定代表人（签字）：", "单位（盖章）：", "日期：      年    月    日"):
         _body(doc, line, indent=False)
-    return _bytes(doc)
+    return docx_bytes(doc)

@@ -23,7 +23,7 @@ from docx.shared import Cm, Emu, Length, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from storage.documents import FANGSONG, HEITI, _bytes, _document, _font
+from storage.documents import FANGSONG, HEITI, docx_bytes, east_asian_font, new_document
 
 XIAOER, SIHAO, XIAOSI, WUHAO = Pt(18), Pt(14), Pt(12), Pt(10.5)  # 小二, 四号, 小四, 五号
 TEXT_WIDTH = Cm(21.0 - 2 * 3.17)  # A4 less the binder's left and right margins
@@ -149,7 +149,7 @@ class Dossier(TypedDict):
 def _para(container: Any, text: str = "", **style: Any) -> Paragraph:
     paragraph: Paragraph = container.add_paragraph()
     if text:
-        _font(paragraph, text, **{"size": XIAOSI, **style})
+        east_asian_font(paragraph, text, **{"size": XIAOSI, **style})
     return paragraph
 
 
@@ -165,7 +165,7 @@ def _cell(cell: _Cell, lines: list[str] | str, *, bold: bool = False, center: bo
         paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
         if center:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(paragraph, line, font=HEITI if bold else FANGSONG, size=WUHAO, bold=bold)
+        east_asian_font(paragraph, line, font=HEITI if bold else FANGSONG, size=WUHAO, bold=bold)
 
 
 def _table(doc: Any, rows: int, widths: tuple[Length, ...]) -> Table:
@@ -320,7 +320,7 @@ def _checklist_table(doc: Any, dossier: Dossier) -> None:
     lines.append(f"专家组组长：{conclusion['leader']}　{conclusion['concluded_at']}")
     _cell(value, lines[0], bold=True)
     for line in lines[1:]:
-        _font(value.add_paragraph(), line, size=WUHAO)
+        east_asian_font(value.add_paragraph(), line, size=WUHAO)
 
 
 def _sheets(doc: Any, dossier: Dossier) -> None:
@@ -349,7 +349,7 @@ def _sheets(doc: Any, dossier: Dossier) -> None:
             _cell(row.cells[3], answer["note"] if answer else "")
         signed = _para(doc, "签名：")
         if not _picture(signed, sheet["signature"], SIGNATURE_BOX):
-            _font(signed, "（签名图像缺失、无法读取或与记录不符）", size=XIAOSI)
+            east_asian_font(signed, "（签名图像缺失、无法读取或与记录不符）", size=XIAOSI)
         _para(doc, f"签名人：{sheet['signed_name']}　提交时间：{sheet['submitted_at']}")
 
 
@@ -389,11 +389,11 @@ def _conclusion(doc: Any, dossier: Dossier) -> None:
 
 def verification_record(dossier: Dossier) -> bytes:
     """The whole record as .docx bytes."""
-    doc = _document()
+    doc = new_document()
     _front(doc, dossier)
     _heading(doc, f"一、{dossier['checklist']['title']}（{dossier['checklist']['annex']}）")
     _checklist_table(doc, dossier)
     _sheets(doc, dossier)
     _photos(doc, dossier)
     _conclusion(doc, dossier)
-    return _bytes(doc)
+    return docx_bytes(doc)

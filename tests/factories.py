@@ -422,7 +422,7 @@ def upload(
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
 
-    from storage.attachments import upload as upload_attachment
+    from applications.attachments import upload as upload_attachment
     from web.core.extensions import blob_store
 
     boundary, body = encode_multipart({"category": category, "file": FileStorage(io.BytesIO(data), filename)})
@@ -438,7 +438,7 @@ def upload(
 
 def attach_required(app: Any, cast: Cast, application_id: int, actor: Any = None) -> list[str]:
     """Upload a PDF for every category the application's submission requires; returns those categories."""
-    from storage.attachments import required_categories
+    from applications.attachments import required_categories
     from workflow.models import Application
 
     with db.transaction() as session:

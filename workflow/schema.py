@@ -15,7 +15,7 @@ MODEL_MODULES = (
     "workflow.accounts",
     "workflow.models",
     "review.models",
-    "storage.models",
+    "applications.models",
     "notifications.models",
 )
 

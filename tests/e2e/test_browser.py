@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from applications.attachments import required_categories
 from forms.samples import sample_form
-from storage.attachments import required_categories
 from tests import factories
 from tests.support.browser import PHONE, TABLET, log_in
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.models import CreditAuthoriser
+from applications.models import CreditAuthoriser
 from workflow.db import db
 from workflow.models import AuditEvent
 

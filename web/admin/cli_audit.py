@@ -6,7 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from storage import authorisers, sealed
+from applications import authorisers
+from storage import sealed
 from workflow import audit
 from workflow.db import db
 

@@ -8,11 +8,12 @@ from flask import Response, g, jsonify, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from applications import attachments, authorisers
+from applications.models import Attachment, category_label
 from forms.fields import form_version
 from forms.rules import computed, validate
 from forms.schema import json_schema
-from storage import attachments, authorisers
-from storage.models import Attachment, category_label
+from storage import multipart
 from web.applications.blueprints import api as bp
 from web.core.actor import me, visible_or_404
 from web.core.api import MAX_ID, label_pair, positive_int, with_etag
@@ -316,7 +317,7 @@ def upload_attachment(application_id: int) -> Response:
     if request.mimetype != "multipart/form-data" or not boundary:
         raise ApiProblem(415, "unsupported_media_type", "send multipart/form-data with the parts 'file' and 'category'")
     if too_large_by_header():
-        raise attachments.UploadTooLarge(upload_limit())  # known from the header: refused before a byte is read
+        raise multipart.UploadTooLarge(upload_limit())  # known from the header: refused before a byte is read
     row = upload_from_request(me(), application_id, boundary, language())
     response = jsonify(attachment_json(row))
     response.status_code = 201

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, g
 
-from storage import application_form_doc, authorisers
-from storage.programme_words import programme_words
+from applications import authorisers, form_document
+from applications.programme_words import programme_words
 from web.applications.blueprints import api as bp
 from web.core.actor import me, visible_or_404
 from web.core.api import docx_response, sealer
@@ -66,7 +66,7 @@ def credit_authorisation_again(application_id: int) -> Response:
 def application_form_document(application_id: int) -> Response:
     """附件2 项目申请表 and 验收申请报告 as .docx, for whoever may see the application (404: the programme has none)."""
     app, definition = visible_or_404(application_id)
-    if not application_form_doc.has_application_form(definition):
+    if not form_document.has_application_form(definition):
         fund = programme_words(definition).fund_title
         raise NotFound(
             f"{fund}没有附件2项目申请表可打印"
@@ -74,6 +74,4 @@ def application_form_document(application_id: int) -> Response:
             else f"{definition.title.get('en', fund)} has no 附件2 application form to print",
             programme=definition.label,
         )
-    return docx_response(
-        application_form_doc.application_form(app, definition), application_form_doc.filename(definition)
-    )
+    return docx_response(form_document.application_form(app, definition), form_document.filename(definition))

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from applications.models import category_label
 from forms.fields import form_version
 from review import revisions
 from review.models import Revision
-from storage.models import category_label
 from web.applications.blueprints import api as bp
 from web.core.actor import me, visible_or_404
 from web.core.api import MAX_ID

@@ -1,6 +1,6 @@
 """Attachments on the pages: what is required and still missing, a streamed upload with progress, downloads.
 
-The upload is the API's operation (`storage.attachments.upload`) fed from `request.stream`: the body is never
+The upload is the API's operation (`applications.attachments.upload`) fed from `request.stream`: the body is never
 parsed by Flask (which would spool it before the view runs), so CSRFProtect cannot read the token from the form.
 The view checks it itself: from the `X-CSRFToken` header the page's script sends (before a byte of the body is
 read), or, without script, from the form's `csrf_token` part once the body is in and before anything is stored.
@@ -23,9 +23,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField
 from wtforms.validators import InputRequired, ValidationError
 
-from storage import attachments
-from storage.attachments import SUPPLEMENT_STATE, UploadTooLarge
-from storage.models import CATEGORIES, Attachment, category_label
+from applications import attachments
+from applications.attachments import supplement_states, upload_states
+from applications.models import CATEGORIES, Attachment, category_label
+from storage.multipart import UploadTooLarge
 from web.applications.blueprints import pages as bp
 from web.core.api import MAX_ID
 from web.core.detail import render_detail
@@ -64,7 +65,7 @@ def human_size(size: int) -> str:
 
 
 def may_upload(user: User, app: Application, definition: Definition) -> bool:
-    return user.role == "applicant" and (app.state in definition.editable or app.state == SUPPLEMENT_STATE)
+    return user.role == "applicant" and app.state in upload_states(definition)
 
 
 def _row_view(row: Attachment) -> dict[str, Any]:
@@ -89,7 +90,8 @@ def upload_form(app: Application, definition: Definition, missing: list[str], **
     ]
     if not form.is_submitted() and form.category.data is None:
         # The next thing the applicant needs: an answer to the request, or the first document still missing.
-        form.category.data = "supplement" if app.state == SUPPLEMENT_STATE else (missing[0] if missing else "other")
+        answering = app.state in supplement_states(definition)
+        form.category.data = "supplement" if answering else (missing[0] if missing else "other")
     return form
 
 

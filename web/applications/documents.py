@@ -20,9 +20,9 @@ from wtforms import Field, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from applications import authorisers, form_document
+from applications.models import AUTHORISER_ROLES
 from forms import idcard
-from storage import application_form_doc, authorisers
-from storage.models import AUTHORISER_ROLES
 from web.applications.blueprints import pages as bp
 from web.core.api import docx_response, sealer
 from web.core.pages import commit_reads, lang, local_time, me
@@ -84,7 +84,7 @@ def documents_context(app: Application, user: User, form: CreditAuthoriserForm |
     definition = programme_definitions(db.session)[app.programme_version_id]
     application_form_url = (
         url_for("applications.application_form_download", application_id=app.id)
-        if application_form_doc.has_application_form(definition)
+        if form_document.has_application_form(definition)
         else None
     )
     if user.role != "applicant":
@@ -159,12 +159,10 @@ def application_form_download(application_id: int) -> Any:
     if app is None:
         abort(404)
     definition = definitions[app.programme_version_id]
-    if not application_form_doc.has_application_form(definition):
+    if not form_document.has_application_form(definition):
         flash(gettext("This programme has no application form (附件2) to print."), "error")
         return redirect(url_for("applications.application", application_id=app.id), 303)
-    return docx_response(
-        application_form_doc.application_form(app, definition), application_form_doc.filename(definition)
-    )
+    return docx_response(form_document.application_form(app, definition), form_document.filename(definition))
 
 
 @bp.route("/applications/<int:application_id>/documents/credit-authorisation", methods=["GET"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import gettext
 
-from storage.models import category_label
+from applications.models import category_label
 from web.core.page_forms import FIELD_LABELS, N_
 from web.core.pages import lang, local_time, role_label
 from workflow import operations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.models import AUTHORISER_ROLES
+from applications.models import AUTHORISER_ROLES
 from web.core.openapi import (
     ETAG,
     FREE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.models import CATEGORIES
+from applications.models import CATEGORIES
 from storage.sniff import ALLOWED
 from web.core.openapi import (
     INT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.models import AUTHORISER_ROLES
+from applications.models import AUTHORISER_ROLES
 from web.core.openapi import DOCX_RESPONSE, INT, json_body, obj, problem_responses
 
 PATHS: dict[str, Any] = {

@@ -15,9 +15,9 @@ from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
+from applications.models import category_label
 from forms.fields import form_version
 from review import revisions
-from storage.models import category_label
 from web.applications.blueprints import pages as bp
 from web.core.pages import commit_reads, lang, me
 from workflow.accounts import User

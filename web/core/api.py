@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, g, request
 
 from storage import sealed
-from storage.attachments import content_disposition
+from storage.multipart import content_disposition
 from web.core import security
 from web.core.extensions import csrf
 from web.core.input_guard import MAX_ID as MAX_ID  # what every area's API bounds ids with

@@ -123,7 +123,7 @@ def from_environment() -> dict[str, Any]:
         "WORKFLOW_PLUGINS": [
             "forms.plugin",
             "review.plugin",
-            "storage.plugin",
+            "applications.plugin",
             "notifications.tasks",
             "workflow.tasks",
         ],

@@ -25,10 +25,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from applications.models import CATEGORIES, category_label
 from forms.fields import FORMS
 from review.completeness import STATUSES
 from review.prereview import CHECKS, FINDINGS
-from storage.models import CATEGORIES, category_label
 from workflow.definitions import TransitionDef
 from workflow.errors import Problem
 

@@ -8,8 +8,9 @@ from typing import Any
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
-from storage import attachments
-from storage.models import Attachment
+from applications import attachments
+from applications.models import Attachment
+from storage import multipart
 from web.core.extensions import blob_store
 
 UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing, a token and the category around the file
@@ -26,7 +27,7 @@ def too_large_by_header() -> bool:
 
 
 def upload_from_request(actor: Any, application_id: int, boundary: str, lang: str, **options: Any) -> Attachment:
-    """The request's multipart body streamed through `storage.attachments.upload` with the app's limit and store."""
+    """The request's multipart body streamed through `applications.attachments.upload`, with the app's limit."""
     limit = upload_limit()
     # This route only: every other body keeps MAX_CONTENT_LENGTH; the file itself is counted as it streams.
     request.max_content_length = limit + UPLOAD_OVERHEAD
@@ -52,7 +53,7 @@ def attachment_response(row: Attachment) -> Response:
         attachments.open_blob(blob_store(current_app), row), content_type=row.content_type, direct_passthrough=True
     )
     response.content_length = row.size
-    response.headers["Content-Disposition"] = attachments.content_disposition(row.filename)
+    response.headers["Content-Disposition"] = multipart.content_disposition(row.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Should a browser render it anyway, nothing in it runs.
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

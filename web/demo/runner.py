@@ -12,11 +12,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from applications import attachments
+from applications.programme_words import programme_words
 from forms.samples import sample_form
 from review import panels, scoring, site_visit
 from review.models import PanelConclusion
-from storage import attachments, documents
-from storage.programme_words import programme_words
+from storage import documents
 from web.core import seed
 from web.core.extensions import blob_store
 from web.core.seed import DEMO_EXPERTS

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from storage.attachments import blob_key
+from applications.models import Attachment
 from storage.blobs import S3BlobStore, from_url
-from storage.models import Attachment
+from storage.multipart import blob_key
 from tests import factories
 from tests.support.api import bearer
 from tests.support.openapi import Conformance

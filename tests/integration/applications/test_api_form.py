@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from applications.attachments import required_categories
 from forms.samples import sample_form
-from storage.attachments import required_categories
 from tests import factories
 from tests.support.api import bearer
 from tests.support.uploads import upload

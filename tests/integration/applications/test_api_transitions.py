@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from applications.attachments import required_categories
 from forms.samples import sample_form
-from storage.attachments import required_categories
 from tests import factories
 from tests.support.api import MISSING_ID, bearer, problem
 from workflow.accounts import User

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from applications.attachments import required_categories
 from forms.samples import sample_form
-from storage.attachments import required_categories
 from tests import factories
 from tests.support.api import bearer
 from tests.support.pages import log_in, state_badge, text_of

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from storage.attachments import blob_key
-from storage.models import Attachment
+from applications.models import Attachment
+from storage.multipart import blob_key
 from tests import factories
 from tests.support.pages import csrf_app, log_in, text_of
 from tests.support.uploads import MB, DiesHalfway, post_upload

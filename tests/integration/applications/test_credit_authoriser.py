@@ -8,8 +8,8 @@ import json
 from docx import Document
 from sqlalchemy import func, select
 
+from applications.models import CreditAuthoriser
 from storage import sealed
-from storage.models import CreditAuthoriser
 from tests import factories
 from tests.support.api import bearer, problem
 from tests.support.authorisers import NUMBER, PERSON, audit_events, authoriser_rows, credit_letter_url

@@ -8,7 +8,7 @@ from docx import Document
 from flask import render_template
 from sqlalchemy import select
 
-from storage.models import CreditAuthoriser
+from applications.models import CreditAuthoriser
 from tests import factories
 from tests.support.pages import log_in, text_of
 from web.applications.documents import documents_context

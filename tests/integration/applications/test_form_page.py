@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from applications.attachments import required_categories
 from forms.samples import sample_form
-from storage.attachments import required_categories
 from tests import factories
 from tests.support.pages import fire_form, log_in, state_badge, text_of
 from tests.support.uploads import post_upload

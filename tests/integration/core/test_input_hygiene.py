@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage import authorisers, sealed
+from applications import authorisers
+from storage import sealed
 from tests import factories
 from tests.support.api import bearer, problem
 from tests.support.authorisers import NUMBER, PERSON, audit_events, authoriser_rows, credit_letter_url

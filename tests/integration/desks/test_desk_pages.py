@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from applications.models import Attachment
 from forms.samples import sample_form
 from review import prereview
 from review.models import PreReview, SupplementRequest
-from storage.models import Attachment
 from tests import factories
 from tests.support.pages import log_in, state_badge
 from tests.support.pages import text_of as tagless

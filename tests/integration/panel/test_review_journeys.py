@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from docx import Document
 
+from applications.attachments import required_categories
 from forms.samples import sample_form
 from review import prereview
-from storage.attachments import required_categories
 from tests import factories
 from tests.support.api import bearer, problem
 from tests.support.pages import log_in, state_badge, text_of

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from applications.models import Attachment
 from forms.samples import sample_form
 from review import completeness
 from review.models import CompletenessReview, SupplementRequest
-from storage.models import Attachment
 from tests import factories
 from workflow import workdays
 from workflow.db import db, utcnow

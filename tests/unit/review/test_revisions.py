@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from applications.attachments import required_categories
+from applications.models import Attachment
 from review import revisions
 from review.models import Revision, RevisionRead
-from storage.attachments import required_categories
-from storage.models import Attachment
 from tests import factories
 from workflow import operations
 from workflow.db import db

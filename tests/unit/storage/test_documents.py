@@ -9,13 +9,13 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
+from applications.programme_words import programme_words
 from storage.documents import (
     AuthenticityCommitment,
     CreditAuthorisation,
     authenticity_commitment,
     credit_authorisation,
 )
-from storage.programme_words import programme_words
 from workflow.definitions import Definition, shipped
 
 SHIPPED = {d.label: d for d in shipped()}

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from applications.attachments import upload_states
+from applications.models import AUTHORISER_ROLES, CreditAuthoriser
+from applications.programme_words import programme_words
 from forms import idcard
 from storage import documents
-from storage.attachments import SUPPLEMENT_STATE
-from storage.models import AUTHORISER_ROLES, CreditAuthoriser
-from storage.programme_words import programme_words
 from storage.sealed import Sealer, SealError
 from workflow import audit
 from workflow.accounts import Actor, User
@@ -60,7 +60,7 @@ def problems(person_name: str, id_card: str, role: str) -> list[Problem]:
 
 def may_record(app: Application, definition: Definition) -> bool:
     """Whether the authoriser can be recorded now: while attachments can be uploaded."""
-    return app.state in definition.editable or app.state == SUPPLEMENT_STATE
+    return app.state in upload_states(definition)
 
 
 def record(
@@ -88,7 +88,7 @@ def record(
         if user.role != "applicant":
             raise Forbidden("only the applicant records who authorises the credit query")
         if not may_record(app, definition):
-            states = " or ".join([*definition.editable, SUPPLEMENT_STATE])
+            states = " or ".join(upload_states(definition))
             raise NotAllowedNow(
                 f"the credit authoriser can be recorded only in state {states}; the application is in '{app.state}'",
                 app.state,

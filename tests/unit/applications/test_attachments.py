@@ -18,21 +18,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from applications.attachments import AttachmentRulesError, attachments_of, required_categories, rules_for, upload
+from applications.models import Attachment, category_label
 from storage import sniff
-from storage.attachments import (
-    AttachmentRulesError,
-    UploadTooLarge,
-    attachments_of,
-    blob_key,
-    clean_filename,
-    content_disposition,
-    receive,
-    required_categories,
-    rules_for,
-    upload,
-)
 from storage.blobs import BlobStore, LocalBlobStore, S3BlobStore, Staged, from_url
-from storage.models import Attachment, category_label
+from storage.multipart import UploadTooLarge, blob_key, clean_filename, content_disposition, receive
 from tests import factories
 from workflow import operations
 from workflow.db import db

@@ -11,9 +11,9 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
+from applications.form_document import application_form, filename, has_application_form
 from forms.fields import EMC_FORM_V1
 from forms.samples import sample_form
-from storage.application_form_doc import application_form, filename, has_application_form
 from workflow.definitions import shipped
 
 SEED = Path(__file__).parents[3] / "docs" / "sources" / "seed-002-emc-acceptance.txt"

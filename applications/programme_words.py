@@ -9,26 +9,8 @@ emc-acceptance@1's fund (seed 002 附件3, 附件2).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from storage.documents import ProgrammeWords
 from workflow.definitions import Definition
-
-
-@dataclass(frozen=True)
-class ProgrammeWords:
-    authority: str  # the body that runs the fund, by its full name (附件3 names it so)
-    reviewer: str  # the body that reviews on its behalf, or "" when the authority reviews itself
-    award: str  # 支持 / 扶持
-    fund: str  # the fund's full name, ending 资金
-    subprogramme: str  # e.g. 能源管理中心建设, or ""
-    application_form: str  # the programme's printed application form (附件2 项目申请表), or "" when it has none
-    report: str  # the report that goes with the form (验收申请报告), or "" when the programme has none
-
-    @property
-    def fund_title(self) -> str:
-        """The fund with its sub-programme, as the cover of 附件4 names it: 专项资金（能源管理中心建设）."""
-        return f"{self.fund}（{self.subprogramme}）" if self.subprogramme else self.fund
-
 
 # emc-acceptance@1 in seed 002's words: 附件3 (the commission, 支持), 附件2 (项目申请表, 验收申请报告), 附件4 (fund).
 V1_DEFAULTS = ProgrammeWords(

@@ -26,11 +26,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Cm, Pt
 from docx.table import Table, _Cell
 
+from applications.programme_words import ProgrammeWords, programme_words
 from forms import fields as F
 from forms.fields import Field, form_version
 from forms.rules import computed
-from storage.documents import FANGSONG, HEITI, _bytes, _document, _font
-from storage.programme_words import ProgrammeWords, programme_words
+from storage.documents import FANGSONG, HEITI, docx_bytes, east_asian_font, new_document
 from workflow.definitions import Definition
 from workflow.models import Application
 
@@ -243,7 +243,7 @@ def _write(cell: _Cell, text: str, *, label: bool = False, center: bool = False)
         if center:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         if line:
-            _font(paragraph, line, font=HEITI if label else FANGSONG, size=WUHAO, bold=label)
+            east_asian_font(paragraph, line, font=HEITI if label else FANGSONG, size=WUHAO, bold=label)
 
 
 def _row(table: Table, *cells: tuple[str, int, bool]) -> None:
@@ -335,7 +335,7 @@ def _line(doc: Any, text: str, *, font: str = FANGSONG, size: Pt = XIAOSI, bold:
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters of 小四
     paragraph.paragraph_format.line_spacing = 1.5
-    _font(paragraph, text, font=font, size=size, bold=bold)
+    east_asian_font(paragraph, text, font=font, size=size, bold=bold)
 
 
 def _titles(doc: Any, lines: list[str]) -> None:
@@ -364,11 +364,11 @@ def application_form(app: Application, definition: Definition) -> bytes:
     if not has_application_form(definition):
         raise LookupError(f"{definition.label} has no 附件2 项目申请表")
     v = _Values(app, definition)
-    doc = _document()
+    doc = new_document()
     subtitle = f"（{words.subprogramme}）" if words.subprogramme else ""
     _titles(doc, [words.fund, f"{subtitle}{words.application_form}"])
     _table(doc, v)
     if words.report:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _report(doc, v, words)
-    return _bytes(doc)
+    return docx_bytes(doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from storage.attachments import missing_categories, missing_message
+from applications.attachments import missing_categories, missing_message
 from workflow.errors import Problem
 from workflow.registry import Context, guard
 
