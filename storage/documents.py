@@ -64,7 +64,9 @@ class AuthenticityCommitment:
     programme: ProgrammeWords
 
 
-def east_asian_font(paragraph: Paragraph, text: str, *, font: str = FANGSONG, size: Pt = SANHAO, bold: bool = False) -> None:
+def east_asian_font(
+    paragraph: Paragraph, text: str, *, font: str = FANGSONG, size: Pt = SANHAO, bold: bool = False
+) -> None:
     run = paragraph.add_run(text)
     run.font.name = font
     run.font.size = size
