@@ -21,9 +21,8 @@ from web.applications import (
 )
 from web.applications.blueprints import api as api_blueprint
 from web.applications.blueprints import pages as pages_blueprint
-from web.core.areas import Area, Card, NavLink
+from web.core.areas import Area, Card, NavLink, openapi_parts
 
-_OPENAPI = (openapi, openapi_attachments, openapi_revisions, openapi_documents)
 # The modules above add their routes to the area's blueprints when imported.
 _ROUTES = (api, api_documents, api_revisions, attachments, documents, form_page, pages, revisions)
 
@@ -31,8 +30,7 @@ AREA = Area(
     name="applications",
     pages=pages_blueprint,
     api=api_blueprint,
-    openapi_paths={path: item for part in _OPENAPI for path, item in part.PATHS.items()},
-    openapi_schemas={name: schema for part in _OPENAPI for name, schema in part.SCHEMAS.items()},
+    **openapi_parts(openapi, openapi_attachments, openapi_revisions, openapi_documents),
     cards=(
         Card("changes", revisions.changes_card, position=10),
         Card("documents", documents.documents_card, position=80),

@@ -48,6 +48,14 @@ class Area:
     nav: tuple[NavLink, ...] = ()
 
 
+def openapi_parts(*parts: Any) -> dict[str, dict[str, Any]]:
+    """An area's OpenAPI paths and schemas, merged from its modules' `PATHS` and `SCHEMAS` (Area's keywords)."""
+    return {
+        "openapi_paths": {path: item for part in parts for path, item in part.PATHS.items()},
+        "openapi_schemas": {name: schema for part in parts for name, schema in part.SCHEMAS.items()},
+    }
+
+
 @dataclass
 class Shell:
     """The areas one app registered, with their cards and links in explicit order (app.extensions['shell'])."""

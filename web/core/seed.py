@@ -102,9 +102,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("municipal", "municipal_reviewer", "市经济信息化委 审核员（演示）"),
     DemoAccount("coordinator", "agency_coordinator", "第三方机构 项目协调人（演示）"),
     # Who leads is decided by the draw, so the names do not say.
-    DemoAccount("expert1", "expert", "核查专家 甲（演示）"),
-    DemoAccount("expert2", "expert", "核查专家 乙（演示）"),
-    DemoAccount("expert3", "expert", "核查专家 丙（演示）"),
+    *(DemoAccount(f"expert{n}", "expert", f"核查专家 {name}（演示）") for n, name in enumerate("甲乙丙", start=1)),
     DemoAccount("finance1", "finance_officer", "资金处 经办人（演示）"),
     DemoAccount("finance2", "finance_officer", "资金处 复核人（演示）"),
     DemoAccount("metering", "monitoring_reviewer", "市计测院 审核员（演示）"),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from web.demo import acceptance, monitoring
+from web.demo import acceptance_data_centre, acceptance_enterprise, acceptance_park, monitoring
 from web.demo.steps import Scenario
 
 
 def scenarios() -> list[Scenario]:
-    return [acceptance.enterprise(), acceptance.data_centre(), acceptance.park(), monitoring.enterprise()]
+    return [
+        acceptance_enterprise.enterprise(),
+        acceptance_data_centre.data_centre(),
+        acceptance_park.park(),
+        monitoring.enterprise(),
+    ]

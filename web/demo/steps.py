@@ -95,3 +95,16 @@ def demo_award(programme: str, kind: str) -> tuple[str, str]:
     wan = Decimal(str(form[key]))
     amount = (wan * 10000 * DEMO_AWARD_RATE).quantize(Decimal("0.01"))
     return f"{amount}", f"按{basis} {wan} 万元的{DEMO_AWARD_RATE * 100:.0f}%拟定：{amount:,} 元（演示费率）"
+
+
+# The panel visits, each member scores and signs their own sheet, and only then may the leader conclude.
+PANEL = (DrawPanel(), Score(LEADER), Score(MEMBER))
+
+
+def award_tail() -> tuple[Step, ...]:
+    amount, why = demo_award("emc-acceptance", "enterprise")
+    return (
+        Fire("finance1", "propose_award", {"amount": amount, "comment": why}),
+        Fire("finance2", "approve_award", {"comment": "复核无误"}),
+        Fire("finance1", "record_payment", {"payment_reference": "SH-EMC-2026-0001"}),
+    )

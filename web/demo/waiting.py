@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from web.demo.acceptance import PANEL
-from web.demo.steps import LEADER, PREREVIEW, DrawPanel, Fire, Scenario
+from web.demo.steps import LEADER, PANEL, PREREVIEW, DrawPanel, Fire, Scenario
 
 
 def at_the_desks() -> list[Scenario]:

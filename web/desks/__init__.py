@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from review import queues
-from web.core.areas import Area, Card, NavLink
+from web.core.areas import Area, Card, NavLink, openapi_parts
 from web.desks import api, openapi, pages
 from web.desks.blueprints import api as api_blueprint
 from web.desks.blueprints import pages as pages_blueprint
@@ -16,8 +16,7 @@ AREA = Area(
     name="desks",
     pages=pages_blueprint,
     api=api_blueprint,
-    openapi_paths=openapi.PATHS,
-    openapi_schemas=openapi.SCHEMAS,
+    **openapi_parts(openapi),
     cards=(
         Card("prereview", pages.prereview_card, position=20),
         Card("completeness", pages.completeness_card, position=30),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from web.core.areas import Area, Card, NavLink
+from web.core.areas import Area, Card, NavLink, openapi_parts
 from web.panel import (
     api,
     api_checklist,
@@ -21,15 +21,13 @@ from web.panel import (
 from web.panel.blueprints import api as api_blueprint
 from web.panel.blueprints import pages as pages_blueprint
 
-_OPENAPI = (openapi, openapi_checklist, openapi_record)
 _ROUTES = (api, api_checklist, checklist, pages, pool, record)  # imported for the routes they add to the blueprints
 
 AREA = Area(
     name="panel",
     pages=pages_blueprint,
     api=api_blueprint,
-    openapi_paths={path: item for part in _OPENAPI for path, item in part.PATHS.items()},
-    openapi_schemas={name: schema for part in _OPENAPI for name, schema in part.SCHEMAS.items()},
+    **openapi_parts(openapi, openapi_checklist, openapi_record),
     commands=tuple(cli.COMMANDS),
     cards=(
         Card("panel", pages.panel_card, position=40),
