@@ -100,18 +100,6 @@ def _specialities(values: Iterable[Any]) -> tuple[list[str], Problem | None]:
     return out, None
 
 
-def profile_json(profile: ExpertProfile) -> dict[str, Any]:
-    return {
-        "username": profile.user.username,
-        "name": profile.user.display_name or profile.user.username,
-        "employer_uscc": profile.employer_uscc,
-        "employer_name": profile.employer_name,
-        "district": profile.district,
-        "specialities": list(profile.specialities),
-        "active": profile.active and profile.user.active,
-    }
-
-
 def add_expert(
     actor: Actor | int,
     username: str,

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from review import keyunits, panels
 from review import pool as expert_pool
+from web.panel.serializers import profile_json
 from workflow.accounts import DISTRICTS, SYSTEM
 from workflow.db import db
 from workflow.errors import InvalidInput
@@ -69,7 +70,7 @@ def experts_list(district: str | None, speciality: str | None) -> None:
     with db.transaction() as session:
         lines = []
         for row in expert_pool.experts(session, district, speciality):
-            shown = expert_pool.profile_json(row)
+            shown = profile_json(row)
             lines.append(
                 f"{shown['username']:<20} {'active' if shown['active'] else 'inactive':<8} "
                 f"{shown['employer_uscc']} {shown['employer_name']:<24} {shown['district'] or '':<6} "

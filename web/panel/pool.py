@@ -19,6 +19,7 @@ from review import pool as expert_pool
 from web.core.pages import commit_reads
 from web.panel.blueprints import pages as bp
 from web.panel.page_helpers import forbid_unless, show_problems
+from web.panel.serializers import profile_json
 from workflow.accounts import DISTRICTS
 from workflow.db import db
 from workflow.errors import InvalidInput
@@ -44,10 +45,7 @@ def _render_experts(form: ExpertForm | None = None, status: int = 200) -> tuple[
     rows = expert_pool.experts(
         db.session(), wanted_district if wanted_district in DISTRICTS else None, wanted_speciality or None
     )
-    pool = [
-        {**expert_pool.profile_json(row), "ties": expert_pool.relationships_of(db.session(), row.user_id)}
-        for row in rows
-    ]
+    pool = [{**profile_json(row), "ties": expert_pool.relationships_of(db.session(), row.user_id)} for row in rows]
     return render_template(
         "experts.html",
         pool=pool,
