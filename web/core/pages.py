@@ -167,7 +167,7 @@ def _nav_links() -> list[dict[str, str]]:
     return [{"href": url_for(link.endpoint), "label": str(link.label)} for link in links if link.shown(user)]
 
 
-# Shown by the error pages (web.core.errors) and by an upload whose form expired (web.attachment_pages).
+# Shown by the error pages (web.core.errors) and by an upload whose form expired (web.applications.attachments).
 CSRF_TEXTS = (
     N_("Form expired"),
     N_("The form has expired or did not come from this site. Go back, reload the page and try again."),
