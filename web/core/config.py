@@ -18,7 +18,7 @@ def instance_path() -> Path:
     return Path(os.environ.get("EMC_INSTANCE", PROJECT_ROOT / "instance")).resolve()
 
 
-def _instance_secret(instance: Path, name: str, make: Callable[[], str]) -> str:
+def instance_secret(instance: Path, name: str, make: Callable[[], str]) -> str:
     """A secret kept in instance/`name`, made on first use; readable by the owner only from the first byte."""
     path = instance / name
     if not path.exists():
@@ -38,7 +38,7 @@ def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment; for a first local run, one generated and kept in instance/."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    return _instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+    return instance_secret(instance, "secret_key", lambda: secrets.token_urlsafe(48))
 
 
 def _field_encryption_keys(instance: Path) -> list[str]:
@@ -49,7 +49,7 @@ def _field_encryption_keys(instance: Path) -> list[str]:
     """
     keys = sealed.parse_keys(os.environ.get("FIELD_ENCRYPTION_KEYS", ""))
     if not keys:
-        keys = [_instance_secret(instance, "field_encryption_key", sealed.generate_key)]
+        keys = [instance_secret(instance, "field_encryption_key", sealed.generate_key)]
     sealed.Sealer(keys)  # refuse to start with a malformed key rather than fail on the first ID number
     return keys
 
@@ -58,7 +58,7 @@ def _audit_keys(instance: Path) -> list[str]:
     """AUDIT_KEY (signs new events) then AUDIT_KEYS_PREVIOUS (comma-separated, still verify); else one key kept in
     instance/. It must live outside the database: with it, anyone who can write the database could re-sign the chain.
     """
-    current = os.environ.get("AUDIT_KEY", "").strip() or _instance_secret(
+    current = os.environ.get("AUDIT_KEY", "").strip() or instance_secret(
         instance, "audit_key", lambda: secrets.token_urlsafe(32)
     )
     previous = [k.strip() for k in os.environ.get("AUDIT_KEYS_PREVIOUS", "").split(",") if k.strip()]

@@ -17,7 +17,7 @@ from tests import factories
 from tests.factories import PASSWORD
 from web.app import private_sqlite_file, transport_security
 from web.core import tasks
-from web.core.config import _instance_secret, from_environment
+from web.core.config import instance_secret, from_environment
 from web.core.extensions import blob_store
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -87,7 +87,7 @@ def test_the_embedded_database_and_key_files_are_private(tmp_path):
     database.chmod(0o644)  # made by an older version: tightened at the next start
     private_sqlite_file(f"sqlite:///{database}")
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
-    _instance_secret(tmp_path, "audit_probe_key", lambda: "secret")
+    instance_secret(tmp_path, "audit_probe_key", lambda: "secret")
     assert stat.S_IMODE((tmp_path / "audit_probe_key").stat().st_mode) == 0o600
 
 
