@@ -17,7 +17,7 @@ from tests import factories
 from tests.factories import PASSWORD
 from web.app import private_sqlite_file, transport_security
 from web.core import tasks
-from web.core.config import instance_secret, from_environment
+from web.core.config import from_environment, instance_secret
 from web.core.extensions import blob_store
 
 ROOT = Path(__file__).resolve().parents[3]
