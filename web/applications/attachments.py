@@ -28,11 +28,12 @@ from applications.attachments import supplement_states, upload_states
 from applications.models import CATEGORIES, Attachment, category_label
 from storage.multipart import UploadTooLarge
 from web.applications.blueprints import pages as bp
+from web.core.actor import me
 from web.core.api import MAX_ID
 from web.core.detail import render_detail
 from web.core.extensions import csrf
 from web.core.page_forms import N_
-from web.core.pages import CSRF_TEXTS, commit_reads, lang, local_time, me
+from web.core.pages import CSRF_TEXTS, commit_reads, lang, local_time
 from web.core.transfers import attachment_response, too_large_by_header, upload_from_request, upload_limit
 from workflow.accounts import User
 from workflow.db import db

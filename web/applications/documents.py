@@ -24,8 +24,9 @@ from applications import authorisers, form_document
 from applications.models import AUTHORISER_ROLES
 from forms import idcard
 from web.applications.blueprints import pages as bp
+from web.core.actor import me
 from web.core.api import docx_response, sealer
-from web.core.pages import commit_reads, lang, local_time, me
+from web.core.pages import commit_reads, lang, local_time
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition

@@ -12,7 +12,8 @@ from forms.fields import form_version
 from forms.rules import computed, validate
 from web.applications.blueprints import pages as bp
 from web.applications.form_fields import form_class, from_form_data, sections_of, to_form_data
-from web.core.pages import commit_reads, lang, me
+from web.core.actor import me
+from web.core.pages import commit_reads, lang
 from workflow import operations
 from workflow.db import db
 from workflow.errors import NotAllowedNow, NotFound, StaleVersion, WorkflowError

@@ -19,7 +19,8 @@ from applications.models import category_label
 from forms.fields import form_version
 from review import revisions
 from web.applications.blueprints import pages as bp
-from web.core.pages import commit_reads, lang, me
+from web.core.actor import me
+from web.core.pages import commit_reads, lang
 from workflow.accounts import User
 from workflow.db import db
 from workflow.errors import InvalidInput, NotFound

@@ -14,7 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from web.core.actor import me as me  # the one current-user helper, for pages as for the API
+from web.core.actor import me
 from web.core.extensions import login_manager
 from web.core.page_forms import N_, LogoutForm
 from workflow.accounts import User
