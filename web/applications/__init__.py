@@ -26,16 +26,19 @@ from web.core.areas import Area, Card, NavLink, openapi_parts
 # The modules above add their routes to the area's blueprints when imported.
 _ROUTES = (api, api_documents, api_revisions, attachments, documents, form_page, pages, revisions)
 
+CARDS = (
+    Card("changes", revisions.changes_card, position=10),
+    Card("documents", documents.documents_card, position=80),
+    Card("attachments", attachments.attachments_context, position=90),
+    Card("events", history.history_card, position=100),
+)
+MENU = (NavLink("applications.applications", _l("Applications"), lambda _user: True, position=20, landing=100),)
+
 AREA = Area(
-    name="applications",
-    pages=pages_blueprint,
-    api=api_blueprint,
+    "applications",
+    pages_blueprint,
+    api_blueprint,
     **openapi_parts(openapi, openapi_attachments, openapi_revisions, openapi_documents),
-    cards=(
-        Card("changes", revisions.changes_card, position=10),
-        Card("documents", documents.documents_card, position=80),
-        Card("attachments", attachments.attachments_context, position=90),
-        Card("events", history.history_card, position=100),
-    ),
-    nav=(NavLink("applications.applications", _l("Applications"), lambda _user: True, position=20, landing=100),),
+    cards=CARDS,
+    nav=MENU,
 )

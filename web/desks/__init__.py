@@ -12,14 +12,10 @@ from web.desks.blueprints import pages as pages_blueprint
 
 _ROUTES = (api, pages)  # imported for the routes they add to the area's blueprints
 
-AREA = Area(
-    name="desks",
-    pages=pages_blueprint,
-    api=api_blueprint,
-    **openapi_parts(openapi),
-    cards=(
-        Card("prereview", pages.prereview_card, position=20),
-        Card("completeness", pages.completeness_card, position=30),
-    ),
-    nav=(NavLink("desks.desk", _l("Review desk"), lambda user: user.role in queues.DESKS, position=10, landing=10),),
+CARDS = (
+    Card("prereview", pages.prereview_card, position=20),
+    Card("completeness", pages.completeness_card, position=30),
 )
+MENU = (NavLink("desks.desk", _l("Review desk"), lambda user: user.role in queues.DESKS, position=10, landing=10),)
+
+AREA = Area("desks", pages_blueprint, api_blueprint, **openapi_parts(openapi), cards=CARDS, nav=MENU)

@@ -23,22 +23,25 @@ from web.panel.blueprints import pages as pages_blueprint
 
 _ROUTES = (api, api_checklist, checklist, pages, pool, record)  # imported for the routes they add to the blueprints
 
+CARDS = (
+    Card("panel", pages.panel_card, position=40),
+    Card("scoring", checklist.scoring_context, position=50),
+    Card("consensus", consensus.consensus_card, position=60),
+    Card("verification_record", record.record_card, position=70),
+)
+MENU = (
+    NavLink(
+        "panel.assignments", _l("My panel assignments"), lambda user: user.role == "expert", position=30, landing=5
+    ),
+    NavLink("panel.experts", _l("Expert pool"), lambda user: user.role in pool.POOL_KEEPERS, position=40),
+)
+
 AREA = Area(
-    name="panel",
-    pages=pages_blueprint,
-    api=api_blueprint,
+    "panel",
+    pages_blueprint,
+    api_blueprint,
     **openapi_parts(openapi, openapi_checklist, openapi_record),
-    commands=tuple(cli.COMMANDS),
-    cards=(
-        Card("panel", pages.panel_card, position=40),
-        Card("scoring", checklist.scoring_context, position=50),
-        Card("consensus", consensus.consensus_card, position=60),
-        Card("verification_record", record.record_card, position=70),
-    ),
-    nav=(
-        NavLink(
-            "panel.assignments", _l("My panel assignments"), lambda user: user.role == "expert", position=30, landing=5
-        ),
-        NavLink("panel.experts", _l("Expert pool"), lambda user: user.role in pool.POOL_KEEPERS, position=40),
-    ),
+    commands=cli.COMMANDS,
+    cards=CARDS,
+    nav=MENU,
 )

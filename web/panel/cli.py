@@ -157,4 +157,4 @@ def keyunits_import(file: Path, year: int) -> None:
     )
 
 
-COMMANDS: list[click.Command] = [experts_group, panel_group, keyunits_group]
+COMMANDS: tuple[click.Command, ...] = (experts_group, panel_group, keyunits_group)
