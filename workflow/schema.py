@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "review.models",
     "applications.models",
     "notifications.models",
+    "meters.models",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import re
 import sys
 from typing import Any, cast
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from forms import uscc as uscc_rules
 from web.core import security
+from web.core.cli import operator
 from web.core.security import hash_password, issue_token, password_problem
 from workflow import operations
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, Organisation, User
@@ -186,15 +186,6 @@ def users_list() -> None:
         click.echo(line)
 
 
-def _operator() -> security.Unknown:
-    """The CLI acts as the operating-system account that ran it: that is who the audit names."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "unknown"
-    return security.Unknown(f"cli:{name}"[:64], role="admin")
-
-
 def _user(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username).with_for_update()).one_or_none()
     if user is None:
@@ -210,7 +201,7 @@ def users_unlock(username: str) -> None:
     with db.transaction() as session:
         user = _user(session, username)
         until = user.locked_until
-        was_locked = security.unlock(session, user, _operator())
+        was_locked = security.unlock(session, user, operator())
     if was_locked and until is not None:
         click.echo(f"unlocked {username} (it was locked until {as_utc(until):%Y-%m-%d %H:%M}Z)")
     else:
@@ -226,7 +217,7 @@ def users_deactivate(username: str) -> None:
         user = _user(session, username)
         if not user.active:
             raise click.ClickException(f"'{username}' is already deactivated")
-        revoked = security.deactivate(session, user, _operator())
+        revoked = security.deactivate(session, user, operator())
     click.echo(f"deactivated {username}: its sessions ended and {revoked} API token(s) were revoked")
 
 
@@ -242,7 +233,7 @@ def tokens_revoke(username: str) -> None:
     """Revoke every live API token of USERNAME (the account stays active)."""
     with db.transaction() as session:
         user = _user(session, username)
-        revoked = security.revoke_tokens(session, user, _operator())
+        revoked = security.revoke_tokens(session, user, operator())
     click.echo(f"revoked {len(revoked)} API token(s) of {username}")
 
 
@@ -261,7 +252,7 @@ def orgs_move(uscc: str, district: str, note: str) -> None:
         if org.district == district:
             raise click.ClickException(f"{code} is already registered in {district}")
         try:
-            before = operations.move_organisation(session, cast(Any, _operator()), org, district, note)
+            before = operations.move_organisation(session, cast(Any, operator()), org, district, note)
         except InvalidInput as exc:
             raise click.BadParameter(str(exc), param_hint="DISTRICT") from exc
     click.echo(f"moved {code} from {before or '(none)'} to {district}; existing applications keep their district")

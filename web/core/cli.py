@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from web.core import seed
+from web.core import security, seed
 
 
 def register(app: Flask, area_commands: list[click.Command]) -> None:
@@ -72,3 +73,12 @@ def worker_command(beat: bool, loglevel: str, celery_args: tuple[str, ...]) -> N
             # Beat's record of last runs belongs with the instance's data, not in the working directory.
             argv.append(f"--schedule={Path(current_app.instance_path) / 'celerybeat-schedule'}")
     celery.worker_main(argv=argv)
+
+
+def operator() -> security.Unknown:
+    """The CLI acts as the operating-system account that ran it: that is who the audit names."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return security.Unknown(f"cli:{name}"[:64], role="admin")

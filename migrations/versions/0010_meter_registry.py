@@ -1,0 +1,56 @@
+"""meter registry: each unit's meters in their tier tree, and the points each tier and energy type must have
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-05 16:28:27.226920
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('meter_requirements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('tier', sa.Integer(), nullable=False),
+    sa.Column('energy_type', sa.String(length=32), nullable=False),
+    sa.Column('required', sa.Integer(), nullable=False),
+    sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('required >= 0', name=op.f('ck_meter_requirements_required')),
+    sa.CheckConstraint('tier BETWEEN 1 AND 3', name=op.f('ck_meter_requirements_tier')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_meter_requirements_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meter_requirements')),
+    sa.UniqueConstraint('organisation_id', 'tier', 'energy_type', name=op.f('uq_meter_requirements_organisation_id_tier_energy_type'))
+    )
+    op.create_table('meters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('point_code', sa.String(length=64), nullable=False),
+    sa.Column('tier', sa.Integer(), nullable=False),
+    sa.Column('energy_type', sa.String(length=32), nullable=False),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('interval_minutes', sa.Integer(), nullable=False),
+    sa.Column('cumulative', sa.Boolean(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('accuracy_class', sa.String(length=16), nullable=False),
+    sa.Column('calibration_due', sa.Date(), nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('interval_minutes > 0', name=op.f('ck_meters_interval_minutes')),
+    sa.CheckConstraint('tier BETWEEN 1 AND 3', name=op.f('ck_meters_tier')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_meters_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['parent_id'], ['meters.id'], name=op.f('fk_meters_parent_id_meters')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meters')),
+    sa.UniqueConstraint('organisation_id', 'point_code', name=op.f('uq_meters_organisation_id_point_code'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('meters')
+    op.drop_table('meter_requirements')

@@ -1,0 +1,61 @@
+"""`manage.py meters register` and `meters require`: what an operator types, sees, and the exit status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from meters.models import Meter
+from tests import factories
+from workflow.db import db
+
+HEADER = "point_code,tier,energy_type,unit,interval_minutes,cumulative,parent,accuracy_class,calibration_due\n"
+
+
+def _file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "meters.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_register_lands_the_good_rows_lists_the_bad_by_line_and_exits_1(runner, tmp_path):
+    org = factories.make_org()
+    path = _file(tmp_path, "E-1,1,electricity,kWh,15,true,,0.5S,2027-03-31\nE-2,2,electricity,kWh,15,true,E-9,,\n")
+    result = runner.invoke(args=["meters", "register", str(path), "--org", org.uscc])
+    assert result.exit_code == 1
+    assert "1 meters registered, 0 updated, 0 unchanged, 1 rows refused" in result.output
+    assert "refused line 3: parent: no meter 'E-9' for this unit" in result.output
+    with db.transaction() as session:
+        codes = session.scalars(select(Meter.point_code).where(Meter.organisation_id == org.id)).all()
+    assert codes == ["E-1"]
+
+
+def test_register_again_changes_nothing_and_exits_0(runner, tmp_path):
+    org = factories.make_org()
+    path = _file(tmp_path, "E-1,1,electricity,kWh,15,true,,0.5S,\n")
+    assert runner.invoke(args=["meters", "register", str(path), "--org", org.uscc]).exit_code == 0
+    again = runner.invoke(args=["meters", "register", str(path), "--org", org.uscc])
+    assert again.exit_code == 0
+    assert "0 meters registered, 0 updated, 1 unchanged, 0 rows refused" in again.output
+
+
+def test_register_names_an_unknown_unit_and_a_wrong_header(runner, tmp_path):
+    path = _file(tmp_path, "E-1,1,electricity,kWh,15,true,,,\n")
+    unknown = runner.invoke(args=["meters", "register", str(path), "--org", "91310000000000009X"])
+    assert unknown.exit_code == 2 and "--org" in unknown.output
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("code,tier\nE-1,1\n", encoding="utf-8")
+    org = factories.make_org()
+    result = runner.invoke(args=["meters", "register", str(wrong), "--org", org.uscc])
+    assert result.exit_code == 1 and "the header must be point_code,tier" in result.output
+
+
+def test_require_sets_the_count_and_refuses_what_is_not_a_tier(runner):
+    org = factories.make_org()
+    args = ["meters", "require", "--org", org.uscc, "--tier", "3", "--energy-type", "electricity", "--count", "40"]
+    first = runner.invoke(args=args)
+    assert first.exit_code == 0 and "tier 3 electricity requires 40 points (set)" in first.output
+    assert "(already)" in runner.invoke(args=args).output
+    bad = runner.invoke(args=[*args[:5], "4", *args[6:]])
+    assert bad.exit_code == 2 and "--tier" in bad.output

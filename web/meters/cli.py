@@ -1,0 +1,82 @@
+"""`manage.py meters register` and `meters require`: a unit's meter registry and the points each tier must have."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, cast
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forms import uscc as uscc_rules
+from meters import registry
+from web.core.cli import operator
+from workflow.accounts import Organisation
+from workflow.db import db
+from workflow.errors import InvalidInput
+
+
+@click.group("meters")
+def meters_group() -> None:
+    """Meter evidence: the registry of a unit's meters, and the points each tier must have."""
+
+
+def _organisation(session: Session, uscc: str) -> Organisation:
+    code = uscc.strip().upper()
+    if not uscc_rules.is_valid(code):
+        raise click.BadParameter(f"'{uscc}' is not a valid unified social credit code", param_hint="--org")
+    org = session.scalars(select(Organisation).where(Organisation.uscc == code)).one_or_none()
+    if org is None:
+        raise click.BadParameter(f"no organisation {code} (add it with `manage.py orgs create`)", param_hint="--org")
+    return org
+
+
+@meters_group.command("register")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "uscc", required=True, help="USCC of the unit whose meters these are.")
+@with_appcontext
+def meters_register(file: Path, uscc: str) -> None:
+    """Register or update the unit's meters from a CSV file (header: point_code,tier,energy_type,unit,
+    interval_minutes,cumulative,parent,accuracy_class,calibration_due). Refused rows are listed by line; the
+    others land; the exit status is 1 if any row was refused."""
+    data = file.read_bytes()
+    try:
+        rows, problems = registry.read_registry(io.StringIO(data.decode("utf-8-sig")))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file} is not UTF-8 text: {exc}") from None
+    except InvalidInput as exc:
+        raise click.ClickException(f"{file}: {exc.detail}") from None
+    with db.transaction() as session:
+        org = _organisation(session, uscc)
+        source = f"{file.name} (sha256 {registry.file_digest(data)})"
+        result = registry.register(session, cast(Any, operator()), org, rows, source)
+    refused = sorted([*problems, *result.refused], key=lambda p: p.line)
+    click.echo(
+        f"{org.uscc} {org.name}: {len(result.created)} meters registered, {len(result.updated)} updated, "
+        f"{len(result.unchanged)} unchanged, {len(refused)} rows refused"
+    )
+    for problem in refused:
+        click.echo(f"  refused {problem}", err=True)
+    if refused:
+        raise SystemExit(1)
+
+
+@meters_group.command("require")
+@click.option("--org", "uscc", required=True, help="USCC of the unit.")
+@click.option("--tier", required=True, type=click.IntRange(1, 3), help="1 gateway, 2 main sub-unit, 3 equipment.")
+@click.option("--energy-type", required=True, type=click.Choice(list(registry.ENERGY_UNITS)), help="The energy type.")
+@click.option("--count", required=True, type=click.IntRange(min=0), help="How many points the tier must have.")
+@with_appcontext
+def meters_require(uscc: str, tier: int, energy_type: str, count: int) -> None:
+    """Set how many metering points of an energy type a tier of the unit must have (配备率 and 接入率 divide by it)."""
+    with db.transaction() as session:
+        org = _organisation(session, uscc)
+        changed = registry.require(session, cast(Any, operator()), org, tier, energy_type, count)
+    what = "set" if changed else "already"
+    click.echo(f"{org.uscc}: tier {tier} {energy_type} requires {count} points ({what})")
+
+
+COMMANDS: tuple[click.Command, ...] = (meters_group,)
