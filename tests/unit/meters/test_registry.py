@@ -1,4 +1,4 @@
-"""The meter registry from CSV (GB 17167-2006 tiers): rows refused by line, the tier tree, reloads that change nothing."""
+"""The meter registry from CSV (GB 17167-2006 tiers): rows refused by line, the tier tree, reloads that do nothing."""
 
 from __future__ import annotations
 
