@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.accounts import Organisation
@@ -55,3 +56,14 @@ class MeterRequirement(Base):
     energy_type: Mapped[str] = mapped_column(String(32))
     required: Mapped[int]
     set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Reading(Base):
+    """One value of a meter at one time (UTC): a register reading if the meter is cumulative, else the interval's
+    quantity. Keyed by meter and time, so a batch sent again finds its rows already there."""
+
+    __tablename__ = "meter_readings"
+
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 6))

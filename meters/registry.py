@@ -216,7 +216,7 @@ def register(
         audit.append(
             session,
             actor=actor,
-            outcome="meters_registered",
+            outcome="meters_loaded",
             application_id=None,
             payload={
                 "uscc": organisation.uscc,

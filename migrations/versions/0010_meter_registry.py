@@ -1,8 +1,9 @@
-"""meter registry: each unit's meters in their tier tree, and the points each tier and energy type must have
+"""meter registry and readings: each unit's meters in their tier tree, the points each tier must have, and the
+meters' readings keyed by meter and time (UTC)
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-05 16:28:27.226920
+Create Date: 2026-12-05 16:30:42.309387
 """
 
 from alembic import op
@@ -49,8 +50,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meters')),
     sa.UniqueConstraint('organisation_id', 'point_code', name=op.f('uq_meters_organisation_id_point_code'))
     )
+    op.create_table('meter_readings',
+    sa.Column('meter_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('value', sa.Numeric(precision=20, scale=6), nullable=False),
+    sa.ForeignKeyConstraint(['meter_id'], ['meters.id'], name=op.f('fk_meter_readings_meter_id_meters')),
+    sa.PrimaryKeyConstraint('meter_id', 'at', name=op.f('pk_meter_readings'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('meter_readings')
     op.drop_table('meters')
     op.drop_table('meter_requirements')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms import uscc as uscc_rules
-from meters import registry
+from meters import ingest, registry
 from web.core.cli import operator
 from workflow.accounts import Organisation
 from workflow.db import db
@@ -77,6 +78,48 @@ def meters_require(uscc: str, tier: int, energy_type: str, count: int) -> None:
         changed = registry.require(session, cast(Any, operator()), org, tier, energy_type, count)
     what = "set" if changed else "already"
     click.echo(f"{org.uscc}: tier {tier} {energy_type} requires {count} points ({what})")
+
+
+@meters_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "uscc", required=True, help="USCC of the unit whose meters these readings are from.")
+@with_appcontext
+def meters_import(file: Path, uscc: str) -> None:
+    """Import readings from a CSV file (header: point_code,timestamp,value; a time without an offset is Shanghai's),
+    streamed in batches with a progress bar. Refused rows are listed by line; the others land; sending the same file
+    again changes nothing; the exit status is 1 if any row was refused."""
+    with db.transaction() as session:
+        org = _organisation(session, uscc)
+        org_id, name = org.id, f"{org.uscc} {org.name}"
+    size = file.stat().st_size
+    with file.open("rb") as raw, click.progressbar(length=size, label="importing", file=sys.stderr) as bar:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        done = [0]
+
+        def advance(_rows: int) -> None:
+            position = raw.tell()
+            bar.update(position - done[0])
+            done[0] = position
+
+        try:
+            result = ingest.ingest(
+                cast(Any, operator()), org_id, ingest.read_readings(text), file.name, progress=advance
+            )
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"{file} is not UTF-8 text: {exc}") from None
+        except InvalidInput as exc:
+            raise click.ClickException(f"{file}: {exc.detail}") from None
+        bar.update(size - done[0])
+    click.echo(
+        f"{name}: {result.inserted} readings stored, {result.unchanged} already there, "
+        f"{result.refused_count} rows refused"
+    )
+    for problem in result.refused:
+        click.echo(f"  refused {problem}", err=True)
+    if result.refused_count > len(result.refused):
+        click.echo(f"  … and {result.refused_count - len(result.refused)} more", err=True)
+    if result.refused_count:
+        raise SystemExit(1)
 
 
 COMMANDS: tuple[click.Command, ...] = (meters_group,)

@@ -59,3 +59,20 @@ def test_require_sets_the_count_and_refuses_what_is_not_a_tier(runner):
     assert "(already)" in runner.invoke(args=args).output
     bad = runner.invoke(args=[*args[:5], "4", *args[6:]])
     assert bad.exit_code == 2 and "--tier" in bad.output
+
+
+def test_import_streams_the_readings_lists_refusals_and_a_second_run_changes_nothing(runner, tmp_path):
+    org = factories.make_org()
+    meters = _file(tmp_path, "E-1,1,electricity,kWh,15,true,,0.5S,\n")
+    assert runner.invoke(args=["meters", "register", str(meters), "--org", org.uscc]).exit_code == 0
+    readings = tmp_path / "readings.csv"
+    rows = "".join(f"E-1,2026-03-01T{h:02d}:00:00,{1000 + h}.5\n" for h in range(24))
+    readings.write_text("point_code,timestamp,value\n" + rows + "E-2,2026-03-01T00:00:00,1\n", encoding="utf-8")
+    first = runner.invoke(args=["meters", "import", str(readings), "--org", org.uscc])
+    assert first.exit_code == 1  # one row refused: the others landed
+    assert "24 readings stored, 0 already there, 1 rows refused" in first.output
+    assert "refused line 26: point_code: no meter 'E-2' registered for this unit" in first.output
+    readings.write_text("point_code,timestamp,value\n" + rows, encoding="utf-8")
+    again = runner.invoke(args=["meters", "import", str(readings), "--org", org.uscc])
+    assert again.exit_code == 0
+    assert "0 readings stored, 24 already there, 0 rows refused" in again.output

@@ -59,7 +59,7 @@ def test_registering_the_same_file_again_changes_nothing_and_a_changed_row_updat
         registry.register(session, SYSTEM, session.merge(org), rows)
     with db.transaction() as session:
         again = registry.register(session, SYSTEM, session.merge(org), rows)
-        events = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "meters_registered")).all()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "meters_loaded")).all()
     assert (again.created, again.updated, len(again.unchanged)) == ([], [], 4)
     assert sum(1 for e in events if e.payload["uscc"] == org.uscc) == 1  # an unchanged reload is not an event
     changed, _ = _read(TREE.replace("G-1-01,1,natural_gas,m3,60", "G-1-01,1,natural_gas,m3,30"))
