@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -13,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms import uscc as uscc_rules
-from meters import ingest, registry
+from meters import checks, ingest, registry
+from meters.rules import rules
 from web.core.cli import operator
 from workflow.accounts import Organisation
 from workflow.db import db
@@ -120,6 +123,32 @@ def meters_import(file: Path, uscc: str) -> None:
         click.echo(f"  … and {result.refused_count - len(result.refused)} more", err=True)
     if result.refused_count:
         raise SystemExit(1)
+
+
+@meters_group.command("check")
+@click.option("--org", "uscc", required=True, help="USCC of the unit.")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (Shanghai).")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (Shanghai), included.")
+@click.option("--check", "names", multiple=True, type=click.Choice(list(checks.CHECKS)), help="Only this check.")
+@click.option("--json", "as_json", is_flag=True, help="Print [{check, value, threshold, passed, details}] as JSON.")
+@with_appcontext
+def meters_check(uscc: str, start: dt.datetime, end: dt.datetime, names: tuple[str, ...], as_json: bool) -> None:
+    """Run the evidence checks on the unit's readings for a period, and print them; nothing is stored."""
+    if end.date() < start.date():
+        raise click.BadParameter("the period ends before it starts", param_hint="--to")
+    period = checks.Period(start.date(), end.date())
+    with db.transaction() as session:
+        org = _organisation(session, uscc)
+        evidence = checks.load(session, org.id, period)
+    results = checks.run(evidence, rules(), list(names) or None)
+    if as_json:
+        shown = [{k: v for k, v in r.as_dict().items() if k != "period"} for r in results]
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{org.uscc} {org.name}: {period.start} to {period.end} (Shanghai), rules {rules().label}")
+    for r in results:
+        mark = {True: "✓", False: "✗", None: "–"}[r.passed]
+        click.echo(f"  {mark} {r.check:<18} {r.value or '—':>12}  (threshold {r.threshold or '—'})")
 
 
 COMMANDS: tuple[click.Command, ...] = (meters_group,)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from meters.models import Meter
 from tests import factories
 from workflow.db import db
+from workflow.models import AuditEvent
 
 HEADER = "point_code,tier,energy_type,unit,interval_minutes,cumulative,parent,accuracy_class,calibration_due\n"
 
@@ -76,3 +78,29 @@ def test_import_streams_the_readings_lists_refusals_and_a_second_run_changes_not
     again = runner.invoke(args=["meters", "import", str(readings), "--org", org.uscc])
     assert again.exit_code == 0
     assert "0 readings stored, 24 already there, 0 rows refused" in again.output
+
+
+def test_check_prints_each_check_as_json_and_stores_nothing(runner, tmp_path):
+    org = factories.make_org()
+    meters = _file(tmp_path, "E-1,1,electricity,kWh,60,true,,0.5S,2027-01-01\n")
+    runner.invoke(args=["meters", "register", str(meters), "--org", org.uscc])
+    runner.invoke(
+        args=["meters", "require", "--org", org.uscc, "--tier", "1", "--energy-type", "electricity", "--count", "1"]
+    )
+    readings = tmp_path / "readings.csv"
+    rows = "".join(f"E-1,2026-03-{d:02d}T{h:02d}:00:00,{d * 24 + h}\n" for d in range(1, 4) for h in range(24))
+    readings.write_text("point_code,timestamp,value\n" + rows, encoding="utf-8")
+    runner.invoke(args=["meters", "import", str(readings), "--org", org.uscc])
+    with db.transaction() as session:
+        before = session.scalar(select(func.count()).select_from(AuditEvent))
+    args = ["meters", "check", "--org", org.uscc, "--from", "2026-03-01", "--to", "2026-03-03"]
+    result = runner.invoke(args=[*args, "--json"])
+    assert result.exit_code == 0, result.output
+    found = {r["check"]: r for r in json.loads(result.output)}
+    assert set(found["ACCESS_RATIO_T1"]) == {"check", "value", "threshold", "passed", "details"}
+    assert (found["ACCESS_RATIO_T1"]["value"], found["ACCESS_RATIO_T1"]["passed"]) == ("1.0000", True)
+    assert (found["COMPLETENESS"]["value"], found["LONG_GAP"]["value"]) == ("1.0000", "0.0")
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    shown = runner.invoke(args=args)
+    assert "✓ ACCESS_RATIO_T1" in shown.output and "rules evidence@1" in shown.output

@@ -1,0 +1,58 @@
+"""The evidence rules as versioned data (`meters/rules/evidence.v<N>.toml`): thresholds and coefficients, sourced."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+RULES_DIR = Path(__file__).with_name("rules")
+
+
+@dataclass(frozen=True)
+class EvidenceRules:
+    version: int
+    access: dict[int, Decimal]  # tier → required access ratio
+    live_share: Decimal
+    live_days: int
+    fresh_hours: int
+    completeness: Decimal
+    completeness_tier1: Decimal
+    long_gap_hours: int
+    calibration_tier1: Decimal
+    min_tce: Decimal
+    equipment: dict[str, tuple[Decimal, Decimal, Decimal]]  # energy type → tier 1, 2, 3
+    coefficients: dict[tuple[str, str], Decimal]  # (energy type, unit) → kgce per unit
+
+    @property
+    def label(self) -> str:
+        return f"evidence@{self.version}"
+
+
+@cache
+def rules(version: int | None = None) -> EvidenceRules:
+    """A version of the rules; the newest when none is named."""
+    files = sorted(RULES_DIR.glob("evidence.v*.toml"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
+    if not files:
+        raise LookupError(f"no evidence rules in {RULES_DIR}")
+    path = files[-1] if version is None else RULES_DIR / f"evidence.v{version}.toml"
+    if not path.exists():
+        raise LookupError(f"no evidence rules version {version}; known: {', '.join(p.stem for p in files)}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    d = Decimal
+    return EvidenceRules(
+        version=int(data["version"]),
+        access={1: d(data["access"]["tier1"]), 2: d(data["access"]["tier2"]), 3: d(data["access"]["tier3"])},
+        live_share=d(data["access"]["live_share"]),
+        live_days=int(data["access"]["live_days"]),
+        fresh_hours=int(data["access"]["fresh_hours"]),
+        completeness=d(data["completeness"]["share"]),
+        completeness_tier1=d(data["completeness"]["tier1_share"]),
+        long_gap_hours=int(data["gaps"]["long_hours"]),
+        calibration_tier1=d(data["calibration"]["tier1_share"]),
+        min_tce=d(data["annual"]["min_tce"]),
+        equipment={k: (d(v[0]), d(v[1]), d(v[2])) for k, v in data["equipment"].items()},
+        coefficients={tuple(k.split("/", 1)): d(v) for k, v in data["coefficients"].items()},  # type: ignore[misc]
+    )

@@ -1,0 +1,152 @@
+"""The evidence checks on data with known answers (issue 12), each at its boundary in the sources' own numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+from sqlalchemy import insert
+
+from meters import checks, registry
+from meters.models import Meter, Reading
+from meters.rules import rules
+from tests import factories
+from workflow.accounts import SYSTEM
+from workflow.db import db
+from workflow.workdays import SHANGHAI
+
+HEADER = "point_code,tier,energy_type,unit,interval_minutes,cumulative,parent,accuracy_class,calibration_due\n"
+MARCH = checks.Period(dt.date(2026, 3, 1), dt.date(2026, 3, 30))  # 30 Shanghai days
+
+
+def _unit(meter_rows: str, required: dict[tuple[int, str], int] | None = None) -> tuple[int, dict[str, int]]:
+    org = factories.make_org()
+    rows, problems = registry.read_registry(io.StringIO(HEADER + meter_rows))
+    assert problems == []
+    with db.transaction() as session:
+        registry.register(session, SYSTEM, session.merge(org), rows)
+        for (tier, energy), count in (required or {}).items():
+            registry.require(session, SYSTEM, session.merge(org), tier, energy, count)
+        ids = {m.point_code: m.id for m in session.query(Meter).filter(Meter.organisation_id == org.id)}
+    return org.id, ids
+
+
+def _hourly(meter_id: int, period: checks.Period, skip: set[int] = frozenset(), value=lambda n: Decimal(1)):  # type: ignore[no-untyped-def,assignment]
+    """One reading an hour over the period (Shanghai hours 00:00 … 23:00 of each day), but for the hours in `skip`."""
+    start = dt.datetime.combine(period.start, dt.time(), SHANGHAI)
+    rows = [
+        {"meter_id": meter_id, "at": (start + dt.timedelta(hours=n)).astimezone(dt.UTC), "value": value(n)}
+        for n in range(period.days * 24)
+        if n not in skip
+    ]
+    with db.transaction() as session:
+        if rows:
+            session.execute(insert(Reading), rows)
+
+
+def _results(org_id: int, period: checks.Period) -> dict[str, checks.CheckResult]:
+    with db.transaction() as session:
+        evidence = checks.load(session, org_id, period)
+    return {r.check: r for r in checks.run(evidence, rules(1))}
+
+
+def test_tier_three_access_of_exactly_80_percent_passes_and_one_meter_less_fails():
+    """Seed 002 附表1 2.1: "三级表具接入比例80％以上" — 8 of 10 required tier-3 points live is 80 %."""
+    meters = "".join(f"M-{n},3,electricity,kWh,60,false,,,2027-01-01\n" for n in range(10))
+    org_id, ids = _unit(meters, {(3, "electricity"): 10})
+    for n in range(8):
+        _hourly(ids[f"M-{n}"], MARCH)
+    result = _results(org_id, MARCH)["ACCESS_RATIO_T3"]
+    assert (result.value, result.threshold, result.passed) == ("0.8000", "0.80", True)
+    assert sorted(m["meter"] for m in result.details["not_live"]) == ["M-8", "M-9"]
+
+    org_id, ids = _unit(meters, {(3, "electricity"): 10})
+    for n in range(7):
+        _hourly(ids[f"M-{n}"], MARCH)
+    # The eighth delivers 89 % of its points over the last 30 days: not live (live means ≥ 90 %).
+    _hourly(ids["M-7"], MARCH, skip=set(range(0, 30 * 24, 9)))
+    result = _results(org_id, MARCH)["ACCESS_RATIO_T3"]
+    assert (result.value, result.passed) == ("0.7000", False)
+
+
+def test_tier_one_access_must_be_100_percent():
+    """Seed 002: "企业一级（关口）表具接入比例100％"."""
+    org_id, ids = _unit(
+        "G-1,1,electricity,kWh,60,true,,,2027-01-01\nG-2,1,electricity,kWh,60,true,,,2027-01-01\n",
+        {(1, "electricity"): 2},
+    )
+    _hourly(ids["G-1"], MARCH, value=lambda n: Decimal(n))
+    result = _results(org_id, MARCH)["ACCESS_RATIO_T1"]
+    assert (result.value, result.threshold, result.passed) == ("0.5000", "1.00", False)
+
+
+def test_a_73_hour_gap_is_long_and_a_72_hour_one_is_not():
+    """EVIDENCE.md: repaired within 3 working days → a gap over 72 h is long."""
+    org_id, ids = _unit("A,2,electricity,kWh,60,false,,,\nB,2,electricity,kWh,60,false,,,\n")
+    # A loses the 72 hourly points after hour 100: the readings at 100 and 173 are 73 hours apart, 72 of them missing.
+    _hourly(ids["A"], MARCH, skip=set(range(101, 173)))
+    _hourly(ids["B"], MARCH)
+    result = _results(org_id, MARCH)["LONG_GAP"]
+    assert (result.value, result.threshold, result.passed) == ("72.0", "72", True)
+
+    org_id, ids = _unit("A,2,electricity,kWh,60,false,,,\n")
+    _hourly(ids["A"], MARCH, skip=set(range(101, 174)))  # 73 points missing: a 73-hour gap
+    result = _results(org_id, MARCH)["LONG_GAP"]
+    assert (result.value, result.passed) == ("73.0", False)
+    assert result.details["gaps"] == [
+        {"meter": "A", "from": "2026-03-05 04:00", "to": "2026-03-08 06:00", "hours": "73.0"}
+    ]
+
+
+def test_completeness_counts_by_shanghai_day_not_by_utc_day():
+    """Shanghai's 00:00–07:59 is the previous UTC day: a full Shanghai day is complete, not split across two."""
+    org_id, ids = _unit("T,1,electricity,kWh,60,false,,,\n")
+    day = checks.Period(dt.date(2026, 3, 1), dt.date(2026, 3, 1))
+    _hourly(ids["T"], day)
+    result = _results(org_id, day)["COMPLETENESS"]
+    assert (result.value, result.passed, result.details["short_day_count"]) == ("1.0000", True, 0)
+
+    org_id, ids = _unit("T,1,electricity,kWh,60,false,,,\n")
+    _hourly(ids["T"], day, skip={0})  # 23 of 24 is 95.83 %: enough for tier 2, short of tier 1's 98 %
+    result = _results(org_id, day)["COMPLETENESS"]
+    assert (result.value, result.passed) == ("0.9583", False)
+    assert result.details["short_days"] == [{"meter": "T", "day": "2026-03-01", "share": "0.9583"}]
+
+
+def test_exactly_2000_tce_passes_and_a_kilowatt_hour_less_fails():
+    """Seed 002's 2000 tonnes of standard coal, by GB/T 2589: 16,160,400 kWh × 0.1229 + 407 GJ × 34.12 kgce."""
+    year = checks.Period(dt.date(2025, 3, 1), dt.date(2026, 2, 28))
+    meters = "E,1,electricity,kWh,1440,true,,,2027-01-01\nH,1,heat,GJ,1440,false,,,2027-01-01\n"
+    for kwh, passed in ((Decimal("16160400"), True), (Decimal("16160399"), False)):
+        org_id, ids = _unit(meters)
+        start = dt.datetime.combine(year.start, dt.time(), SHANGHAI).astimezone(dt.UTC)
+        last = dt.datetime.combine(year.end, dt.time(), SHANGHAI).astimezone(dt.UTC)
+        with db.transaction() as session:
+            session.execute(
+                insert(Reading),
+                [
+                    {"meter_id": ids["E"], "at": start, "value": Decimal("500000")},
+                    {"meter_id": ids["E"], "at": last, "value": Decimal("500000") + kwh},
+                    {"meter_id": ids["H"], "at": start, "value": Decimal("400")},
+                    {"meter_id": ids["H"], "at": last, "value": Decimal("7")},
+                ],
+            )
+        result = _results(org_id, year)["ANNUAL_TCE"]
+        assert (result.threshold, result.passed) == ("2000", passed)
+    assert result.value == "1999.99"
+
+
+def test_calibration_every_tier_one_meter_must_be_valid_at_the_periods_end():
+    org_id, _ = _unit("G,1,electricity,kWh,60,true,,,2026-03-30\nS,2,electricity,kWh,60,true,,,2026-03-29\n")
+    result = _results(org_id, MARCH)["CALIBRATION_VALID"]
+    assert (result.value, result.passed) == ("0.5000", True)  # the tier-2 meter lapsed the day before the end
+    org_id, _ = _unit("G,1,electricity,kWh,60,true,,,2026-03-29\n")
+    assert _results(org_id, MARCH)["CALIBRATION_VALID"].passed is False
+
+
+def test_nothing_to_judge_is_said_so_not_passed():
+    org_id, _ = _unit("G,1,electricity,kWh,60,true,,,\n")
+    result = _results(org_id, MARCH)
+    assert result["ACCESS_RATIO_T2"].passed is None and result["ACCESS_RATIO_T2"].details["why"] == "no points required"
+    assert result["EQUIPMENT_RATIO"].passed is None
