@@ -272,6 +272,88 @@ def long_gap(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     return CheckResult("LONG_GAP", str(hours), str(rules.long_gap_hours), passed, evidence.period, {"gaps": gaps})
 
 
+def online_days(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
+    """Days with at least one reading ÷ days in the period, per meter; every meter must reach the share.
+
+    Timeliness (uploaded the same day) needs the time each point was received, which is not recorded yet."""
+    if not evidence.meters:
+        return CheckResult("ONLINE_DAYS", None, None, None, evidence.period, {"why": "no meters registered"})
+    shares = {}
+    for meter in evidence.meters:
+        days = {t.astimezone(SHANGHAI).date() for t in evidence.series[meter.id].times}
+        shares[meter.point_code] = _ratio(len(days), evidence.period.days)
+    low = {code: str(share) for code, share in shares.items() if share < rules.online_share}
+    value = min(shares.values())
+    details = {"below": low, "timeliness": "not judged: receipt times are not recorded yet"}
+    return CheckResult("ONLINE_DAYS", str(value), str(rules.online_share), not low, evidence.period, details)
+
+
+def _within(evidence: Evidence, window: Period) -> Evidence:
+    """The same evidence cut to a shorter window of its period."""
+    series = {meter_id: Series(s.meter, *_cut(s, window.since)) for meter_id, s in evidence.series.items()}
+    return Evidence(window, evidence.meters, evidence.required, series)
+
+
+def _cut(series: Series, since: dt.datetime) -> tuple[list[dt.datetime], list[Decimal]]:
+    kept = [(t, v) for t, v in zip(series.times, series.values, strict=True) if t >= since]
+    return [t for t, _ in kept], [v for _, v in kept]
+
+
+def _months_back(end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
+    """The calendar months (Shanghai dates) that end with `end`'s month, oldest first, the last one cut at `end`."""
+    months = []
+    first = end.replace(day=1)
+    last = end
+    for _ in range(count):
+        months.append((first, last))
+        last = first - dt.timedelta(days=1)
+        first = last.replace(day=1)
+    return months[::-1]
+
+
+def stable_run(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
+    """Seed 002: six months of stable running — from each meter's first valid point to the period's end at least
+    `days` days, each of the last `months` months complete to the share, and no long gap in that time."""
+    period = evidence.period
+    if not evidence.meters:
+        return CheckResult("STABLE_RUN_6M", None, str(rules.stable_days), None, period, {"why": "no meters registered"})
+    if period.days < rules.stable_days:
+        why = f"the period has {period.days} days; judging {rules.stable_days} days of running needs at least as many"
+        return CheckResult("STABLE_RUN_6M", None, str(rules.stable_days), None, period, {"why": why})
+    problems: list[dict[str, Any]] = []
+    shortest: int | None = None
+    months = _months_back(period.end, rules.stable_months)
+    for meter in evidence.meters:
+        series = evidence.series[meter.id]
+        if not series.times:
+            problems.append({"meter": meter.point_code, "why": "no readings in the period"})
+            shortest = 0
+            continue
+        first_day = series.times[0].astimezone(SHANGHAI).date()
+        ran = (period.end - first_day).days + 1
+        shortest = ran if shortest is None else min(shortest, ran)
+        if ran < rules.stable_days:
+            problems.append({"meter": meter.point_code, "why": f"first valid point {first_day}: {ran} days"})
+        per_day = Counter(t.astimezone(SHANGHAI).date() for t in series.times)
+        for first, last in months:
+            first = max(first, period.start)
+            if first > last:
+                continue
+            expected = ((last - first).days + 1) * (1440 // meter.interval_minutes)
+            got = sum(n for day, n in per_day.items() if first <= day <= last)
+            share = _ratio(got, expected)
+            if share < rules.stable_month_share:
+                problems.append({"meter": meter.point_code, "why": f"{first:%Y-%m}: {share} complete"})
+    # No long gap in the stable window (a gap before the first valid point is the time before the run, not in it).
+    window = Period(period.end - dt.timedelta(days=rules.stable_days - 1), period.end)
+    gap = long_gap(_within(evidence, window), rules)
+    if gap.passed is False:
+        problems.extend({"meter": g["meter"], "why": f"gap {g['from']} to {g['to']}"} for g in gap.details["gaps"])
+    details = {"problems": problems[:DETAIL_ROWS], "months": [f"{first:%Y-%m}" for first, _ in months]}
+    value = str(shortest) if shortest is not None else None
+    return CheckResult("STABLE_RUN_6M", value, str(rules.stable_days), not problems, period, details)
+
+
 # --- consumption ---------------------------------------------------------------------------------------------------
 
 
@@ -315,6 +397,8 @@ CHECKS: dict[str, Callable[[Evidence, EvidenceRules], CheckResult]] = {
     "ACCESS_RATIO_T3": access_ratio(3),
     "COMPLETENESS": completeness,
     "LONG_GAP": long_gap,
+    "ONLINE_DAYS": online_days,
+    "STABLE_RUN_6M": stable_run,
     "ANNUAL_TCE": annual_tce,
 }
 

@@ -21,6 +21,10 @@ class EvidenceRules:
     completeness: Decimal
     completeness_tier1: Decimal
     long_gap_hours: int
+    online_share: Decimal
+    stable_days: int
+    stable_months: int
+    stable_month_share: Decimal
     calibration_tier1: Decimal
     min_tce: Decimal
     equipment: dict[str, tuple[Decimal, Decimal, Decimal]]  # energy type → tier 1, 2, 3
@@ -51,6 +55,10 @@ def rules(version: int | None = None) -> EvidenceRules:
         completeness=d(data["completeness"]["share"]),
         completeness_tier1=d(data["completeness"]["tier1_share"]),
         long_gap_hours=int(data["gaps"]["long_hours"]),
+        online_share=d(data["online"]["share"]),
+        stable_days=int(data["stable_run"]["days"]),
+        stable_months=int(data["stable_run"]["months"]),
+        stable_month_share=d(data["stable_run"]["month_share"]),
         calibration_tier1=d(data["calibration"]["tier1_share"]),
         min_tce=d(data["annual"]["min_tce"]),
         equipment={k: (d(v[0]), d(v[1]), d(v[2])) for k, v in data["equipment"].items()},

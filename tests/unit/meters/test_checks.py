@@ -150,3 +150,43 @@ def test_nothing_to_judge_is_said_so_not_passed():
     result = _results(org_id, MARCH)
     assert result["ACCESS_RATIO_T2"].passed is None and result["ACCESS_RATIO_T2"].details["why"] == "no points required"
     assert result["EQUIPMENT_RATIO"].passed is None
+
+
+def _daily(meter_id: int, first: dt.date, last: dt.date, skip: set[dt.date] = frozenset()) -> None:  # type: ignore[assignment]
+    rows = [
+        {"meter_id": meter_id, "at": dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), SHANGHAI), "value": 1}
+        for n in range((last - first).days + 1)
+        if first + dt.timedelta(days=n) not in skip
+    ]
+    with db.transaction() as session:
+        session.execute(insert(Reading), rows)
+
+
+def test_six_months_of_stable_running_is_183_days_from_the_first_valid_point():
+    """Seed 002's six months of stable running: 183 days to the period's end passes, 182 does not."""
+    period = checks.Period(dt.date(2025, 9, 1), dt.date(2026, 3, 31))
+    for first, passed in ((dt.date(2025, 9, 30), True), (dt.date(2025, 10, 1), False)):
+        org_id, ids = _unit("D,1,electricity,kWh,1440,false,,,\n")
+        _daily(ids["D"], first, period.end)
+        result = _results(org_id, period)["STABLE_RUN_6M"]
+        assert (result.threshold, result.passed) == ("183", passed)
+    assert result.value == "182" and "first valid point 2025-10-01" in result.details["problems"][0]["why"]
+
+
+def test_a_month_below_90_percent_or_a_long_gap_breaks_the_stable_run():
+    period = checks.Period(dt.date(2025, 9, 1), dt.date(2026, 3, 31))
+    org_id, ids = _unit("D,1,electricity,kWh,1440,false,,,\n")
+    # Four days missing from January (27 of 31, 87 %): a month short, and a gap of 4 days.
+    _daily(ids["D"], period.start, period.end, skip={dt.date(2026, 1, d) for d in range(10, 14)})
+    result = _results(org_id, period)
+    assert result["STABLE_RUN_6M"].passed is False
+    reasons = [p["why"] for p in result["STABLE_RUN_6M"].details["problems"]]
+    assert "2026-01: 0.8709 complete" in reasons and any(r.startswith("gap ") for r in reasons)
+    assert result["ONLINE_DAYS"].value == "0.9811" and result["ONLINE_DAYS"].passed is True  # 208 of 212 days
+
+
+def test_a_period_too_short_to_judge_six_months_says_so():
+    org_id, ids = _unit("D,1,electricity,kWh,1440,false,,,\n")
+    _daily(ids["D"], MARCH.start, MARCH.end)
+    result = _results(org_id, MARCH)["STABLE_RUN_6M"]
+    assert result.passed is None and "needs at least" in result.details["why"]
