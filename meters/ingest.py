@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import insert, select, tuple_
 
@@ -22,7 +22,8 @@ from meters.registry import RowProblem
 from workflow import audit
 from workflow.accounts import Actor, Organisation
 from workflow.db import as_utc, db
-from workflow.errors import InvalidInput, Problem
+from workflow.engine import resolve_actor
+from workflow.errors import Forbidden, InvalidInput, Problem
 from workflow.workdays import SHANGHAI
 
 READINGS_HEADER = ("point_code", "timestamp", "value")
@@ -110,6 +111,7 @@ def ingest(
     source: str = "",
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
+    request_id: str | None = None,
 ) -> Ingested:
     """Store the rows in batches of `batch`, each in its own transaction; returns the counts and the refusals."""
     result = Ingested()
@@ -148,6 +150,7 @@ def ingest(
                 "refused": result.refused_count,
                 "source": source,
             },
+            request_id=request_id,
         )
     return result
 
@@ -188,3 +191,43 @@ def _store(rows: list[ReadingRow], meters: dict[str, int], result: Ingested) -> 
         if new:
             session.execute(insert(Reading), new)
         result.inserted += len(new)
+
+
+MAX_PUSH = 10_000  # readings per request: a day of a 100-meter unit at 15 minutes is 9,600
+
+
+def push(actor: Actor | int, items: list[Any], request_id: str | None = None) -> Ingested:
+    """The unit's access-end system pushes a batch for its own meters (an applicant account of the unit).
+
+    Items are `{point_code, timestamp, value}`; a refused item is named by its index in the list (from 0)."""
+    with db.transaction() as session:
+        who = resolve_actor(session, actor)
+        if who.role != "applicant" or who.organisation_id is None:
+            raise Forbidden("only the unit's own account pushes its meter readings")
+        organisation_id = who.organisation_id
+    if len(items) > MAX_PUSH:
+        message = f"at most {MAX_PUSH} readings per request; got {len(items)}"
+        raise InvalidInput(message, [Problem("readings", "too_many", message)])
+    rows = (_item(n, item) for n, item in enumerate(items))
+    return ingest(who, organisation_id, rows, "api", request_id=request_id)
+
+
+def _item(index: int, item: Any) -> ReadingRow | RowProblem:
+    if not isinstance(item, dict) or set(item) != {"point_code", "timestamp", "value"}:
+        return RowProblem(index, "reading", "an object with exactly point_code, timestamp and value")
+    code, stamp, value = item["point_code"], item["timestamp"], item["value"]
+    if not isinstance(code, str) or not code.strip():
+        return RowProblem(index, "point_code", "a meter's point code")
+    try:
+        at = parse_time(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        at = None
+    if at is None:
+        return RowProblem(index, "timestamp", f"an ISO 8601 time such as 2026-03-01T00:15:00+08:00; got {stamp!r}")
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation(value)
+        number = parse_value(str(value))
+    except InvalidOperation:
+        return RowProblem(index, "value", f"a finite number with at most {MAX_DIGITS} digits; got {value!r}")
+    return ReadingRow(index, code.strip(), at, number)
