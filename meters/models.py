@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.accounts import Organisation
@@ -67,3 +68,26 @@ class Reading(Base):
     meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(primary_key=True)
     value: Mapped[Decimal] = mapped_column(Numeric(20, 6))
+
+
+class EvidenceSnapshot(Base):
+    """Every check run once for an application and a period, frozen: its inputs' digests, the results, the rule and
+    code versions, and a SHA-256 of the whole. Never updated; a fresh one is added beside it."""
+
+    __tablename__ = "evidence_snapshots"
+    # A snapshot the outbox took for a transition is taken once, however often the task is delivered.
+    __table_args__ = (UniqueConstraint("application_id", "source_event_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))  # the unique constraint leads with it
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    taken_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    taken_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))
+    source_event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    rules: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(32))
+    inputs: Mapped[list[Any]]
+    results: Mapped[list[Any]]
+    sha256: Mapped[str] = mapped_column(String(64))

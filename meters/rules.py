@@ -14,6 +14,8 @@ RULES_DIR = Path(__file__).with_name("rules")
 @dataclass(frozen=True)
 class EvidenceRules:
     version: int
+    snapshot_on: tuple[str, ...]  # states whose entry takes a snapshot
+    snapshot_days: int
     access: dict[int, Decimal]  # tier → required access ratio
     live_share: Decimal
     live_days: int
@@ -48,6 +50,8 @@ def rules(version: int | None = None) -> EvidenceRules:
     d = Decimal
     return EvidenceRules(
         version=int(data["version"]),
+        snapshot_on=tuple(data["snapshot"]["on_entering"]),
+        snapshot_days=int(data["snapshot"]["days"]),
         access={1: d(data["access"]["tier1"]), 2: d(data["access"]["tier2"]), 3: d(data["access"]["tier3"])},
         live_share=d(data["access"]["live_share"]),
         live_days=int(data["access"]["live_days"]),

@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.fields import form_version
+from meters import snapshots
+from meters.models import EvidenceSnapshot
 from review import site_visit
 from review.checklists import RESULTS, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
@@ -152,6 +154,18 @@ def weighted_score(checklist: Checklist, kind: str, answers: dict[str, Checklist
     return str(total.quantize(Decimal("0.01"))) if any_scored else None
 
 
+def _figure(result: dict[str, Any] | None, snapshot: EvidenceSnapshot | None) -> dict[str, Any] | None:
+    if result is None or snapshot is None:
+        return None
+    return {
+        "value": result["value"],
+        "threshold": result["threshold"],
+        "passed": result["passed"],
+        "snapshot_id": snapshot.id,
+        "period": {"from": snapshot.period_start.isoformat(), "to": snapshot.period_end.isoformat()},
+    }
+
+
 def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[str, Any]:
     """The checklist with this expert's own results: what the tablet and GET /checklist show."""
     answers = answers_of(session, ctx.sheet.id)
@@ -160,6 +174,8 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
         photos.setdefault(photo.criterion, []).append(photo_json(photo))
     kind = ctx.application.kind
     claimed = claims_of(session, ctx)
+    frozen = snapshots.latest(session, ctx.application.id)
+    figures = {r["check"]: r for r in frozen.results} if frozen is not None else {}
     categories = []
     for cat in ctx.checklist.categories:
         criteria = [
@@ -170,7 +186,8 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
                 "max_score": ctx.checklist.scale(c),
                 "not_applicable_allowed": c.not_applicable,
                 "claims": claimed.get(c.id, []),
-                "evidence": [{"check": name, "result": None} for name in c.evidence],  # filled by meter evidence
+                # The latest evidence snapshot's figure beside the criterion it supports (None before one is taken).
+                "evidence": [{"check": name, "result": _figure(figures.get(name), frozen)} for name in c.evidence],
                 **answer_json(answers.get(c.id)),
                 "photos": photos.get(c.id, []),
             }

@@ -1,13 +1,17 @@
-"""Meter readings pushed by a unit's access-end system: idempotent by meter and time, refusals named by index."""
+"""The meters API: readings pushed by a unit's access-end system, and an application's evidence snapshots."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, g, jsonify
 
-from meters import ingest
-from web.core.actor import me
-from web.core.problems import read_body
+from meters import ingest, snapshots
+from meters.models import EvidenceSnapshot
+from web.core.actor import me, visible_or_404
+from web.core.problems import ApiProblem, read_body
 from web.meters.blueprints import api as bp
+from workflow.db import db
 
 
 @bp.post("/meters/readings")
@@ -20,3 +24,26 @@ def push_readings() -> Response:
         unchanged=result.unchanged,
         refused=[{"index": p.line, "field": p.column, "message": p.message} for p in result.refused],
     )
+
+
+def _snapshot_json(snapshot: EvidenceSnapshot) -> dict[str, Any]:
+    return {"id": snapshot.id, **snapshots.document(snapshot), "sha256": snapshot.sha256}
+
+
+@bp.get("/applications/<int:application_id>/evidence")
+def latest_evidence(application_id: int) -> Response:
+    """The latest evidence snapshot of an application the caller may see."""
+    app, _definition = visible_or_404(application_id)
+    snapshot = snapshots.latest(db.session, app.id)
+    if snapshot is None:
+        raise ApiProblem(404, "not_found", f"no evidence snapshot of application {application_id} yet")
+    return jsonify(_snapshot_json(snapshot))
+
+
+@bp.post("/applications/<int:application_id>/evidence")
+def take_evidence(application_id: int) -> Response:
+    """A fresh snapshot (the agency's coordinator); the older ones stay."""
+    snapshot = snapshots.take_fresh(me(), application_id)
+    response = jsonify(_snapshot_json(snapshot))
+    response.status_code = 201
+    return response

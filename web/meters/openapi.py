@@ -1,13 +1,67 @@
-"""OpenAPI paths and schemas for the meters area: readings pushed by a unit's access-end system."""
+"""OpenAPI paths and schemas for the meters area: pushed readings and evidence snapshots."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from meters.ingest import MAX_PUSH
-from web.core.openapi import INT, STR, Schema, json_body, obj, ok, problem_responses, ref
+from web.core.openapi import (
+    FREE,
+    INT,
+    PATH_ID,
+    STR,
+    TIME,
+    Schema,
+    json_body,
+    nullable,
+    obj,
+    ok,
+    problem_responses,
+    ref,
+)
+
+DATE: Schema = {"type": "string", "format": "date"}
+
+_RESULT = obj(
+    {
+        "check": STR,
+        "value": nullable(STR),
+        "threshold": nullable(STR),
+        "passed": {"type": ["boolean", "null"], "description": "null: nothing to judge (e.g. no points required)"},
+        "details": FREE,
+    }
+)
+_INPUT = obj(
+    {
+        "meter": STR,
+        "tier": INT,
+        "energy_type": STR,
+        "unit": STR,
+        "interval_minutes": INT,
+        "cumulative": {"type": "boolean"},
+        "points": INT,
+        "first": nullable(TIME),
+        "last": nullable(TIME),
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    }
+)
 
 SCHEMAS: dict[str, Schema] = {
+    "EvidenceSnapshot": obj(
+        {
+            "id": INT,
+            "application_id": INT,
+            "period": obj({"from": DATE, "to": DATE}),
+            "taken_at": TIME,
+            "taken_by": STR,
+            "reason": STR,
+            "rules": {**STR, "description": "the evidence rules' version, e.g. evidence@1"},
+            "code": {**STR, "description": "the checks' own version"},
+            "inputs": {"type": "array", "items": _INPUT, "description": "what the checks read, per meter"},
+            "results": {"type": "array", "items": _RESULT},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "of all the fields above"},
+        }
+    ),
     "MeterReading": obj(
         {
             "point_code": {**STR, "description": "a meter registered for the caller's unit"},
@@ -33,6 +87,19 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 PATHS: dict[str, Any] = {
+    "/applications/{application_id}/evidence": {
+        "parameters": [PATH_ID],
+        "get": {
+            "operationId": "latestEvidence",
+            "summary": "The application's latest evidence snapshot (taken when it entered site verification)",
+            "responses": {"200": ok("The snapshot", ref("EvidenceSnapshot")), **problem_responses(401, 404)},
+        },
+        "post": {
+            "operationId": "takeEvidence",
+            "summary": "Take a fresh snapshot (the agency's coordinator); the older ones stay",
+            "responses": {"201": ok("The new snapshot", ref("EvidenceSnapshot")), **problem_responses(401, 403, 404)},
+        },
+    },
     "/meters/readings": {
         "post": {
             "operationId": "pushMeterReadings",

@@ -61,8 +61,26 @@ SCHEMAS: dict[str, Schema] = {
             },
             "evidence": {
                 "type": "array",
-                "description": "meter-evidence checks that may back the criterion (results come with meter evidence)",
-                "items": obj({"check": STR, "result": nullable(STR)}),
+                "description": "meter-evidence checks that back the criterion, with the latest snapshot's figures",
+                "items": obj(
+                    {
+                        "check": STR,
+                        "result": {
+                            **nullable(
+                                obj(
+                                    {
+                                        "value": nullable(STR),
+                                        "threshold": nullable(STR),
+                                        "passed": {"type": ["boolean", "null"]},
+                                        "snapshot_id": INT,
+                                        "period": obj({"from": STR, "to": STR}),
+                                    }
+                                )
+                            ),
+                            "description": "the latest evidence snapshot's figure; null until one is taken",
+                        },
+                    }
+                ),
             },
             "result": RESULT,
             "score": SCORE,

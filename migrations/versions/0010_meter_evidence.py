@@ -1,13 +1,14 @@
-"""meter registry and readings: each unit's meters in their tier tree, the points each tier must have, and the
-meters' readings keyed by meter and time (UTC)
+"""meter evidence: each unit's meters in their tier tree, the points each tier must have, the meters' readings
+keyed by meter and time (UTC), and the frozen evidence snapshots of applications
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-05 16:30:42.309387
+Create Date: 2026-12-05 16:38:51.248167
 """
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 revision = '0010'
 down_revision = '0009'
@@ -57,9 +58,28 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['meter_id'], ['meters.id'], name=op.f('fk_meter_readings_meter_id_meters')),
     sa.PrimaryKeyConstraint('meter_id', 'at', name=op.f('pk_meter_readings'))
     )
+    op.create_table('evidence_snapshots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('taken_by', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.String(length=64), nullable=False),
+    sa.Column('source_event_seq', sa.BigInteger(), nullable=True),
+    sa.Column('rules', sa.String(length=32), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('inputs', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('results', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_evidence_snapshots_application_id_applications')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_snapshots')),
+    sa.UniqueConstraint('application_id', 'source_event_seq', name=op.f('uq_evidence_snapshots_application_id_source_event_seq'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('evidence_snapshots')
     op.drop_table('meter_readings')
     op.drop_table('meters')
     op.drop_table('meter_requirements')

@@ -1,0 +1,152 @@
+"""Evidence snapshots: every check run once for an application and a period, frozen with a SHA-256 of the whole.
+
+A snapshot stores what the checks read (each meter's points, first and last time, and a digest of its readings),
+the results, and the rule and code versions; it is never changed. The outbox takes one when an application enters
+a state the rules name (the site verification); the agency's coordinator may take a fresh one; the latest is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meters import checks
+from meters.models import EvidenceSnapshot
+from meters.rules import EvidenceRules, rules
+from workflow.accounts import Actor
+from workflow.db import db, iso_utc, utcnow
+from workflow.engine import command_target
+from workflow.models import Application, AuditEvent
+from workflow.workdays import SHANGHAI
+
+CODE = "meters.checks@1"  # the checks' own version: a change to how a figure is computed moves it
+
+
+def default_period(taken_on: dt.date, evidence_rules: EvidenceRules) -> checks.Period:
+    """The trailing days the rules name, ending the day before the snapshot is taken (Shanghai dates)."""
+    end = taken_on - dt.timedelta(days=1)
+    return checks.Period(end - dt.timedelta(days=evidence_rules.snapshot_days - 1), end)
+
+
+def _inputs(evidence: checks.Evidence) -> list[dict[str, Any]]:
+    out = []
+    for meter in evidence.meters:
+        series = evidence.series[meter.id]
+        digest = hashlib.sha256()
+        for at, value in zip(series.times, series.values, strict=True):
+            digest.update(f"{at.isoformat()}|{value}\n".encode())
+        out.append(
+            {
+                "meter": meter.point_code,
+                "tier": meter.tier,
+                "energy_type": meter.energy_type,
+                "unit": meter.unit,
+                "interval_minutes": meter.interval_minutes,
+                "cumulative": meter.cumulative,
+                "points": len(series.times),
+                "first": iso_utc(series.times[0]) if series.times else None,
+                "last": iso_utc(series.times[-1]) if series.times else None,
+                "sha256": digest.hexdigest(),
+            }
+        )
+    return out
+
+
+def document(snapshot: EvidenceSnapshot) -> dict[str, Any]:
+    """What the snapshot's hash covers (and what the API shows, with its id and hash)."""
+    return {
+        "application_id": snapshot.application_id,
+        "period": {"from": snapshot.period_start.isoformat(), "to": snapshot.period_end.isoformat()},
+        "taken_at": iso_utc(snapshot.taken_at),
+        "taken_by": snapshot.taken_by,
+        "reason": snapshot.reason,
+        "rules": snapshot.rules,
+        "code": snapshot.code,
+        "inputs": snapshot.inputs,
+        "results": snapshot.results,
+    }
+
+
+def digest(snapshot: EvidenceSnapshot) -> str:
+    canonical = json.dumps(document(snapshot), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def take(
+    session: Session,
+    application: Application,
+    taken_by: str,
+    reason: str,
+    period: checks.Period | None = None,
+    source_event_seq: int | None = None,
+) -> EvidenceSnapshot:
+    """Run every check on the applicant unit's meters for the period and store the result, hashed."""
+    evidence_rules = rules()
+    now = utcnow()
+    period = period or default_period(now.astimezone(SHANGHAI).date(), evidence_rules)
+    evidence = checks.load(session, application.organisation_id, period)
+    results = [{k: v for k, v in r.as_dict().items() if k != "period"} for r in checks.run(evidence, evidence_rules)]
+    snapshot = EvidenceSnapshot(
+        application_id=application.id,
+        period_start=period.start,
+        period_end=period.end,
+        taken_at=now.replace(microsecond=0),
+        taken_by=taken_by[:64],
+        reason=reason[:64],
+        source_event_seq=source_event_seq,
+        rules=evidence_rules.label,
+        code=CODE,
+        inputs=_inputs(evidence),
+        results=results,
+        sha256="",
+    )
+    snapshot.sha256 = digest(snapshot)
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def latest(session: Session, application_id: int) -> EvidenceSnapshot | None:
+    return session.scalars(
+        select(EvidenceSnapshot)
+        .where(EvidenceSnapshot.application_id == application_id)
+        .order_by(EvidenceSnapshot.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def on_transition(session: Session, application_id: int, event_seq: int) -> EvidenceSnapshot | None:
+    """The outbox's delivery of a transition: a snapshot if it entered a state the rules name (once per event)."""
+    event = session.get(AuditEvent, event_seq)
+    if event is None or event.outcome != "transition" or event.to_state not in rules().snapshot_on:
+        return None
+    done = session.scalars(
+        select(EvidenceSnapshot).where(
+            EvidenceSnapshot.application_id == application_id, EvidenceSnapshot.source_event_seq == event_seq
+        )
+    ).one_or_none()
+    if done is not None:
+        return done
+    application = session.get(Application, application_id)
+    if application is None:
+        return None
+    return take(session, application, "system", f"entered {event.to_state}", source_event_seq=event_seq)
+
+
+TAKERS = frozenset({"agency_coordinator"})  # who may take a fresh snapshot (the agency runs the verification)
+
+
+def take_fresh(actor: Actor | int, application_id: int) -> EvidenceSnapshot:
+    """The agency's coordinator takes a fresh snapshot for the visible application; the older ones stay."""
+    with db.transaction() as session:
+        who, application = command_target(
+            session, actor, application_id, roles=TAKERS, doing="take an evidence snapshot"
+        )
+        snapshot = take(session, application, who.username, "requested")
+        session.expunge(snapshot)
+        return snapshot
