@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from meters import checks
 from meters.models import EvidenceSnapshot
 from meters.rules import EvidenceRules, rules
-from workflow.accounts import Actor
+from workflow.accounts import SYSTEM, Actor
 from workflow.db import db, iso_utc, utcnow
 from workflow.engine import command_target
 from workflow.models import Application, AuditEvent
+from workflow.visibility import get_visible
 from workflow.workdays import SHANGHAI
 
 CODE = "meters.checks@1"  # the checks' own version: a change to how a figure is computed moves it
@@ -132,7 +133,7 @@ def on_transition(session: Session, application_id: int, event_seq: int) -> Evid
     ).one_or_none()
     if done is not None:
         return done
-    application = session.get(Application, application_id)
+    application = get_visible(session, SYSTEM, application_id)
     if application is None:
         return None
     return take(session, application, "system", f"entered {event.to_state}", source_event_seq=event_seq)
