@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -115,6 +115,11 @@ def load(session: Session, organisation_id: int, period: Period) -> Evidence:
 
 def _ratio(part: int | Decimal, whole: int | Decimal) -> Decimal:
     return (Decimal(part) / Decimal(whole)).quantize(RATIO, rounding=ROUND_DOWN)
+
+
+def _amount(value: Decimal) -> str:
+    """A quantity without trailing zeros or exponent: 1000.000000 → "1000"."""
+    return format(value.normalize(), "f")
 
 
 def _shanghai(when: dt.datetime) -> str:
@@ -389,6 +394,61 @@ def annual_tce(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     return CheckResult("ANNUAL_TCE", str(value), str(rules.min_tce), value >= rules.min_tce, evidence.period, details)
 
 
+def _monthly(series: Series) -> dict[str, Decimal]:
+    """What the meter counted in each Shanghai month of its readings ("2026-03"): a cumulative register's rise from
+    the month's last reading before it (or its own first) to its last; otherwise the sum."""
+    months: dict[str, Decimal] = {}
+    previous: Decimal | None = None
+    start_of: dict[str, Decimal] = {}
+    for at, value in zip(series.times, series.values, strict=True):
+        month = at.astimezone(SHANGHAI).strftime("%Y-%m")
+        if series.meter.cumulative:
+            start_of.setdefault(month, previous if previous is not None else value)
+            months[month] = value - start_of[month]
+            previous = value
+        else:
+            months[month] = months.get(month, Decimal(0)) + value
+    return months
+
+
+def tier_balance(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
+    """|Σ tier-2 − tier-1| ÷ tier-1, per energy type the rules name and per Shanghai month."""
+    threshold = str(rules.balance_share)
+    rows: list[dict[str, Any]] = []
+    worst: Decimal | None = None
+    for energy in rules.balance_types:
+        totals: dict[int, defaultdict[str, Decimal]] = {1: defaultdict(Decimal), 2: defaultdict(Decimal)}
+        for meter in evidence.meters:
+            if meter.energy_type == energy and meter.tier in totals:
+                for month, amount in _monthly(evidence.series[meter.id]).items():
+                    totals[meter.tier][month] += amount
+        if not totals[2]:
+            continue
+        for month in sorted(totals[1]):
+            top, below = totals[1][month], totals[2][month]
+            if top <= 0:
+                rows.append({"energy_type": energy, "month": month, "why": "no tier-1 consumption"})
+                continue
+            share = (abs(below - top) / top).quantize(RATIO)
+            worst = share if worst is None else max(worst, share)
+            rows.append(
+                {
+                    "energy_type": energy,
+                    "month": month,
+                    "tier1": _amount(top),
+                    "tier2": _amount(below),
+                    "share": str(share),
+                    "passed": share <= rules.balance_share,
+                }
+            )
+    if worst is None:
+        return CheckResult(
+            "TIER_BALANCE", None, threshold, None, evidence.period, {"why": "no tier-2 meters", "months": rows}
+        )
+    passed = all(r.get("passed", True) for r in rows)
+    return CheckResult("TIER_BALANCE", str(worst), threshold, passed, evidence.period, {"months": rows})
+
+
 CHECKS: dict[str, Callable[[Evidence, EvidenceRules], CheckResult]] = {
     "EQUIPMENT_RATIO": equipment_ratio,
     "CALIBRATION_VALID": calibration_valid,
@@ -399,6 +459,7 @@ CHECKS: dict[str, Callable[[Evidence, EvidenceRules], CheckResult]] = {
     "LONG_GAP": long_gap,
     "ONLINE_DAYS": online_days,
     "STABLE_RUN_6M": stable_run,
+    "TIER_BALANCE": tier_balance,
     "ANNUAL_TCE": annual_tce,
 }
 

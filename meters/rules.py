@@ -24,6 +24,8 @@ class EvidenceRules:
     completeness_tier1: Decimal
     long_gap_hours: int
     online_share: Decimal
+    balance_types: tuple[str, ...]
+    balance_share: Decimal
     stable_days: int
     stable_months: int
     stable_month_share: Decimal
@@ -60,6 +62,8 @@ def rules(version: int | None = None) -> EvidenceRules:
         completeness_tier1=d(data["completeness"]["tier1_share"]),
         long_gap_hours=int(data["gaps"]["long_hours"]),
         online_share=d(data["online"]["share"]),
+        balance_types=tuple(data["tier_balance"]["energy_types"]),
+        balance_share=d(data["tier_balance"]["share"]),
         stable_days=int(data["stable_run"]["days"]),
         stable_months=int(data["stable_run"]["months"]),
         stable_month_share=d(data["stable_run"]["month_share"]),

@@ -190,3 +190,46 @@ def test_a_period_too_short_to_judge_six_months_says_so():
     _daily(ids["D"], MARCH.start, MARCH.end)
     result = _results(org_id, MARCH)["STABLE_RUN_6M"]
     assert result.passed is None and "needs at least" in result.details["why"]
+
+
+def test_tier_two_within_5_percent_of_tier_one_balances_and_beyond_does_not():
+    """EVIDENCE.md: |Σ tier-2 − tier-1| ÷ tier-1 per month ≤ 5 % (electricity): 950 under 1000 is 5 %."""
+    meters = (
+        "G,1,electricity,kWh,1440,false,,,\nA,2,electricity,kWh,1440,false,G,,\nB,2,electricity,kWh,1440,false,G,,\n"
+    )
+    for below, passed in ((Decimal("950"), True), (Decimal("949"), False)):
+        org_id, ids = _unit(meters)
+        march_1 = dt.datetime.combine(MARCH.start, dt.time(), SHANGHAI)
+        with db.transaction() as session:
+            session.execute(
+                insert(Reading),
+                [
+                    {"meter_id": ids["G"], "at": march_1, "value": Decimal("1000")},
+                    {"meter_id": ids["A"], "at": march_1, "value": Decimal("500")},
+                    {"meter_id": ids["B"], "at": march_1, "value": below - 500},
+                ],
+            )
+        result = _results(org_id, MARCH)["TIER_BALANCE"]
+        assert (result.threshold, result.passed) == ("0.05", passed)
+        assert result.details["months"][0]["month"] == "2026-03"
+    assert result.value == "0.0510"
+
+
+def test_a_registers_month_runs_from_its_last_reading_before_the_month():
+    """A cumulative tier-1 register read 100 on 28 February and 1,100 on 31 March counted 1,000 in March."""
+    period = checks.Period(dt.date(2026, 2, 28), dt.date(2026, 3, 31))
+    org_id, ids = _unit("G,1,electricity,kWh,1440,true,,,\nA,2,electricity,kWh,1440,false,G,,\n")
+    at = {day: dt.datetime.combine(day, dt.time(), SHANGHAI) for day in (period.start, MARCH.start, period.end)}
+    with db.transaction() as session:
+        session.execute(
+            insert(Reading),
+            [
+                {"meter_id": ids["G"], "at": at[period.start], "value": Decimal("100")},
+                {"meter_id": ids["G"], "at": at[MARCH.start], "value": Decimal("150")},
+                {"meter_id": ids["G"], "at": at[period.end], "value": Decimal("1100")},
+                {"meter_id": ids["A"], "at": at[MARCH.start], "value": Decimal("975")},
+            ],
+        )
+    result = _results(org_id, period)["TIER_BALANCE"]
+    march = next(m for m in result.details["months"] if m["month"] == "2026-03")
+    assert (march["tier1"], march["tier2"], march["share"], march["passed"]) == ("1000", "975", "0.0250", True)
