@@ -12,9 +12,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forms import uscc as uscc_rules
 from web.core import security
-from web.core.cli import operator
+from web.core.cli import checked_uscc, find_organisation, operator
 from web.core.security import hash_password, issue_token, password_problem
 from workflow import operations
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, Organisation, User
@@ -24,18 +23,6 @@ from workflow.errors import InvalidInput
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 # --- orgs and users -----------------------------------------------------------------------------------------------
-
-
-def _organisation(session: Session, code: str) -> Organisation | None:
-    return session.scalars(select(Organisation).where(Organisation.uscc == code)).one_or_none()
-
-
-def _checked_uscc(value: str, hint: str) -> str:
-    code = value.strip().upper()
-    problem = uscc_rules.problem(code)
-    if problem:
-        raise click.BadParameter(f"'{value}' is not a valid unified social credit code: {problem}", param_hint=hint)
-    return code
 
 
 @click.group("orgs")
@@ -52,7 +39,7 @@ def orgs_group() -> None:
 @with_appcontext
 def orgs_create(uscc: str, name: str, kind: str, district: str, group_uscc: str | None) -> None:
     """Register an organisation under its unified social credit code (GB 32100 check digit checked)."""
-    code = _checked_uscc(uscc, "USCC")
+    code = checked_uscc(uscc, "USCC")
     if not name.strip():
         raise click.BadParameter("the name may not be empty", param_hint="--name")
     with db.transaction() as session:
@@ -60,8 +47,8 @@ def orgs_create(uscc: str, name: str, kind: str, district: str, group_uscc: str 
             raise click.BadParameter(f"an organisation with code {code} is already registered", param_hint="USCC")
         group_id = None
         if group_uscc:
-            group_code = _checked_uscc(group_uscc, "--group")
-            group = _organisation(session, group_code)
+            group_code = checked_uscc(group_uscc, "--group")
+            group = find_organisation(session, group_code)
             if group is None or group.kind != "group_company":
                 raise click.BadParameter(
                     f"{group_code} is not a registered group company (kind group_company)", param_hint="--group"
@@ -118,8 +105,8 @@ def users_create(
             raise click.BadParameter(f"'{username}' is already taken", param_hint="USERNAME")
         org = None
         if org_uscc:
-            code = _checked_uscc(org_uscc, "--org")
-            org = _organisation(session, code)
+            code = checked_uscc(org_uscc, "--org")
+            org = find_organisation(session, code)
             if org is None:
                 raise click.BadParameter(f"no organisation {code}: create it with `orgs create`", param_hint="--org")
         if role == "applicant" and org is None:
@@ -244,15 +231,15 @@ def tokens_revoke(username: str) -> None:
 @with_appcontext
 def orgs_move(uscc: str, district: str, note: str) -> None:
     """Register an organisation in another district; its existing applications keep their reviewing district."""
-    code = _checked_uscc(uscc, "USCC")
+    code = checked_uscc(uscc, "USCC")
     with db.transaction() as session:
-        org = _organisation(session, code)
+        org = find_organisation(session, code)
         if org is None:
             raise click.BadParameter(f"no organisation {code}", param_hint="USCC")
         if org.district == district:
             raise click.ClickException(f"{code} is already registered in {district}")
         try:
-            before = operations.move_organisation(session, cast(Any, operator()), org, district, note)
+            before = operations.movefind_organisation(session, cast(Any, operator()), org, district, note)
         except InvalidInput as exc:
             raise click.BadParameter(str(exc), param_hint="DISTRICT") from exc
     click.echo(f"moved {code} from {before or '(none)'} to {district}; existing applications keep their district")

@@ -9,8 +9,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from forms import uscc as uscc_rules
 from web.core import security, seed
+from workflow.accounts import Organisation
 
 
 def register(app: Flask, area_commands: list[click.Command]) -> None:
@@ -82,3 +86,25 @@ def operator() -> security.Unknown:
     except (KeyError, OSError):
         name = "unknown"
     return security.Unknown(f"cli:{name}"[:64], role="admin")
+
+
+def checked_uscc(value: str, hint: str) -> str:
+    """A unified social credit code as stored (upper case, trimmed), or the option's error naming the rule broken."""
+    code = value.strip().upper()
+    problem = uscc_rules.problem(code)
+    if problem:
+        raise click.BadParameter(f"'{value}' is not a valid unified social credit code: {problem}", param_hint=hint)
+    return code
+
+
+def find_organisation(session: Session, code: str) -> Organisation | None:
+    return session.scalars(select(Organisation).where(Organisation.uscc == code)).one_or_none()
+
+
+def registered_organisation(session: Session, value: str, hint: str) -> Organisation:
+    """The organisation an option names, which must be registered."""
+    code = checked_uscc(value, hint)
+    org = find_organisation(session, code)
+    if org is None:
+        raise click.BadParameter(f"no organisation {code} (add it with `manage.py orgs create`)", param_hint=hint)
+    return org

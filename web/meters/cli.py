@@ -11,14 +11,10 @@ from typing import Any, cast
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from forms import uscc as uscc_rules
 from meters import checks, ingest, registry
 from meters.rules import rules
-from web.core.cli import operator
-from workflow.accounts import Organisation
+from web.core.cli import operator, registered_organisation
 from workflow.db import db
 from workflow.errors import InvalidInput
 
@@ -26,16 +22,6 @@ from workflow.errors import InvalidInput
 @click.group("meters")
 def meters_group() -> None:
     """Meter evidence: the registry of a unit's meters, and the points each tier must have."""
-
-
-def _organisation(session: Session, uscc: str) -> Organisation:
-    code = uscc.strip().upper()
-    if not uscc_rules.is_valid(code):
-        raise click.BadParameter(f"'{uscc}' is not a valid unified social credit code", param_hint="--org")
-    org = session.scalars(select(Organisation).where(Organisation.uscc == code)).one_or_none()
-    if org is None:
-        raise click.BadParameter(f"no organisation {code} (add it with `manage.py orgs create`)", param_hint="--org")
-    return org
 
 
 @meters_group.command("register")
@@ -54,7 +40,7 @@ def meters_register(file: Path, uscc: str) -> None:
     except InvalidInput as exc:
         raise click.ClickException(f"{file}: {exc.detail}") from None
     with db.transaction() as session:
-        org = _organisation(session, uscc)
+        org = registered_organisation(session, uscc, "--org")
         source = f"{file.name} (sha256 {registry.file_digest(data)})"
         result = registry.register(session, cast(Any, operator()), org, rows, source)
     refused = sorted([*problems, *result.refused], key=lambda p: p.line)
@@ -77,7 +63,7 @@ def meters_register(file: Path, uscc: str) -> None:
 def meters_require(uscc: str, tier: int, energy_type: str, count: int) -> None:
     """Set how many metering points of an energy type a tier of the unit must have (配备率 and 接入率 divide by it)."""
     with db.transaction() as session:
-        org = _organisation(session, uscc)
+        org = registered_organisation(session, uscc, "--org")
         changed = registry.require(session, cast(Any, operator()), org, tier, energy_type, count)
     what = "set" if changed else "already"
     click.echo(f"{org.uscc}: tier {tier} {energy_type} requires {count} points ({what})")
@@ -92,7 +78,7 @@ def meters_import(file: Path, uscc: str) -> None:
     streamed in batches with a progress bar. Refused rows are listed by line; the others land; sending the same file
     again changes nothing; the exit status is 1 if any row was refused."""
     with db.transaction() as session:
-        org = _organisation(session, uscc)
+        org = registered_organisation(session, uscc, "--org")
         org_id, name = org.id, f"{org.uscc} {org.name}"
     size = file.stat().st_size
     with file.open("rb") as raw, click.progressbar(length=size, label="importing", file=sys.stderr) as bar:
@@ -138,7 +124,7 @@ def meters_check(uscc: str, start: dt.datetime, end: dt.datetime, names: tuple[s
         raise click.BadParameter("the period ends before it starts", param_hint="--to")
     period = checks.Period(start.date(), end.date())
     with db.transaction() as session:
-        org = _organisation(session, uscc)
+        org = registered_organisation(session, uscc, "--org")
         evidence = checks.load(session, org.id, period)
     results = checks.run(evidence, rules(), list(names) or None)
     if as_json:
