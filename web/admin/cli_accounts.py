@@ -239,7 +239,7 @@ def orgs_move(uscc: str, district: str, note: str) -> None:
         if org.district == district:
             raise click.ClickException(f"{code} is already registered in {district}")
         try:
-            before = operations.movefind_organisation(session, cast(Any, operator()), org, district, note)
+            before = operations.move_organisation(session, cast(Any, operator()), org, district, note)
         except InvalidInput as exc:
             raise click.BadParameter(str(exc), param_hint="DISTRICT") from exc
     click.echo(f"moved {code} from {before or '(none)'} to {district}; existing applications keep their district")
