@@ -34,6 +34,13 @@ class Meter(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("meters.id"))
     accuracy_class: Mapped[str] = mapped_column(String(16), default="")
     calibration_due: Mapped[dt.date | None]
+    # What the meter measures beyond its energy type: "" (energy use), "it_load" (a data centre's IT equipment, the
+    # denominator of PUE) or "output" (the unit's product or output value, the denominator of the saving rate).
+    purpose: Mapped[str] = mapped_column(String(16), default="")
+    member_uscc: Mapped[str | None] = mapped_column(String(18))  # a park member's gateway meter: whose it is
+    # The most a healthy meter can count in an hour (rated power for electricity); steps above it × 1.2 are spikes.
+    rated_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    register_max: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))  # a cumulative register rolls over here
     registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -70,6 +77,26 @@ class Reading(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(20, 6))
 
 
+class MeterEvent(Base):
+    """Something that happened to a meter and explains its data: a replacement (the register starts again), a
+    rollover the register does not know its maximum for, or an outage (a gap with a recorded cause)."""
+
+    __tablename__ = "meter_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('replaced', 'rollover', 'outage')", name="kind"),
+        CheckConstraint("ends_at IS NULL OR ends_at > at", name="ends_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime]  # when it happened (an outage's start), UTC
+    ends_at: Mapped[dt.datetime | None]  # an outage's end
+    note: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class EvidenceSnapshot(Base):
     """Every check run once for an application and a period, frozen: its inputs' digests, the results, the rule and
     code versions, and a SHA-256 of the whole. Never updated; a fresh one is added beside it."""
@@ -90,4 +117,7 @@ class EvidenceSnapshot(Base):
     code: Mapped[str] = mapped_column(String(32))
     inputs: Mapped[list[Any]]
     results: Mapped[list[Any]]
+    # The series the pictures are drawn from (daily consumption, completeness per meter and day, gaps, PUE by
+    # month), frozen with the figures so a chart shows exactly what the expert judged.
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sha256: Mapped[str] = mapped_column(String(64))

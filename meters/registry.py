@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from sqlalchemy import select
@@ -33,6 +34,9 @@ REGISTRY_HEADER = (
     "accuracy_class",
     "calibration_due",
 )
+# Columns a file may add: what the meter measures beyond energy, a park member's USCC, its limits.
+OPTIONAL_COLUMNS = ("purpose", "member", "rated_per_hour", "register_max")
+PURPOSES = ("", "it_load", "output")
 # The energy types of GB 17167-2006's table and GB/T 2589's coefficients, with the units a meter may count in.
 ENERGY_UNITS: dict[str, tuple[str, ...]] = {
     "electricity": ("kWh", "MWh"),
@@ -48,6 +52,8 @@ ENERGY_UNITS: dict[str, tuple[str, ...]] = {
     "fuel_oil": ("t", "kg"),
     "gasoline": ("t", "kg"),
     "diesel": ("t", "kg"),
+    # Not an energy: what the unit produces (tonnes, pieces, 万元 of output value), metered for the saving rate.
+    "output": ("t", "件", "万元"),
 }
 TIERS = (1, 2, 3)
 MAX_POINT_CODE = 64  # the column's width
@@ -79,6 +85,10 @@ class MeterRow:
     parent: str
     accuracy_class: str
     calibration_due: dt.date | None
+    purpose: str = ""
+    member_uscc: str | None = None
+    rated_per_hour: Decimal | None = None
+    register_max: Decimal | None = None
 
 
 @dataclass
@@ -92,14 +102,15 @@ class Registered:
 
 
 def read_registry(stream: IO[str]) -> tuple[list[MeterRow], list[RowProblem]]:
-    """Parse the registry CSV; the header must name exactly the registry's columns, in any order."""
+    """Parse the registry CSV; the header names the registry's columns in any order, and may add the optional ones."""
     reader = csv.DictReader(stream)
     header = tuple(name.strip() for name in reader.fieldnames or ())
-    if sorted(header) != sorted(REGISTRY_HEADER):
+    extra = set(header) - set(REGISTRY_HEADER)
+    if not set(REGISTRY_HEADER) <= set(header) or not extra <= set(OPTIONAL_COLUMNS) or len(set(header)) < len(header):
         wanted = ",".join(REGISTRY_HEADER)
+        message = f"the header must be {wanted}, optionally with {','.join(OPTIONAL_COLUMNS)}"
         raise InvalidInput(
-            f"the header must be {wanted}; got {','.join(header) or 'nothing'}",
-            [Problem("header", "wrong_header", f"the header must be {wanted}")],
+            f"{message}; got {','.join(header) or 'nothing'}", [Problem("header", "wrong_header", message)]
         )
     rows: list[MeterRow] = []
     problems: list[RowProblem] = []
@@ -158,11 +169,38 @@ def _row(line: int, v: dict[str, str]) -> tuple[MeterRow | None, list[RowProblem
     parent = v.get("parent", "")
     if parent and parent == code:
         bad("parent", "a meter cannot be its own parent")
+    purpose = v.get("purpose", "")
+    if purpose not in PURPOSES:
+        bad("purpose", f"empty (energy use), it_load (a data centre's IT equipment) or output; got {purpose!r}")
+    elif (purpose == "output") != (energy == "output"):
+        bad("purpose", "a meter of energy type output has purpose output, and only it")
+    member = v.get("member", "") or None
+    if member is not None and (len(member) != 18 or not member.isalnum()):
+        bad("member", f"a park member's unified social credit code, 18 letters and digits; got {member!r}")
+    limits = {}
+    for column in ("rated_per_hour", "register_max"):
+        text = v.get(column, "")
+        limits[column] = _positive(text) if text else None
+        if text and limits[column] is None:
+            bad(column, f"a positive number in the meter's unit; got {text!r}")
+    if limits["register_max"] is not None and cumulative_text in FALSE:
+        bad("register_max", "only a cumulative register rolls over")
     if found:
         return None, found
     assert tier is not None and interval is not None
-    row = MeterRow(line, code, tier, energy, unit, interval, cumulative_text in TRUE, parent, accuracy, due)
+    row = MeterRow(
+        line, code, tier, energy, unit, interval, cumulative_text in TRUE, parent, accuracy, due,
+        purpose, member, limits["rated_per_hour"], limits["register_max"],
+    )  # fmt: skip
     return row, []
+
+
+def _positive(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and number > 0 and len(text) <= 24 else None
 
 
 def _int(text: str) -> int | None:
@@ -196,6 +234,10 @@ def register(
             "parent_id": parent.id if parent is not None else None,
             "accuracy_class": row.accuracy_class,
             "calibration_due": row.calibration_due,
+            "purpose": row.purpose,
+            "member_uscc": row.member_uscc,
+            "rated_per_hour": row.rated_per_hour,
+            "register_max": row.register_max,
         }
         meter = existing.get(row.point_code)
         if meter is None:

@@ -31,6 +31,17 @@ class EvidenceRules:
     stable_month_share: Decimal
     calibration_tier1: Decimal
     min_tce: Decimal
+    spike_factor: Decimal
+    stuck_hours: int
+    day_month_share: Decimal
+    midnight_minutes: int
+    month_days: int
+    min_saving_rate: Decimal
+    pue_min_months: int
+    pue_retire_above: Decimal
+    park_large_tce: Decimal
+    park_count_share: Decimal
+    park_energy_share: Decimal
     equipment: dict[str, tuple[Decimal, Decimal, Decimal]]  # energy type → tier 1, 2, 3
     coefficients: dict[tuple[str, str], Decimal]  # (energy type, unit) → kgce per unit
 
@@ -69,6 +80,17 @@ def rules(version: int | None = None) -> EvidenceRules:
         stable_month_share=d(data["stable_run"]["month_share"]),
         calibration_tier1=d(data["calibration"]["tier1_share"]),
         min_tce=d(data["annual"]["min_tce"]),
+        spike_factor=d(data["integrity"]["spike_factor"]),
+        stuck_hours=int(data["integrity"]["stuck_hours"]),
+        day_month_share=d(data["day_month"]["share"]),
+        midnight_minutes=int(data["day_month"]["midnight_minutes"]),
+        month_days=int(data["day_month"]["month_days"]),
+        min_saving_rate=d(data["saving"]["min_rate"]),
+        pue_min_months=int(data["pue"]["min_months"]),
+        pue_retire_above=d(data["pue"]["retire_above"]),
+        park_large_tce=d(data["park"]["large_tce"]),
+        park_count_share=d(data["park"]["count_share"]),
+        park_energy_share=d(data["park"]["energy_share"]),
         equipment={k: (d(v[0]), d(v[1]), d(v[2])) for k, v in data["equipment"].items()},
         coefficients={tuple(k.split("/", 1)): d(v) for k, v in data["coefficients"].items()},  # type: ignore[misc]
     )

@@ -90,7 +90,7 @@ def take(
     evidence_rules = rules()
     now = utcnow()
     period = period or default_period(now.astimezone(SHANGHAI).date(), evidence_rules)
-    evidence = checks.load(session, application.organisation_id, period)
+    evidence = checks.load(session, application.organisation_id, period, declared=application.form or {})
     results = [{k: v for k, v in r.as_dict().items() if k != "period"} for r in checks.run(evidence, evidence_rules)]
     snapshot = EvidenceSnapshot(
         application_id=application.id,

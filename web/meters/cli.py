@@ -12,7 +12,7 @@ from typing import Any, cast
 import click
 from flask.cli import with_appcontext
 
-from meters import checks, ingest, registry
+from meters import checks, events, ingest, registry
 from meters.rules import rules
 from web.core.cli import operator, registered_organisation
 from workflow.db import db
@@ -109,6 +109,41 @@ def meters_import(file: Path, uscc: str) -> None:
         click.echo(f"  … and {result.refused_count - len(result.refused)} more", err=True)
     if result.refused_count:
         raise SystemExit(1)
+
+
+def _time(text: str | None, option: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        return ingest.parse_time(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"an ISO 8601 time such as 2026-03-01T08:00 (Shanghai); got {text!r}", param_hint=option
+        ) from None
+
+
+@meters_group.command("event")
+@click.option("--org", "uscc", required=True, help="USCC of the unit.")
+@click.option("--meter", "point_code", required=True, help="The meter's point code.")
+@click.option("--kind", required=True, type=click.Choice(events.KINDS), help="What happened to the meter.")
+@click.option("--at", "at_text", required=True, help="When (ISO 8601; without an offset, Shanghai time).")
+@click.option("--until", "until_text", help="An outage's end (ISO 8601).")
+@click.option("--note", default="", help="What happened; an outage needs its cause.")
+@with_appcontext
+def meters_event(uscc: str, point_code: str, kind: str, at_text: str, until_text: str | None, note: str) -> None:
+    """Record that a meter was replaced, that its register rolled over, or an outage: the checks then explain the
+    fall or the gap instead of holding it against the unit."""
+    at = _time(at_text, "--at")
+    ends_at = _time(until_text, "--until")
+    assert at is not None
+    try:
+        with db.transaction() as session:
+            org = registered_organisation(session, uscc, "--org")
+            event = events.record(session, cast(Any, operator()), org, point_code, kind, at, ends_at, note)
+            event_id = event.id
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"{uscc} {point_code}: {kind} recorded (event {event_id})")
 
 
 @meters_group.command("check")

@@ -104,3 +104,22 @@ def test_check_prints_each_check_as_json_and_stores_nothing(runner, tmp_path):
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
     shown = runner.invoke(args=args)
     assert "✓ ACCESS_RATIO_T1" in shown.output and "rules evidence@1" in shown.output
+
+
+def test_event_records_a_replacement_and_refuses_an_outage_without_its_end_or_cause(runner, tmp_path):
+    org = factories.make_org()
+    runner.invoke(
+        args=["meters", "register", str(_file(tmp_path, "E-1,1,electricity,kWh,15,true,,,\n")), "--org", org.uscc]
+    )
+    base = ["meters", "event", "--org", org.uscc, "--meter", "E-1"]
+    done = runner.invoke(args=[*base, "--kind", "replaced", "--at", "2026-04-01T01:30", "--note", "换表"])
+    assert done.exit_code == 0 and "E-1: replaced recorded" in done.output
+    with db.transaction() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "meter_event")).all()[-1]
+    assert (event.payload["at"], event.payload["note"]) == ("2026-03-31T17:30:00+00:00", "换表")  # Shanghai time in
+    outage = runner.invoke(args=[*base, "--kind", "outage", "--at", "2026-04-02T00:00"])
+    assert outage.exit_code == 1 and "an outage needs its end" in outage.output and "cause" in outage.output
+    unknown = runner.invoke(args=[*base[:-1], "E-9", "--kind", "rollover", "--at", "2026-04-02T00:00"])
+    assert unknown.exit_code == 1 and "no meter 'E-9'" in unknown.output
+    bad_time = runner.invoke(args=[*base, "--kind", "rollover", "--at", "yesterday"])
+    assert bad_time.exit_code == 2 and "ISO 8601" in bad_time.output

@@ -3,96 +3,61 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 from sqlalchemy import insert
 
-from meters import checks, registry
-from meters.models import Meter, Reading
-from meters.rules import rules
-from tests import factories
-from workflow.accounts import SYSTEM
+from meters import checks
+from meters.models import Reading
+from tests.support.meters import daily, hourly, results, unit
 from workflow.db import db
 from workflow.workdays import SHANGHAI
 
-HEADER = "point_code,tier,energy_type,unit,interval_minutes,cumulative,parent,accuracy_class,calibration_due\n"
 MARCH = checks.Period(dt.date(2026, 3, 1), dt.date(2026, 3, 30))  # 30 Shanghai days
-
-
-def _unit(meter_rows: str, required: dict[tuple[int, str], int] | None = None) -> tuple[int, dict[str, int]]:
-    org = factories.make_org()
-    rows, problems = registry.read_registry(io.StringIO(HEADER + meter_rows))
-    assert problems == []
-    with db.transaction() as session:
-        registry.register(session, SYSTEM, session.merge(org), rows)
-        for (tier, energy), count in (required or {}).items():
-            registry.require(session, SYSTEM, session.merge(org), tier, energy, count)
-        ids = {m.point_code: m.id for m in session.query(Meter).filter(Meter.organisation_id == org.id)}
-    return org.id, ids
-
-
-def _hourly(meter_id: int, period: checks.Period, skip: set[int] = frozenset(), value=lambda n: Decimal(1)):  # type: ignore[no-untyped-def,assignment]
-    """One reading an hour over the period (Shanghai hours 00:00 … 23:00 of each day), but for the hours in `skip`."""
-    start = dt.datetime.combine(period.start, dt.time(), SHANGHAI)
-    rows = [
-        {"meter_id": meter_id, "at": (start + dt.timedelta(hours=n)).astimezone(dt.UTC), "value": value(n)}
-        for n in range(period.days * 24)
-        if n not in skip
-    ]
-    with db.transaction() as session:
-        if rows:
-            session.execute(insert(Reading), rows)
-
-
-def _results(org_id: int, period: checks.Period) -> dict[str, checks.CheckResult]:
-    with db.transaction() as session:
-        evidence = checks.load(session, org_id, period)
-    return {r.check: r for r in checks.run(evidence, rules(1))}
 
 
 def test_tier_three_access_of_exactly_80_percent_passes_and_one_meter_less_fails():
     """Seed 002 附表1 2.1: "三级表具接入比例80％以上" — 8 of 10 required tier-3 points live is 80 %."""
     meters = "".join(f"M-{n},3,electricity,kWh,60,false,,,2027-01-01\n" for n in range(10))
-    org_id, ids = _unit(meters, {(3, "electricity"): 10})
+    org_id, ids = unit(meters, {(3, "electricity"): 10})
     for n in range(8):
-        _hourly(ids[f"M-{n}"], MARCH)
-    result = _results(org_id, MARCH)["ACCESS_RATIO_T3"]
+        hourly(ids[f"M-{n}"], MARCH)
+    result = results(org_id, MARCH)["ACCESS_RATIO_T3"]
     assert (result.value, result.threshold, result.passed) == ("0.8000", "0.80", True)
     assert sorted(m["meter"] for m in result.details["not_live"]) == ["M-8", "M-9"]
 
-    org_id, ids = _unit(meters, {(3, "electricity"): 10})
+    org_id, ids = unit(meters, {(3, "electricity"): 10})
     for n in range(7):
-        _hourly(ids[f"M-{n}"], MARCH)
+        hourly(ids[f"M-{n}"], MARCH)
     # The eighth delivers 89 % of its points over the last 30 days: not live (live means ≥ 90 %).
-    _hourly(ids["M-7"], MARCH, skip=set(range(0, 30 * 24, 9)))
-    result = _results(org_id, MARCH)["ACCESS_RATIO_T3"]
+    hourly(ids["M-7"], MARCH, skip=set(range(0, 30 * 24, 9)))
+    result = results(org_id, MARCH)["ACCESS_RATIO_T3"]
     assert (result.value, result.passed) == ("0.7000", False)
 
 
 def test_tier_one_access_must_be_100_percent():
     """Seed 002: "企业一级（关口）表具接入比例100％"."""
-    org_id, ids = _unit(
+    org_id, ids = unit(
         "G-1,1,electricity,kWh,60,true,,,2027-01-01\nG-2,1,electricity,kWh,60,true,,,2027-01-01\n",
         {(1, "electricity"): 2},
     )
-    _hourly(ids["G-1"], MARCH, value=lambda n: Decimal(n))
-    result = _results(org_id, MARCH)["ACCESS_RATIO_T1"]
+    hourly(ids["G-1"], MARCH, value=lambda n: Decimal(n))
+    result = results(org_id, MARCH)["ACCESS_RATIO_T1"]
     assert (result.value, result.threshold, result.passed) == ("0.5000", "1.00", False)
 
 
 def test_a_73_hour_gap_is_long_and_a_72_hour_one_is_not():
     """EVIDENCE.md: repaired within 3 working days → a gap over 72 h is long."""
-    org_id, ids = _unit("A,2,electricity,kWh,60,false,,,\nB,2,electricity,kWh,60,false,,,\n")
+    org_id, ids = unit("A,2,electricity,kWh,60,false,,,\nB,2,electricity,kWh,60,false,,,\n")
     # A loses the 72 hourly points after hour 100: the readings at 100 and 173 are 73 hours apart, 72 of them missing.
-    _hourly(ids["A"], MARCH, skip=set(range(101, 173)))
-    _hourly(ids["B"], MARCH)
-    result = _results(org_id, MARCH)["LONG_GAP"]
+    hourly(ids["A"], MARCH, skip=set(range(101, 173)))
+    hourly(ids["B"], MARCH)
+    result = results(org_id, MARCH)["LONG_GAP"]
     assert (result.value, result.threshold, result.passed) == ("72.0", "72", True)
 
-    org_id, ids = _unit("A,2,electricity,kWh,60,false,,,\n")
-    _hourly(ids["A"], MARCH, skip=set(range(101, 174)))  # 73 points missing: a 73-hour gap
-    result = _results(org_id, MARCH)["LONG_GAP"]
+    org_id, ids = unit("A,2,electricity,kWh,60,false,,,\n")
+    hourly(ids["A"], MARCH, skip=set(range(101, 174)))  # 73 points missing: a 73-hour gap
+    result = results(org_id, MARCH)["LONG_GAP"]
     assert (result.value, result.passed) == ("73.0", False)
     assert result.details["gaps"] == [
         {"meter": "A", "from": "2026-03-05 04:00", "to": "2026-03-08 06:00", "hours": "73.0"}
@@ -101,15 +66,15 @@ def test_a_73_hour_gap_is_long_and_a_72_hour_one_is_not():
 
 def test_completeness_counts_by_shanghai_day_not_by_utc_day():
     """Shanghai's 00:00–07:59 is the previous UTC day: a full Shanghai day is complete, not split across two."""
-    org_id, ids = _unit("T,1,electricity,kWh,60,false,,,\n")
+    org_id, ids = unit("T,1,electricity,kWh,60,false,,,\n")
     day = checks.Period(dt.date(2026, 3, 1), dt.date(2026, 3, 1))
-    _hourly(ids["T"], day)
-    result = _results(org_id, day)["COMPLETENESS"]
+    hourly(ids["T"], day)
+    result = results(org_id, day)["COMPLETENESS"]
     assert (result.value, result.passed, result.details["short_day_count"]) == ("1.0000", True, 0)
 
-    org_id, ids = _unit("T,1,electricity,kWh,60,false,,,\n")
-    _hourly(ids["T"], day, skip={0})  # 23 of 24 is 95.83 %: enough for tier 2, short of tier 1's 98 %
-    result = _results(org_id, day)["COMPLETENESS"]
+    org_id, ids = unit("T,1,electricity,kWh,60,false,,,\n")
+    hourly(ids["T"], day, skip={0})  # 23 of 24 is 95.83 %: enough for tier 2, short of tier 1's 98 %
+    result = results(org_id, day)["COMPLETENESS"]
     assert (result.value, result.passed) == ("0.9583", False)
     assert result.details["short_days"] == [{"meter": "T", "day": "2026-03-01", "share": "0.9583"}]
 
@@ -119,7 +84,7 @@ def test_exactly_2000_tce_passes_and_a_kilowatt_hour_less_fails():
     year = checks.Period(dt.date(2025, 3, 1), dt.date(2026, 2, 28))
     meters = "E,1,electricity,kWh,1440,true,,,2027-01-01\nH,1,heat,GJ,1440,false,,,2027-01-01\n"
     for kwh, passed in ((Decimal("16160400"), True), (Decimal("16160399"), False)):
-        org_id, ids = _unit(meters)
+        org_id, ids = unit(meters)
         start = dt.datetime.combine(year.start, dt.time(), SHANGHAI).astimezone(dt.UTC)
         last = dt.datetime.combine(year.end, dt.time(), SHANGHAI).astimezone(dt.UTC)
         with db.transaction() as session:
@@ -132,53 +97,43 @@ def test_exactly_2000_tce_passes_and_a_kilowatt_hour_less_fails():
                     {"meter_id": ids["H"], "at": last, "value": Decimal("7")},
                 ],
             )
-        result = _results(org_id, year)["ANNUAL_TCE"]
+        result = results(org_id, year)["ANNUAL_TCE"]
         assert (result.threshold, result.passed) == ("2000", passed)
     assert result.value == "1999.99"
 
 
 def test_calibration_every_tier_one_meter_must_be_valid_at_the_periods_end():
-    org_id, _ = _unit("G,1,electricity,kWh,60,true,,,2026-03-30\nS,2,electricity,kWh,60,true,,,2026-03-29\n")
-    result = _results(org_id, MARCH)["CALIBRATION_VALID"]
+    org_id, _ = unit("G,1,electricity,kWh,60,true,,,2026-03-30\nS,2,electricity,kWh,60,true,,,2026-03-29\n")
+    result = results(org_id, MARCH)["CALIBRATION_VALID"]
     assert (result.value, result.passed) == ("0.5000", True)  # the tier-2 meter lapsed the day before the end
-    org_id, _ = _unit("G,1,electricity,kWh,60,true,,,2026-03-29\n")
-    assert _results(org_id, MARCH)["CALIBRATION_VALID"].passed is False
+    org_id, _ = unit("G,1,electricity,kWh,60,true,,,2026-03-29\n")
+    assert results(org_id, MARCH)["CALIBRATION_VALID"].passed is False
 
 
 def test_nothing_to_judge_is_said_so_not_passed():
-    org_id, _ = _unit("G,1,electricity,kWh,60,true,,,\n")
-    result = _results(org_id, MARCH)
+    org_id, _ = unit("G,1,electricity,kWh,60,true,,,\n")
+    result = results(org_id, MARCH)
     assert result["ACCESS_RATIO_T2"].passed is None and result["ACCESS_RATIO_T2"].details["why"] == "no points required"
     assert result["EQUIPMENT_RATIO"].passed is None
-
-
-def _daily(meter_id: int, first: dt.date, last: dt.date, skip: set[dt.date] = frozenset()) -> None:  # type: ignore[assignment]
-    rows = [
-        {"meter_id": meter_id, "at": dt.datetime.combine(first + dt.timedelta(days=n), dt.time(), SHANGHAI), "value": 1}
-        for n in range((last - first).days + 1)
-        if first + dt.timedelta(days=n) not in skip
-    ]
-    with db.transaction() as session:
-        session.execute(insert(Reading), rows)
 
 
 def test_six_months_of_stable_running_is_183_days_from_the_first_valid_point():
     """Seed 002's six months of stable running: 183 days to the period's end passes, 182 does not."""
     period = checks.Period(dt.date(2025, 9, 1), dt.date(2026, 3, 31))
     for first, passed in ((dt.date(2025, 9, 30), True), (dt.date(2025, 10, 1), False)):
-        org_id, ids = _unit("D,1,electricity,kWh,1440,false,,,\n")
-        _daily(ids["D"], first, period.end)
-        result = _results(org_id, period)["STABLE_RUN_6M"]
+        org_id, ids = unit("D,1,electricity,kWh,1440,false,,,\n")
+        daily(ids["D"], first, period.end)
+        result = results(org_id, period)["STABLE_RUN_6M"]
         assert (result.threshold, result.passed) == ("183", passed)
     assert result.value == "182" and "first valid point 2025-10-01" in result.details["problems"][0]["why"]
 
 
 def test_a_month_below_90_percent_or_a_long_gap_breaks_the_stable_run():
     period = checks.Period(dt.date(2025, 9, 1), dt.date(2026, 3, 31))
-    org_id, ids = _unit("D,1,electricity,kWh,1440,false,,,\n")
+    org_id, ids = unit("D,1,electricity,kWh,1440,false,,,\n")
     # Four days missing from January (27 of 31, 87 %): a month short, and a gap of 4 days.
-    _daily(ids["D"], period.start, period.end, skip={dt.date(2026, 1, d) for d in range(10, 14)})
-    result = _results(org_id, period)
+    daily(ids["D"], period.start, period.end, skip={dt.date(2026, 1, d) for d in range(10, 14)})
+    result = results(org_id, period)
     assert result["STABLE_RUN_6M"].passed is False
     reasons = [p["why"] for p in result["STABLE_RUN_6M"].details["problems"]]
     assert "2026-01: 0.8709 complete" in reasons and any(r.startswith("gap ") for r in reasons)
@@ -186,9 +141,9 @@ def test_a_month_below_90_percent_or_a_long_gap_breaks_the_stable_run():
 
 
 def test_a_period_too_short_to_judge_six_months_says_so():
-    org_id, ids = _unit("D,1,electricity,kWh,1440,false,,,\n")
-    _daily(ids["D"], MARCH.start, MARCH.end)
-    result = _results(org_id, MARCH)["STABLE_RUN_6M"]
+    org_id, ids = unit("D,1,electricity,kWh,1440,false,,,\n")
+    daily(ids["D"], MARCH.start, MARCH.end)
+    result = results(org_id, MARCH)["STABLE_RUN_6M"]
     assert result.passed is None and "needs at least" in result.details["why"]
 
 
@@ -198,7 +153,7 @@ def test_tier_two_within_5_percent_of_tier_one_balances_and_beyond_does_not():
         "G,1,electricity,kWh,1440,false,,,\nA,2,electricity,kWh,1440,false,G,,\nB,2,electricity,kWh,1440,false,G,,\n"
     )
     for below, passed in ((Decimal("950"), True), (Decimal("949"), False)):
-        org_id, ids = _unit(meters)
+        org_id, ids = unit(meters)
         march_1 = dt.datetime.combine(MARCH.start, dt.time(), SHANGHAI)
         with db.transaction() as session:
             session.execute(
@@ -209,7 +164,7 @@ def test_tier_two_within_5_percent_of_tier_one_balances_and_beyond_does_not():
                     {"meter_id": ids["B"], "at": march_1, "value": below - 500},
                 ],
             )
-        result = _results(org_id, MARCH)["TIER_BALANCE"]
+        result = results(org_id, MARCH)["TIER_BALANCE"]
         assert (result.threshold, result.passed) == ("0.05", passed)
         assert result.details["months"][0]["month"] == "2026-03"
     assert result.value == "0.0510"
@@ -218,7 +173,7 @@ def test_tier_two_within_5_percent_of_tier_one_balances_and_beyond_does_not():
 def test_a_registers_month_runs_from_its_last_reading_before_the_month():
     """A cumulative tier-1 register read 100 on 28 February and 1,100 on 31 March counted 1,000 in March."""
     period = checks.Period(dt.date(2026, 2, 28), dt.date(2026, 3, 31))
-    org_id, ids = _unit("G,1,electricity,kWh,1440,true,,,\nA,2,electricity,kWh,1440,false,G,,\n")
+    org_id, ids = unit("G,1,electricity,kWh,1440,true,,,\nA,2,electricity,kWh,1440,false,G,,\n")
     at = {day: dt.datetime.combine(day, dt.time(), SHANGHAI) for day in (period.start, MARCH.start, period.end)}
     with db.transaction() as session:
         session.execute(
@@ -230,6 +185,6 @@ def test_a_registers_month_runs_from_its_last_reading_before_the_month():
                 {"meter_id": ids["A"], "at": at[MARCH.start], "value": Decimal("975")},
             ],
         )
-    result = _results(org_id, period)["TIER_BALANCE"]
+    result = results(org_id, period)["TIER_BALANCE"]
     march = next(m for m in result.details["months"] if m["month"] == "2026-03")
     assert (march["tier1"], march["tier2"], march["share"], march["passed"]) == ("1000", "975", "0.0250", True)

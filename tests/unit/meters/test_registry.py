@@ -119,3 +119,31 @@ def test_required_points_per_tier_and_energy_type_are_set_once_and_audited():
     with db.transaction() as session, pytest.raises(InvalidInput) as refused:
         registry.require(session, SYSTEM, session.merge(org), 4, "plasma", -1)
     assert {p.field for p in refused.value.problems} == {"tier", "energy_type", "count"}
+
+
+def test_the_optional_columns_name_purpose_member_and_limits_and_bad_ones_are_refused_by_line():
+    header = HEADER.rstrip("\n") + ",purpose,member,rated_per_hour,register_max\n"
+    rows, problems = _read(
+        header
+        + "IT-1,2,electricity,kWh,15,true,,,,it_load,,800,999999.99\n"  # line 2: fine
+        + "OUT,1,output,t,1440,false,,,,output,,,\n"  # line 3: fine
+        + "M-1,1,electricity,kWh,15,true,,,,,91310000MA1FL0000X,,\n"  # line 4: fine
+        + "X-1,3,electricity,kWh,15,false,,,,output,,,\n"  # line 5: output purpose on electricity
+        + "X-2,3,electricity,kWh,15,false,,,,,,-5,\n"  # line 6: negative rated power
+        + "X-3,3,electricity,kWh,15,false,,,,,,,1000\n"  # line 7: an interval meter has no register
+        + "X-4,3,electricity,kWh,15,false,,,,,SHORT,,\n"  # line 8: not a USCC
+    )
+    assert [(r.point_code, r.purpose, r.member_uscc) for r in rows] == [
+        ("IT-1", "it_load", None),
+        ("OUT", "output", None),
+        ("M-1", "", "91310000MA1FL0000X"),
+    ]
+    assert str(rows[0].rated_per_hour) == "800" and str(rows[0].register_max) == "999999.99"
+    assert [(p.line, p.column) for p in problems] == [
+        (5, "purpose"),
+        (6, "rated_per_hour"),
+        (7, "register_max"),
+        (8, "member"),
+    ]
+    with pytest.raises(InvalidInput, match="optionally with purpose"):
+        _read(HEADER.rstrip("\n") + ",colour\n")
