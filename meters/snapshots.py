@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meters import checks
+from meters import checks, figures
 from meters.models import EvidenceSnapshot
 from meters.rules import EvidenceRules, rules
 from workflow.accounts import SYSTEM, Actor
@@ -59,8 +59,9 @@ def _inputs(evidence: checks.Evidence) -> list[dict[str, Any]]:
 
 
 def document(snapshot: EvidenceSnapshot) -> dict[str, Any]:
-    """What the snapshot's hash covers (and what the API shows, with its id and hash)."""
-    return {
+    """What the snapshot's hash covers (and what the API shows, with its id and hash). The pictures' figures are
+    covered when there are any (snapshots from before they were kept have none, and keep their hash)."""
+    covered = {
         "application_id": snapshot.application_id,
         "period": {"from": snapshot.period_start.isoformat(), "to": snapshot.period_end.isoformat()},
         "taken_at": iso_utc(snapshot.taken_at),
@@ -71,6 +72,9 @@ def document(snapshot: EvidenceSnapshot) -> dict[str, Any]:
         "inputs": snapshot.inputs,
         "results": snapshot.results,
     }
+    if snapshot.figures:
+        covered["figures"] = snapshot.figures
+    return covered
 
 
 def digest(snapshot: EvidenceSnapshot) -> str:
@@ -104,6 +108,7 @@ def take(
         code=CODE,
         inputs=_inputs(evidence),
         results=results,
+        figures=figures.figures(evidence, evidence_rules),
         sha256="",
     )
     snapshot.sha256 = digest(snapshot)

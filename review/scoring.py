@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.fields import form_version
-from meters import snapshots
+from meters import figures, snapshots
 from meters.models import EvidenceSnapshot
 from review import site_visit
 from review.checklists import RESULTS, Checklist, for_application
@@ -163,6 +163,8 @@ def _figure(result: dict[str, Any] | None, snapshot: EvidenceSnapshot | None) ->
         "passed": result["passed"],
         "snapshot_id": snapshot.id,
         "period": {"from": snapshot.period_start.isoformat(), "to": snapshot.period_end.isoformat()},
+        # The picture beside it (daily, completeness, gaps, pue), drawn from the same snapshot; None if nothing to draw.
+        "chart": figures.chart_for(result["check"], snapshot.figures or {}),
     }
 
 

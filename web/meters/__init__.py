@@ -1,11 +1,12 @@
-"""The meters area: the registry's commands, readings pushed through the API (pages follow with the evidence)."""
+"""The meters area: the registry's commands, readings pushed through the API, and the evidence pictures."""
 
 from __future__ import annotations
 
 from web.core.areas import Area, openapi_parts
-from web.meters import api, cli, openapi
+from web.meters import api, cli, openapi, pages
 from web.meters.blueprints import api as api_blueprint
+from web.meters.blueprints import pages as pages_blueprint
 
-_ROUTES = (api,)  # imported for the routes they add to the blueprint
+_ROUTES = (api, pages)  # imported for the routes they add to the blueprints
 
-AREA = Area("meters", api=api_blueprint, **openapi_parts(openapi), commands=cli.COMMANDS)
+AREA = Area("meters", pages=pages_blueprint, api=api_blueprint, **openapi_parts(openapi), commands=cli.COMMANDS)

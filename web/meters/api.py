@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import Response, g, jsonify
 
-from meters import ingest, snapshots
+from meters import figures, ingest, snapshots
 from meters.models import EvidenceSnapshot
 from web.core.actor import me, visible_or_404
 from web.core.problems import ApiProblem, read_body
 from web.meters.blueprints import api as bp
+from web.meters.charts import chart_response
 from workflow.db import db
 
 
@@ -27,7 +28,8 @@ def push_readings() -> Response:
 
 
 def _snapshot_json(snapshot: EvidenceSnapshot) -> dict[str, Any]:
-    return {"id": snapshot.id, **snapshots.document(snapshot), "sha256": snapshot.sha256}
+    charts = sorted(figures.available(snapshot.figures or {}))
+    return {"id": snapshot.id, **snapshots.document(snapshot), "charts": charts, "sha256": snapshot.sha256}
 
 
 @bp.get("/applications/<int:application_id>/evidence")
@@ -47,3 +49,9 @@ def take_evidence(application_id: int) -> Response:
     response = jsonify(_snapshot_json(snapshot))
     response.status_code = 201
     return response
+
+
+@bp.get("/applications/<int:application_id>/evidence/<int:snapshot_id>/charts/<chart>.<fmt>")
+def evidence_chart(application_id: int, snapshot_id: int, chart: str, fmt: str) -> Response:
+    """A picture of the snapshot's frozen figures."""
+    return chart_response(application_id, snapshot_id, chart, fmt)

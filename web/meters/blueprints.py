@@ -1,7 +1,8 @@
-"""The meters area's blueprints: its API (nested under /api/v1 by the factory); its pages come with the evidence."""
+"""The meters area's blueprints: its pages (the evidence pictures) and its API (nested under /api/v1 by the factory)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+pages = Blueprint("meter_pages", __name__)
 api = Blueprint("meters", __name__)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from meters.charts import CHARTS, FORMATS
 from meters.ingest import MAX_PUSH
 from web.core.openapi import (
     FREE,
     INT,
     PATH_ID,
     STR,
+    STRS,
     TIME,
     Schema,
     json_body,
@@ -59,8 +61,28 @@ SCHEMAS: dict[str, Schema] = {
             "code": {**STR, "description": "the checks' own version"},
             "inputs": {"type": "array", "items": _INPUT, "description": "what the checks read, per meter"},
             "results": {"type": "array", "items": _RESULT},
+            "figures": {
+                **FREE,
+                "description": "the series the pictures are drawn from (daily, completeness, gaps, pue); absent on "
+                "snapshots taken before pictures were kept",
+            },
+            "charts": {**STRS, "description": "the pictures this snapshot can draw (see the charts path)"},
             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "of all the fields above"},
-        }
+        },
+        required=[
+            "id",
+            "application_id",
+            "period",
+            "taken_at",
+            "taken_by",
+            "reason",
+            "rules",
+            "code",
+            "inputs",
+            "results",
+            "charts",
+            "sha256",
+        ],
     ),
     "MeterReading": obj(
         {
@@ -98,6 +120,27 @@ PATHS: dict[str, Any] = {
             "operationId": "takeEvidence",
             "summary": "Take a fresh snapshot (the agency's coordinator); the older ones stay",
             "responses": {"201": ok("The new snapshot", ref("EvidenceSnapshot")), **problem_responses(401, 403, 404)},
+        },
+    },
+    "/applications/{application_id}/evidence/{snapshot_id}/charts/{chart}.{fmt}": {
+        "parameters": [
+            PATH_ID,
+            {"name": "snapshot_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "chart", "in": "path", "required": True, "schema": {"enum": list(CHARTS)}},
+            {"name": "fmt", "in": "path", "required": True, "schema": {"enum": list(FORMATS)}},
+        ],
+        "get": {
+            "operationId": "evidenceChart",
+            "summary": "A picture of a snapshot's frozen figures (PNG or SVG): daily use, completeness, gaps, PUE",
+            "responses": {
+                "200": {
+                    "description": "The picture; it never changes (the snapshot is frozen)",
+                    "content": {
+                        media: {"schema": {"type": "string", "format": "binary"}} for media in FORMATS.values()
+                    },
+                },
+                **problem_responses(401, 404),
+            },
         },
     },
     "/meters/readings": {

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from flask import abort, current_app, g, jsonify, render_template, request, send_from_directory, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -30,8 +31,6 @@ from web.core.actor import me
 from web.core.extensions import blob_store, csrf
 from web.core.pages import PAGE_CSP, commit_reads, lang, local_time
 from web.panel.blueprints import pages as bp
-
-# Photos waiting on the device show as blob: thumbnails; everything else is the pages' policy.
 from web.panel.checklist_json import (
     SCRIPT_MESSAGES,
     csrf_refused,
@@ -51,7 +50,15 @@ from workflow.errors import InvalidInput, NotFound, Problem, WorkflowError
 from workflow.models import Application
 from workflow.visibility import get_visible
 
+# Photos waiting on the device show as blob: thumbnails; everything else is the pages' policy.
 CHECKLIST_CSP = PAGE_CSP.replace("img-src 'self' data:", "img-src 'self' data: blob:")
+# What each evidence picture shows, under it on the sheet (the pictures carry codes, dates and numbers only).
+CHART_CAPTIONS = {
+    "daily": _l("Daily consumption per tier and energy type; a break in the line is a day without data"),
+    "completeness": _l("Completeness per meter and day: red is missing, green is complete"),
+    "gaps": _l("Gaps of an hour or more, per meter"),
+    "pue": _l("PUE by month; the dashed line is the level above which Shanghai retires data centres"),
+}
 PHOTO_OVERHEAD = 64 * 1024  # the multipart framing and the small fields around the photo
 
 # The scoring problems a person meets, in the reader's language; any other shows the engine's own message.
@@ -93,6 +100,8 @@ def checklist(application_id: int) -> Any:
         missing_template=script_message("submit-missing", criteria="{criteria}"),
         photo_url=url_for("panel.checklist_photo", application_id=application_id, photo_id=0),
         submitted_at=parse_time(sheet["submitted_at"]),
+        application_id=application_id,
+        chart_captions=CHART_CAPTIONS,
     )
     response = no_cache(Response(html, mimetype="text/html"))
     response.headers["Content-Security-Policy"] = CHECKLIST_CSP

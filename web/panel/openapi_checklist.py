@@ -74,6 +74,12 @@ SCHEMAS: dict[str, Schema] = {
                                         "passed": {"type": ["boolean", "null"]},
                                         "snapshot_id": INT,
                                         "period": obj({"from": STR, "to": STR}),
+                                        "chart": {
+                                            "type": ["string", "null"],
+                                            "enum": ["daily", "completeness", "gaps", "pue", None],
+                                            "description": "the picture beside the figure: GET "
+                                            "/applications/{id}/evidence/{snapshot_id}/charts/{chart}.svg (or .png)",
+                                        },
                                     }
                                 )
                             ),

@@ -760,7 +760,11 @@
           }
         };
         var assets = (root.dataset.staticUrls || "").split(" ").filter(Boolean);
-        worker.postMessage({ type: "keep", urls: [page, urls.sheet].concat(assets) }, [channel.port2]);
+        // The evidence pictures beside the criteria: frozen with their snapshot, kept for the visit offline.
+        var charts = Array.prototype.map.call(document.querySelectorAll("img.evidence-chart"), function (img) {
+          return img.getAttribute("src");
+        });
+        worker.postMessage({ type: "keep", urls: [page, urls.sheet].concat(assets, charts) }, [channel.port2]);
       })
       .catch(function () { /* no worker: the page still works online */ });
   }

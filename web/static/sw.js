@@ -1,14 +1,16 @@
 // The service worker behind the expert's checklist (served as /sw.js so its scope is the whole site).
 //
 // The checklist page and its checklist.json: network first, the kept copy when there is no network (or it does
-// not answer in time). /static/: the kept copy first, refreshed in the background. Answers are not kept here:
+// not answer in time). /static/: the kept copy first, refreshed in the background. The evidence pictures: the kept
+// copy first (a snapshot never changes), kept with the pages so they go at logout. Answers are not kept here:
 // checklist.js keeps them in IndexedDB. Bump VERSION when this file's caching changes; old caches are dropped.
 "use strict";
 
-var VERSION = "v2";
+var VERSION = "v3";
 var PAGES = "emc-checklist-pages-" + VERSION;
 var STATIC = "emc-checklist-static-" + VERSION;
 var CHECKLIST = /^\/applications\/\d+\/checklist(\.json)?$/;
+var CHART = /^\/applications\/\d+\/evidence\/\d+\/charts\/[a-z]+\.(svg|png)$/;
 var NETWORK_WAIT_MS = 8000;
 
 self.addEventListener("install", function () {
@@ -28,7 +30,7 @@ self.addEventListener("activate", function (event) {
 function cacheFor(url) {
   if (url.origin !== self.location.origin) return null;
   if (url.pathname.indexOf("/static/") === 0) return STATIC;
-  if (CHECKLIST.test(url.pathname)) return PAGES;
+  if (CHECKLIST.test(url.pathname) || CHART.test(url.pathname)) return PAGES;
   return null;
 }
 
@@ -105,6 +107,9 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return;
   var name = cacheFor(url);
   if (name === STATIC) event.respondWith(cacheFirst(request));
+  else if (name === PAGES && CHART.test(url.pathname)) {
+    event.respondWith(kept(request).then(function (hit) { return hit || networkFirst(request); }));
+  }
   else if (name === PAGES) event.respondWith(networkFirst(request));
 });
 

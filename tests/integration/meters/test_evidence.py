@@ -14,6 +14,7 @@ from review import scoring
 from tests import factories
 from tests.support.api import bearer, problem
 from tests.support.openapi import Conformance
+from tests.support.pages import log_in
 from tests.support.shell import openapi_document
 from workflow.accounts import SYSTEM, Organisation
 from workflow.db import db, utcnow
@@ -95,3 +96,49 @@ def test_the_api_shows_the_latest_and_the_coordinator_takes_a_fresh_one(app, cli
     assert client.get(url, headers=applicant).get_json()["id"] == fresh.get_json()["id"]
     assert len(_snapshots(app_id)) == 2  # the older one stays
     problem(client.get(url, headers=bearer(client, cast.other_applicant)), 404, "not_found")
+
+
+def test_the_snapshot_freezes_the_pictures_figures_and_both_doors_draw_them(app, client, cast):
+    """Each quantitative criterion names its picture; the tablet (page session) and the API draw it as SVG or PNG
+    from the frozen figures; someone who may not see the application gets 404, as for anything not there."""
+    _metered(cast)
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    [taken] = _snapshots(app_id)
+    assert taken.figures["days"] == 365 and taken.figures["completeness"][0]["meter"] == "G-1"
+    assert set(taken.figures["completeness"][0]["days"]) == {"A"}  # one daily point a day: every day complete
+    assert taken.figures["daily"][0]["values"][-1] == "10"  # the register rose 10 a day
+    factories.ensure_leader(cast, app_id)
+    sheet = scoring.view_sheet(cast.expert, app_id)
+    charts = {
+        e["check"]: e["result"]["chart"] for cat in sheet["categories"] for c in cat["criteria"] for e in c["evidence"]
+    }
+    assert (charts["ACCESS_RATIO_T1"], charts["LONG_GAP"], charts["COUNTER_INTEGRITY"]) == (
+        "completeness",
+        "gaps",
+        "daily",
+    )
+    assert charts["PUE_METERED"] is None  # no IT-load meter: nothing to draw
+
+    api_url = f"/api/v1/applications/{app_id}/evidence/{taken.id}/charts"
+    expert = bearer(client, cast.expert)
+    svg = client.get(f"{api_url}/completeness.svg", headers=expert)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    Conformance(openapi_document(app)).check(
+        svg, "/applications/{application_id}/evidence/{snapshot_id}/charts/{chart}.{fmt}", "get"
+    )
+    png = client.get(f"{api_url}/daily.png", headers=expert)
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert client.get(f"{api_url}/daily.png", headers=expert).data == png.data  # frozen: drawn the same again
+    problem(client.get(f"{api_url}/pue.svg", headers=expert), 404, "not_found")
+    problem(client.get(f"{api_url}/weather.svg", headers=expert), 404, "not_found")
+    problem(client.get(f"{api_url}/daily.svg", headers=bearer(client, cast.other_applicant)), 404, "not_found")
+    latest = client.get(f"/api/v1/applications/{app_id}/evidence", headers=expert).get_json()
+    assert latest["charts"] == ["completeness", "daily", "gaps"]
+
+    tablet = log_in(app, cast.expert)
+    page = tablet.get(f"/applications/{app_id}/checklist")
+    chart_url = f"/applications/{app_id}/evidence/{taken.id}/charts/completeness.svg"
+    assert page.status_code == 200 and chart_url.encode() in page.data
+    drawn = tablet.get(chart_url)
+    assert drawn.status_code == 200 and drawn.mimetype == "image/svg+xml"
