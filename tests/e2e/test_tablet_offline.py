@@ -15,6 +15,7 @@ from review import scoring
 from tests import factories
 from tests.factories import on_site_visit_day as on_site
 from tests.support.browser import PHONE, log_in
+from tests.support.meters import metered
 
 pytestmark = pytest.mark.e2e
 
@@ -258,5 +259,38 @@ def test_a_sheet_opened_before_the_visit_unlocks_itself_on_the_visits_day(browse
         open_checklist(page, f"{live_server}/applications/{app_id}/checklist")
         expect(page.locator("#before-visit-note")).to_be_hidden()
         expect(first.locator('input[value="conform"]')).to_be_enabled()
+    finally:
+        tablet.close()
+
+
+def test_the_evidence_pictures_stay_beside_the_criteria_offline(browser, live_server, app, cast, monkeypatch):
+    """Issue 12: the tablet shows the frozen figure, its threshold and its picture beside each quantitative
+    criterion, and after a reload without a connection the pictures are still there (kept by the worker)."""
+    metered(cast.org.id)
+    app_id = on_site(cast)
+    url = f"{live_server}/applications/{app_id}/checklist"
+    tablet = browser.new_context(viewport=TABLET, has_touch=True, locale="zh-CN")
+    drawn = (
+        "() => { const all = [...document.querySelectorAll('img.evidence-chart')];"
+        " return all.length > 0 && all.every(i => i.complete && i.naturalWidth > 0); }"
+    )
+    try:
+        page = tablet.new_page()
+        log_in(page, live_server, cast.expert.username, lands_on="/assignments")
+        open_checklist(page, url)
+        expect(page.locator("#checklist")).to_have_attribute("data-offline-ready", "true")
+        access = criterion(page, "2.2")
+        expect(access.locator(".evidence li.figure").first).to_contain_text("ACCESS_RATIO_T1")
+        expect(access.locator(".evidence li.figure").first).to_contain_text("1.0000")
+        expect(access.locator("img.evidence-chart")).to_have_count(1)
+        page.wait_for_function(drawn)
+
+        tablet.set_offline(True)
+        requests = dead_network(app, monkeypatch)
+        page.reload()
+        expect(page.locator("#checklist")).to_have_attribute("data-ready", "true")
+        expect(criterion(page, "2.2").locator("img.evidence-chart")).to_have_count(1)
+        page.wait_for_function(drawn)
+        assert [r for r in requests if r.startswith("GET ")] == [], f"the offline reload fetched: {requests}"
     finally:
         tablet.close()

@@ -7,13 +7,13 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from meters import checks, registry
 from meters.models import Meter, Reading
 from meters.rules import rules
 from tests import factories
-from workflow.accounts import SYSTEM
+from workflow.accounts import SYSTEM, Organisation
 from workflow.db import db
 from workflow.workdays import SHANGHAI
 
@@ -77,3 +77,25 @@ def readings(meter_id: int, points: list[tuple[dt.datetime, Decimal | int | str]
 def at(day: dt.date, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A Shanghai wall-clock time."""
     return dt.datetime.combine(day, dt.time(hour, minute), SHANGHAI)
+
+
+def metered(org_id: int, days: int = 400) -> None:
+    """A unit with one gateway meter, required, read each Shanghai midnight for the last `days` days (a register
+    rising 10 a day): every check that reads access, completeness and consumption has something to judge."""
+    rows, _ = registry.read_registry(io.StringIO(HEADER + "G-1,1,electricity,kWh,1440,true,,0.5S,2030-01-01\n"))
+    today = dt.datetime.now(SHANGHAI).date()
+    with db.transaction() as session:
+        org = session.get(Organisation, org_id)
+        registry.register(session, SYSTEM, org, rows)
+        registry.require(session, SYSTEM, org, 1, "electricity", 1)
+        meter_id = session.scalars(select(Meter.id).where(Meter.organisation_id == org_id)).one()
+        start = today - dt.timedelta(days=days)
+        points = [
+            {
+                "meter_id": meter_id,
+                "at": dt.datetime.combine(start + dt.timedelta(days=n), dt.time(), SHANGHAI).astimezone(dt.UTC),
+                "value": 10 * n,
+            }
+            for n in range(days + 1)
+        ]
+        session.execute(insert(Reading), points)

@@ -3,50 +3,18 @@ beside the checklist's criteria, and fresh ones taken by the agency's coordinato
 
 from __future__ import annotations
 
-import datetime as dt
-import io
+from sqlalchemy import select
 
-from sqlalchemy import insert, select
-
-from meters import registry, snapshots
-from meters.models import EvidenceSnapshot, Meter, Reading
+from meters import snapshots
+from meters.models import EvidenceSnapshot
 from review import scoring
 from tests import factories
 from tests.support.api import bearer, problem
+from tests.support.meters import metered
 from tests.support.openapi import Conformance
 from tests.support.pages import log_in
 from tests.support.shell import openapi_document
-from workflow.accounts import SYSTEM, Organisation
-from workflow.db import db, utcnow
-from workflow.workdays import SHANGHAI
-
-METERS = (
-    "point_code,tier,energy_type,unit,interval_minutes,cumulative,parent,accuracy_class,calibration_due\n"
-    "G-1,1,electricity,kWh,1440,true,,0.5S,2030-01-01\n"
-)
-
-
-def _metered(cast: factories.Cast) -> None:
-    """The cast's unit: one gateway meter, required, read daily for the last 400 days (a register rising 10/day)."""
-    rows, _ = registry.read_registry(io.StringIO(METERS))
-    today = utcnow().astimezone(SHANGHAI).date()
-    with db.transaction() as session:
-        org = session.get(Organisation, cast.org.id)
-        registry.register(session, SYSTEM, org, rows)
-        registry.require(session, SYSTEM, org, 1, "electricity", 1)
-        meter_id = session.scalars(select(Meter.id).where(Meter.organisation_id == org.id)).one()
-        start = today - dt.timedelta(days=400)
-        session.execute(
-            insert(Reading),
-            [
-                {
-                    "meter_id": meter_id,
-                    "at": dt.datetime.combine(start + dt.timedelta(days=n), dt.time(), SHANGHAI),
-                    "value": 10 * n,
-                }
-                for n in range(401)
-            ],
-        )
+from workflow.db import db
 
 
 def _snapshots(app_id: int) -> list[EvidenceSnapshot]:
@@ -57,7 +25,7 @@ def _snapshots(app_id: int) -> list[EvidenceSnapshot]:
 
 
 def test_entering_site_verification_takes_one_frozen_snapshot_and_the_sheet_shows_its_figures(cast):
-    _metered(cast)
+    metered(cast.org.id)
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "completeness_check")
     assert _snapshots(app_id) == []  # not before the site verification
@@ -76,7 +44,7 @@ def test_entering_site_verification_takes_one_frozen_snapshot_and_the_sheet_show
 
 
 def test_the_api_shows_the_latest_and_the_coordinator_takes_a_fresh_one(app, client, cast):
-    _metered(cast)
+    metered(cast.org.id)
     app_id = factories.new_application(cast)
     url = f"/api/v1/applications/{app_id}/evidence"
     conform = Conformance(openapi_document(app))
@@ -101,7 +69,7 @@ def test_the_api_shows_the_latest_and_the_coordinator_takes_a_fresh_one(app, cli
 def test_the_snapshot_freezes_the_pictures_figures_and_both_doors_draw_them(app, client, cast):
     """Each quantitative criterion names its picture; the tablet (page session) and the API draw it as SVG or PNG
     from the frozen figures; someone who may not see the application gets 404, as for anything not there."""
-    _metered(cast)
+    metered(cast.org.id)
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "site_verification")
     [taken] = _snapshots(app_id)
