@@ -102,8 +102,8 @@ def daily(series: Series, events: list[Event], rules: EvidenceRules) -> dict[dt.
 
 
 def _stuck(series: Series, rules: EvidenceRules) -> list[dict[str, Any]]:
-    """Runs of one value standing for `stuck_hours` or more (an interval meter's zeros are a closed plant, not a
-    stuck meter)."""
+    """Runs of one value standing for `stuck_hours` or more over `stuck_points` readings or more (an interval meter's
+    zeros are a closed plant, not a stuck meter)."""
     runs = []
     limit = dt.timedelta(hours=rules.stuck_hours)
     start = 0
@@ -111,7 +111,8 @@ def _stuck(series: Series, rules: EvidenceRules) -> list[dict[str, Any]]:
         if i < len(series.values) and series.values[i] == series.values[start]:
             continue
         value = series.values[start]
-        if series.times[i - 1] - series.times[start] >= limit and (series.meter.cumulative or value != 0):
+        long_enough = series.times[i - 1] - series.times[start] >= limit and i - start >= rules.stuck_points
+        if long_enough and (series.meter.cumulative or value != 0):
             runs.append((series.times[start], series.times[i - 1], value))
         start = i
     return [

@@ -33,6 +33,7 @@ class EvidenceRules:
     min_tce: Decimal
     spike_factor: Decimal
     stuck_hours: int
+    stuck_points: int
     day_month_share: Decimal
     midnight_minutes: int
     month_days: int
@@ -82,6 +83,7 @@ def rules(version: int | None = None) -> EvidenceRules:
         min_tce=d(data["annual"]["min_tce"]),
         spike_factor=d(data["integrity"]["spike_factor"]),
         stuck_hours=int(data["integrity"]["stuck_hours"]),
+        stuck_points=int(data["integrity"]["stuck_points"]),
         day_month_share=d(data["day_month"]["share"]),
         midnight_minutes=int(data["day_month"]["midnight_minutes"]),
         month_days=int(data["day_month"]["month_days"]),

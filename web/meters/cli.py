@@ -12,7 +12,7 @@ from typing import Any, cast
 import click
 from flask.cli import with_appcontext
 
-from meters import checks, events, ingest, registry
+from meters import checks, events, ingest, registry, simulate
 from meters.rules import rules
 from web.core.cli import operator, registered_organisation
 from workflow.db import db
@@ -144,6 +144,70 @@ def meters_event(uscc: str, point_code: str, kind: str, at_text: str, until_text
     except InvalidInput as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"{uscc} {point_code}: {kind} recorded (event {event_id})")
+
+
+@meters_group.command("simulate")
+@click.option("--org", "uscc", help="USCC of a unit to load the files into (with --load).")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (Shanghai).")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day (Shanghai), included.")
+@click.option(
+    "--meters", "count", default=24, show_default=True, type=click.IntRange(3, 100_000), help="Electricity meters."
+)
+@click.option(
+    "--interval", default=15, show_default=True, type=click.IntRange(1, 1440), help="Minutes between readings."
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="The same seed writes the same files.")
+@click.option("--gas/--no-gas", default=True, show_default=True, help="Add a natural-gas gateway read hourly.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder for the files.")
+@click.option("--load", is_flag=True, help="Also register the meters, set the required points, import and record.")
+@with_appcontext
+def meters_simulate(
+    uscc: str | None,
+    start: dt.datetime,
+    end: dt.datetime,
+    count: int,
+    interval: int,
+    seed: int,
+    gas: bool,
+    out: Path,
+    load: bool,
+) -> None:
+    """Write a realistic unit's registry.csv, readings.csv and events.csv (working-day load shapes, an 80-hour
+    collection fault, a meter replaced mid-period, a register rolling over); with --load, load them for --org."""
+    if end.date() < start.date():
+        raise click.BadParameter("the period ends before it starts", param_hint="--to")
+    if load and not uscc:
+        raise click.UsageError("--load needs --org")
+    made = simulate.simulate(out, start.date(), end.date(), count, interval, seed, gas)
+    click.echo(f"wrote {made.meters} meters and {made.readings_count} readings to {out}")
+    if load:
+        assert uscc is not None
+        load_simulated(uscc, made)
+
+
+def load_simulated(uscc: str, made: simulate.Simulated) -> None:
+    """Register the simulated meters for the unit, require the points they stand for, import, record the events."""
+    actor = cast(Any, operator())
+    data = made.registry.read_bytes()
+    rows, problems = registry.read_registry(io.StringIO(data.decode("utf-8")))
+    with db.transaction() as session:
+        org = registered_organisation(session, uscc, "--org")
+        org_id = org.id
+        registry.register(session, actor, org, rows, f"simulated (sha256 {registry.file_digest(data)})")
+        for (tier, energy), count in made.required.items():
+            registry.require(session, actor, org, tier, energy, count)
+    with made.readings.open(encoding="utf-8", newline="") as text:
+        result = ingest.ingest(actor, org_id, ingest.read_readings(text), made.readings.name)
+    with db.transaction() as session:
+        org = registered_organisation(session, uscc, "--org")
+        for row in simulate.read_events(made.events):
+            at = ingest.parse_time(row["at"])
+            until = ingest.parse_time(row["until"]) if row["until"] else None
+            events.record(session, actor, org, row["point_code"], row["kind"], at, until, row["note"])
+    click.echo(
+        f"{uscc}: {len(rows)} meters registered ({len(problems)} refused), {result.inserted} readings stored, "
+        f"{result.refused_count} refused"
+    )
 
 
 @meters_group.command("check")
