@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from meters.evidence import DETAIL_ROWS, CheckResult, Evidence, Series, ratio, shanghai
 from meters.rules import EvidenceRules
@@ -24,24 +25,30 @@ def is_live(series: Series, evidence: Evidence, rules: EvidenceRules) -> tuple[b
 
 def access_ratio(tier: int) -> Callable[[Evidence, EvidenceRules], CheckResult]:
     def check(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
-        """Seed 002 附表1 2.1: live meters of the tier ÷ the points it must have."""
+        """Seed 002 附表1 2.1: live meters of the tier ÷ the points it must have, counted per energy type (a surplus
+        of one energy's meters does not stand in for another's, nor an output counter for an energy meter)."""
         name = f"ACCESS_RATIO_T{tier}"
-        required = sum(n for (t, _), n in evidence.required.items() if t == tier)
+        wanted = {energy: n for (t, energy), n in evidence.required.items() if t == tier and n}
+        required = sum(wanted.values())
         threshold = str(rules.access[tier])
-        live, not_live = [], []
-        for meter in (m for m in evidence.meters if m.tier == tier):
+        live: list[str] = []
+        not_live: list[dict[str, Any]] = []
+        counted: Counter[str] = Counter()
+        for meter in (m for m in evidence.energy_meters() if m.tier == tier):
             ok, share = is_live(evidence.series[meter.id], evidence, rules)
             if ok:
                 live.append(meter.point_code)
+                counted[meter.energy_type] += 1
             else:
                 last = evidence.series[meter.id].times[-1:] or [None]
                 not_live.append(
                     {"meter": meter.point_code, "share": str(share), "last": shanghai(last[0]) if last[0] else None}
                 )
-        details = {"required": required, "live": live, "not_live": not_live}
+        by_type = {e: {"live": counted[e], "required": n} for e, n in sorted(wanted.items())}
+        details = {"required": required, "by_energy_type": by_type, "live": live, "not_live": not_live}
         if not required:
             return CheckResult(name, None, threshold, None, evidence.period, {**details, "why": "no points required"})
-        value = ratio(len(live), required)
+        value = ratio(sum(min(counted[e], n) for e, n in wanted.items()), required)
         return CheckResult(name, str(value), threshold, value >= rules.access[tier], evidence.period, details)
 
     return check

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from meters import events, ingest, registry
+from workflow.accounts import Actor, Organisation
+from workflow.db import db
 from workflow.workdays import SHANGHAI
 
 REGISTRY = "registry.csv"
@@ -175,3 +179,26 @@ def read_events(path: Path) -> Iterator[dict[str, str]]:
     """The events file's rows: point_code, kind, at, until, note."""
     with path.open(encoding="utf-8", newline="") as stream:
         yield from csv.DictReader(stream)
+
+
+def load(actor: Actor, organisation_id: int, made: Simulated, source: str = "simulated") -> tuple[int, int, int]:
+    """Register the simulated meters for the unit, require the points they stand for, import the readings and record
+    the events; returns (meters registered, readings stored, rows refused)."""
+    data = made.registry.read_bytes()
+    rows, problems = registry.read_registry(io.StringIO(data.decode("utf-8")))
+    with db.transaction() as session:
+        org = session.get(Organisation, organisation_id)
+        assert org is not None
+        registry.register(session, actor, org, rows, f"{source} (sha256 {registry.file_digest(data)})")
+        for (tier, energy), count in made.required.items():
+            registry.require(session, actor, org, tier, energy, count)
+    with made.readings.open(encoding="utf-8", newline="") as text:
+        result = ingest.ingest(actor, organisation_id, ingest.read_readings(text), f"{source} {made.readings.name}")
+    with db.transaction() as session:
+        org = session.get(Organisation, organisation_id)
+        assert org is not None
+        for row in read_events(made.events):
+            at = ingest.parse_time(row["at"])
+            until = ingest.parse_time(row["until"]) if row["until"] else None
+            events.record(session, actor, org, row["point_code"], row["kind"], at, until, row["note"])
+    return len(rows), result.inserted, len(problems) + result.refused_count

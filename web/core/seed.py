@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -14,6 +17,7 @@ from web.core.security import hash_password
 from workflow import operations
 from workflow.accounts import SYSTEM, Organisation, User
 from workflow.db import db
+from workflow.workdays import SHANGHAI
 
 # Shared by every demo account. For a local demo only: never seed demo accounts on a reachable server.
 DEMO_PASSWORD = "demo-password-2026"
@@ -284,6 +288,33 @@ def seed_demo_key_units() -> SeedReport:
     return report
 
 
+DEMO_METERED = ("manufacturer", "data_centre")  # units whose meters the demo's experts see on site
+DEMO_METER_DAYS = 370  # the snapshot reads the trailing 365 days: a year and a few days, so none is a gap
+
+
+def seed_demo_meters() -> SeedReport:
+    """Give the demo units simulated meters and readings up to yesterday (Shanghai), if they have none yet."""
+    from meters import simulate
+    from meters.models import Meter
+
+    report = SeedReport()
+    yesterday = dt.datetime.now(SHANGHAI).date() - dt.timedelta(days=1)
+    for n, spec in enumerate(s for s in DEMO_ORGANISATIONS if s.key in DEMO_METERED):
+        with db.transaction() as session:
+            org = session.scalars(select(Organisation).where(Organisation.uscc == spec.uscc)).one()
+            org_id = org.id
+            has = session.scalars(select(Meter.id).where(Meter.organisation_id == org_id).limit(1)).first()
+        if has is not None:
+            report.existing.append(spec.uscc)
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            start = yesterday - dt.timedelta(days=DEMO_METER_DAYS - 1)
+            made = simulate.simulate(Path(folder), start, yesterday, meters=12, interval=60, seed=n + 1)
+            registered, stored, _refused = simulate.load(SYSTEM, org_id, made, "init --demo")
+        report.created.append(f"{spec.uscc}: {registered} meters, {stored} readings ({start} to {yesterday})")
+    return report
+
+
 def initialise(url: str, demo: bool) -> list[str]:
     """Migrate, publish the shipped programmes and, with `demo`, add the sample organisations and accounts, a round
     of the monitoring fund open today, and the demo units on its key energy-using unit list."""
@@ -294,4 +325,5 @@ def initialise(url: str, demo: bool) -> list[str]:
         lines += seed_demo_experts().lines("demo expert pool")
         lines.append(open_demo_round())
         lines += seed_demo_key_units().lines(f"demo key energy-using units {DEMO_KEY_UNIT_YEAR}")
+        lines += seed_demo_meters().lines("demo meter data (simulated)")
     return lines

@@ -186,28 +186,11 @@ def meters_simulate(
 
 
 def load_simulated(uscc: str, made: simulate.Simulated) -> None:
-    """Register the simulated meters for the unit, require the points they stand for, import, record the events."""
-    actor = cast(Any, operator())
-    data = made.registry.read_bytes()
-    rows, problems = registry.read_registry(io.StringIO(data.decode("utf-8")))
+    """Load the simulated files for the unit and say what landed."""
     with db.transaction() as session:
-        org = registered_organisation(session, uscc, "--org")
-        org_id = org.id
-        registry.register(session, actor, org, rows, f"simulated (sha256 {registry.file_digest(data)})")
-        for (tier, energy), count in made.required.items():
-            registry.require(session, actor, org, tier, energy, count)
-    with made.readings.open(encoding="utf-8", newline="") as text:
-        result = ingest.ingest(actor, org_id, ingest.read_readings(text), made.readings.name)
-    with db.transaction() as session:
-        org = registered_organisation(session, uscc, "--org")
-        for row in simulate.read_events(made.events):
-            at = ingest.parse_time(row["at"])
-            until = ingest.parse_time(row["until"]) if row["until"] else None
-            events.record(session, actor, org, row["point_code"], row["kind"], at, until, row["note"])
-    click.echo(
-        f"{uscc}: {len(rows)} meters registered ({len(problems)} refused), {result.inserted} readings stored, "
-        f"{result.refused_count} refused"
-    )
+        org_id = registered_organisation(session, uscc, "--org").id
+    registered, stored, refused = simulate.load(cast(Any, operator()), org_id, made)
+    click.echo(f"{uscc}: {registered} meters registered, {stored} readings stored, {refused} refused")
 
 
 @meters_group.command("check")

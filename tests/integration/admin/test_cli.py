@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from forms.uscc import is_valid
+from meters import snapshots
 from tests import factories
 from web import demo
 from web.core import seed
@@ -102,6 +103,26 @@ def test_demo_result_has_the_expected_end_states_and_refusals(app):
     assert sorted(r.got for r in result.refusals if r.trigger == "conclude_fail") == ["Forbidden", "GuardFailed"]
     uploads = [e for e in result.runs[0].timeline if e.outcome == "attached"]
     assert [e.detail.split(":")[0] for e in uploads][:2] == ["business_licence", "equipment_list"]
+
+
+def test_the_demo_experts_see_figures_computed_from_the_simulated_meters(app):
+    """Issue 12: `init --demo` gives the demo units six months and more of simulated readings, so the snapshot taken
+    when the enterprise enters site verification has real figures, its 80-hour collection fault among them."""
+    seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
+    with app.app_context():
+        result = demo.run_demo()
+    enterprise = next(
+        r for r in result.runs if r.scenario.programme == "emc-acceptance" and r.scenario.kind == "enterprise"
+    )
+    with db.transaction() as session:
+        frozen = snapshots.latest(session, enterprise.application_id)
+        assert frozen is not None
+        figures = {r["check"]: r for r in frozen.results}
+        assert frozen.figures["completeness"] and frozen.figures["daily"]
+    assert (figures["ACCESS_RATIO_T1"]["value"], figures["ACCESS_RATIO_T1"]["passed"]) == ("1.0000", True)
+    assert (figures["LONG_GAP"]["value"], figures["LONG_GAP"]["passed"]) == ("80.0", False)
+    assert figures["STABLE_RUN_6M"]["passed"] is True  # the gap lies before the last six months
+    assert figures["COUNTER_INTEGRITY"]["passed"] is True  # the replaced meter and the rollover are explained
 
 
 def test_the_demo_proposals_say_how_their_figures_were_reached(app):
