@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 
+from meters import partitions
 from meters.models import Meter, Reading
 from meters.registry import RowProblem
 from workflow import audit
@@ -170,13 +171,19 @@ def _store(rows: list[ReadingRow], meters: dict[str, int], result: Ingested) -> 
                 RowProblem(row.line, "value", f"line {first.line} has {first.value} for the same meter and time")
             )
     with db.transaction() as session:
+        # The batch's meters over its time span: an index range per meter, where a list of (meter, time) pairs
+        # makes PostgreSQL plan thousands of row comparisons on every partition.
+        times = [at for _, at in fresh]
         stored = {
             (meter_id, as_utc(at)): value
             for meter_id, at, value in session.execute(
                 select(Reading.meter_id, Reading.at, Reading.value).where(
-                    tuple_(Reading.meter_id, Reading.at).in_(list(fresh))
+                    Reading.meter_id.in_({meter_id for meter_id, _ in fresh}),
+                    Reading.at >= min(times),
+                    Reading.at <= max(times),
                 )
             )
+            if (meter_id, as_utc(at)) in fresh
         }
         new = []
         for key, row in fresh.items():
@@ -189,6 +196,7 @@ def _store(rows: list[ReadingRow], meters: dict[str, int], result: Ingested) -> 
                 message = f"{row.point_code} at {shown} is already stored as {stored[key]}, not {row.value}"
                 result.refuse(RowProblem(row.line, "value", message))
         if new:
+            partitions.ensure(session, partitions.months_of(r["at"] for r in new))
             session.execute(insert(Reading), new)
         result.inserted += len(new)
 

@@ -71,6 +71,8 @@ class Reading(Base):
     quantity. Keyed by meter and time, so a batch sent again finds its rows already there."""
 
     __tablename__ = "meter_readings"
+    # By month on PostgreSQL (migration 0012, meters.partitions); one table on SQLite.
+    __table_args__ = ({"info": {"partitioned": True}},)
 
     meter_id: Mapped[int] = mapped_column(ForeignKey("meters.id"), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(primary_key=True)
