@@ -118,3 +118,23 @@ def test_a_wrong_header_or_a_file_that_is_not_utf8_is_refused_whole():
         bulk.load_file(SYSTEM, org_id, io.BytesIO(b"code,time,value\nE-1,2026-03-01,1\n"))
     with pytest.raises(InvalidInput, match="not UTF-8"):
         bulk.load_file(SYSTEM, org_id, io.BytesIO(b"point_code,timestamp,value\nE-1,2026-03-01,\xff\xfe\n"))
+
+
+def test_a_plain_file_goes_straight_in_and_stores_what_the_row_by_row_path_stores():
+    """Every line plain: COPY straight into the readings (no staging), Shanghai's wall clock where no offset is
+    given, across a month's end (partitions on both sides made first)."""
+    plain = (
+        "E-1,2026-02-28T23:45,100.5\n"
+        "E-1,2026-03-01T00:00:00+08:00,101.25\n"
+        "W-1,2026-03-31T23:00:00Z,3\n"
+        "W-1,2026-04-01 09:00,4\n"
+    )
+    by_rows, by_copy = _unit(), _unit()
+    ingest.ingest(SYSTEM, by_rows, ingest.read_readings(io.StringIO(HEADER + plain)), "rows.csv")
+    copied = bulk.load_file(SYSTEM, by_copy, io.BytesIO((HEADER + plain).encode()))
+    assert (copied.inserted, copied.unchanged, copied.refused) == (4, 0, [])
+    assert _stored(by_copy) == _stored(by_rows)
+    assert _stored(by_copy)[0][1] == dt.datetime(2026, 2, 28, 15, 45, tzinfo=dt.UTC)
+    with db.transaction() as session:
+        zone = session.execute(text("SHOW TimeZone")).scalar_one()
+    assert zone != "Asia/Shanghai"  # the load's own setting does not outlive it
