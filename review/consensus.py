@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from review import evidence
 from review.checklists import Category, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet, PanelConclusion
 from review.scoring import weighted_score
@@ -113,6 +114,7 @@ def _consensus(
     ]
     final = {m.user_id: {c: a.result for c, a in answers.get(m.user_id, {}).items()} for m in members}
     kind = application.kind
+    beside = evidence.Beside(session, application.id)
     criteria_out: list[dict[str, Any]] = []
     categories_out: list[dict[str, Any]] = []
     for category in checklist.categories if checklist is not None else ():
@@ -138,6 +140,7 @@ def _consensus(
                     "text": criterion.text,
                     "agreement": _agreement([s["result"] for s in said]),
                     "results": said,
+                    "evidence": beside.of(criterion),  # the same figures the experts saw on their sheets
                 }
             )
         found: list[dict[str, Any]] = [

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meters import charts
+from meters.models import EvidenceSnapshot
 from review import site_visit
 from review.checklists import Checklist, for_application
 from review.consensus import consensus, panel_members
@@ -115,6 +117,16 @@ def _checklist_part(checklist: Checklist, kind: str, said: dict[str, Any]) -> pr
                     else "、".join(KIND_WORDS.get(k, k) for k in criterion.applies_to),
                     "agreement": found.get("agreement", "pending"),
                     "results": _results(found.get("results", []), names),
+                    "evidence": [
+                        {
+                            "check": e["check"],
+                            "value": e["result"]["value"],
+                            "threshold": e["result"]["threshold"],
+                            "passed": e["result"]["passed"],
+                        }
+                        for e in found.get("evidence", [])
+                        if e.get("result")
+                    ],
                 }
             )
         found = by_category.get(category.id, {})
@@ -259,6 +271,42 @@ def dossier(
         "sheets": _sheets(session, application.id, store),
         "conclusion": conclusion_part,
         "generated_at": _local(utcnow()),
+        "evidence": _evidence_part(session, said),
+    }
+
+
+# What each picture shows, under it in the record (the pictures carry codes, dates and numbers only).
+PICTURE_WORDS = {
+    "daily": "按级别和能源品种的日用量（曲线断开处为无数据的日期）",
+    "completeness": "各表计每日数据完整率（红色为缺失，绿色为完整）",
+    "gaps": "各表计 1 小时及以上的数据中断",
+    "pue": "逐月 PUE（虚线为上海市淘汰数据中心的 PUE 水平）",
+}
+
+
+def _evidence_part(session: Session, said: dict[str, Any]) -> printed.EvidencePart | None:
+    """The snapshot whose figures the consensus shows beside the criteria, with its pictures as PNG."""
+    shown = [e["result"] for c in said.get("criteria", []) for e in c.get("evidence", []) if e.get("result")]
+    if not shown:
+        return None
+    snapshot = session.get(EvidenceSnapshot, shown[0]["snapshot_id"])
+    if snapshot is None:
+        return None
+    pictures: list[printed.EvidencePicture] = []
+    for chart in dict.fromkeys(r["chart"] for r in shown if r.get("chart")):
+        try:
+            pictures.append(
+                {"caption": PICTURE_WORDS.get(chart, chart), "png": charts.render(snapshot.figures, chart, "png")}
+            )
+        except charts.NoChart:
+            continue
+    return {
+        "snapshot_id": snapshot.id,
+        "period": f"{snapshot.period_start} 至 {snapshot.period_end}",
+        "taken_at": _local(snapshot.taken_at),
+        "rules": snapshot.rules,
+        "sha256": snapshot.sha256,
+        "pictures": pictures,
     }
 
 

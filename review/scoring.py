@@ -17,9 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.fields import form_version
-from meters import figures, snapshots
-from meters.models import EvidenceSnapshot
-from review import site_visit
+from review import evidence, site_visit
 from review.checklists import RESULTS, Checklist, for_application
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
 from review.seats import PANEL_STATE, member_of
@@ -154,20 +152,6 @@ def weighted_score(checklist: Checklist, kind: str, answers: dict[str, Checklist
     return str(total.quantize(Decimal("0.01"))) if any_scored else None
 
 
-def _figure(result: dict[str, Any] | None, snapshot: EvidenceSnapshot | None) -> dict[str, Any] | None:
-    if result is None or snapshot is None:
-        return None
-    return {
-        "value": result["value"],
-        "threshold": result["threshold"],
-        "passed": result["passed"],
-        "snapshot_id": snapshot.id,
-        "period": {"from": snapshot.period_start.isoformat(), "to": snapshot.period_end.isoformat()},
-        # The picture beside it (daily, completeness, gaps, pue), drawn from the same snapshot; None if nothing to draw.
-        "chart": figures.chart_for(result["check"], snapshot.figures or {}),
-    }
-
-
 def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[str, Any]:
     """The checklist with this expert's own results: what the tablet and GET /checklist show."""
     answers = answers_of(session, ctx.sheet.id)
@@ -176,8 +160,7 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
         photos.setdefault(photo.criterion, []).append(photo_json(photo))
     kind = ctx.application.kind
     claimed = claims_of(session, ctx)
-    frozen = snapshots.latest(session, ctx.application.id)
-    figures = {r["check"]: r for r in frozen.results} if frozen is not None else {}
+    beside = evidence.Beside(session, ctx.application.id)
     categories = []
     for cat in ctx.checklist.categories:
         criteria = [
@@ -189,7 +172,7 @@ def sheet_json(session: Session, ctx: SheetContext, lang: str = "zh") -> dict[st
                 "not_applicable_allowed": c.not_applicable,
                 "claims": claimed.get(c.id, []),
                 # The latest evidence snapshot's figure beside the criterion it supports (None before one is taken).
-                "evidence": [{"check": name, "result": _figure(figures.get(name), frozen)} for name in c.evidence],
+                "evidence": beside.of(c),
                 **answer_json(answers.get(c.id)),
                 "photos": photos.get(c.id, []),
             }

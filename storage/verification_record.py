@@ -44,12 +44,34 @@ class ExpertResult(TypedDict):
     result: str | None  # conform | nonconform | not_applicable; None: no submitted result
 
 
-class CriterionRow(TypedDict):
+class EvidenceLine(TypedDict):
+    check: str
+    value: str | None
+    threshold: str | None
+    passed: bool | None
+
+
+class CriterionRow(TypedDict, total=False):
     id: str
     text: str
     only_for: str  # "" when it applies to this applicant; else the kinds it applies to, e.g. "数据中心"
     agreement: str  # agree | disagree | pending
     results: list[ExpertResult]
+    evidence: list[EvidenceLine]  # the meter-evidence figures beside it (the consensus's, from one snapshot)
+
+
+class EvidencePicture(TypedDict):
+    caption: str
+    png: bytes
+
+
+class EvidencePart(TypedDict):
+    snapshot_id: int
+    period: str  # e.g. 2025-12-01 至 2026-11-30
+    taken_at: str
+    rules: str
+    sha256: str
+    pictures: list[EvidencePicture]
 
 
 class CategoryRow(TypedDict):
@@ -141,6 +163,7 @@ class Dossier(TypedDict):
     sheets: list[Sheet]
     conclusion: ConclusionPart | None
     generated_at: str
+    evidence: EvidencePart | None
 
 
 # --- small pieces -------------------------------------------------------------------------------------------------
@@ -303,6 +326,10 @@ def _checklist_table(doc: Any, dossier: Dossier) -> None:
                 _cell(table.cell(row, 3), _not_applicable(criterion["only_for"]))
             else:
                 _cell(table.cell(row, 3), _panel_result(criterion["agreement"], criterion["results"]))
+                # The figures the panel had beside the criterion, under its result (those with something judged).
+                for line in criterion.get("evidence", []):
+                    if line["value"] is not None:
+                        east_asian_font(table.cell(row, 3).add_paragraph(), _evidence_words(line), size=WUHAO)
             row += 1
         row = last + 1
     _cell(table.cell(first, 0).merge(table.cell(row - 1, 0)), checklist["group"], center=True)
@@ -321,6 +348,35 @@ def _checklist_table(doc: Any, dossier: Dossier) -> None:
     _cell(value, lines[0], bold=True)
     for line in lines[1:]:
         east_asian_font(value.add_paragraph(), line, size=WUHAO)
+
+
+PASSED_WORDS = {True: "达到", False: "未达到", None: "无从判断"}
+
+
+def _evidence_words(line: EvidenceLine) -> str:
+    threshold = line["threshold"] or "—"
+    return f"计量证据 {line['check']}：{line['value'] or '—'}（阈值 {threshold}，{PASSED_WORDS[line['passed']]}）"
+
+
+def _evidence(doc: Any, dossier: Dossier) -> None:
+    """The snapshot the figures beside the criteria come from, and its pictures."""
+    part = dossier.get("evidence")
+    if part is None:
+        _para(doc, "计量数据证据：核查时尚无证据快照。", size=WUHAO)
+        return
+    _para(
+        doc,
+        f"计量数据证据：证据快照 {part['snapshot_id']}，数据期间 {part['period']}，生成于 {part['taken_at']}，"
+        f"规则 {part['rules']}，SHA-256 {part['sha256']}。",
+        size=WUHAO,
+    )
+    for picture in part["pictures"]:
+        holder = doc.add_paragraph()
+        holder.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        holder.paragraph_format.keep_with_next = True
+        _picture(holder, picture["png"], (TEXT_WIDTH, PHOTO_MAX_HEIGHT))
+        caption = _para(doc, picture["caption"], size=WUHAO)
+        caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _sheets(doc: Any, dossier: Dossier) -> None:
@@ -393,6 +449,7 @@ def verification_record(dossier: Dossier) -> bytes:
     _front(doc, dossier)
     _heading(doc, f"一、{dossier['checklist']['title']}（{dossier['checklist']['annex']}）")
     _checklist_table(doc, dossier)
+    _evidence(doc, dossier)
     _sheets(doc, dossier)
     _photos(doc, dossier)
     _conclusion(doc, dossier)

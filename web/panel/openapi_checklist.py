@@ -25,6 +25,37 @@ _WHO_SEES = (
     "sheet; 404 for anyone else, exactly as for a missing application."
 )
 
+EVIDENCE_SLOTS: Schema = {
+    "type": "array",
+    "description": "meter-evidence checks that back the criterion, with the latest snapshot's figures",
+    "items": obj(
+        {
+            "check": STR,
+            "result": {
+                **nullable(
+                    obj(
+                        {
+                            "value": nullable(STR),
+                            "threshold": nullable(STR),
+                            "passed": {"type": ["boolean", "null"]},
+                            "snapshot_id": INT,
+                            "period": obj({"from": STR, "to": STR}),
+                            "chart": {
+                                "type": ["string", "null"],
+                                "enum": ["daily", "completeness", "gaps", "pue", None],
+                                "description": "the picture beside the figure: GET "
+                                "/applications/{id}/evidence/{snapshot_id}/charts/{chart}.svg (or .png)",
+                            },
+                        }
+                    )
+                ),
+                "description": "the latest evidence snapshot's figure; null until one is taken",
+            },
+        }
+    ),
+}
+
+
 SCHEMAS: dict[str, Schema] = {
     "ChecklistPhoto": obj(
         {
@@ -59,35 +90,7 @@ SCHEMAS: dict[str, Schema] = {
                 "description": "what the application's form claims for this criterion (form @2), as the page shows it",
                 "items": obj({"field": STR, "label": STR, "label_en": STR, "value": STR}),
             },
-            "evidence": {
-                "type": "array",
-                "description": "meter-evidence checks that back the criterion, with the latest snapshot's figures",
-                "items": obj(
-                    {
-                        "check": STR,
-                        "result": {
-                            **nullable(
-                                obj(
-                                    {
-                                        "value": nullable(STR),
-                                        "threshold": nullable(STR),
-                                        "passed": {"type": ["boolean", "null"]},
-                                        "snapshot_id": INT,
-                                        "period": obj({"from": STR, "to": STR}),
-                                        "chart": {
-                                            "type": ["string", "null"],
-                                            "enum": ["daily", "completeness", "gaps", "pue", None],
-                                            "description": "the picture beside the figure: GET "
-                                            "/applications/{id}/evidence/{snapshot_id}/charts/{chart}.svg (or .png)",
-                                        },
-                                    }
-                                )
-                            ),
-                            "description": "the latest evidence snapshot's figure; null until one is taken",
-                        },
-                    }
-                ),
-            },
+            "evidence": EVIDENCE_SLOTS,
             "result": RESULT,
             "score": SCORE,
             "note": STR,
@@ -247,7 +250,10 @@ SCHEMAS: dict[str, Schema] = {
             "text": STR,
             "agreement": AGREEMENT,
             "results": {"type": "array", "items": ref("ConsensusResult"), "description": "one per member"},
-        }
+            "evidence": EVIDENCE_SLOTS,
+        },
+        # Consensuses concluded before the evidence was shown have none.
+        required=["criterion", "category", "text", "agreement", "results"],
     ),
     "ConsensusCategory": obj(
         {

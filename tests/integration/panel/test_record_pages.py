@@ -9,10 +9,12 @@ from urllib.parse import quote
 
 from docx import Document
 
+from meters import snapshots
 from review import photos, scoring
 from review.checklists import load
 from tests import factories
 from tests.support.api import bearer, problem
+from tests.support.meters import metered
 from tests.support.pages import log_in, text_of
 from tests.support.uploads import png
 from workflow import operations
@@ -192,3 +194,24 @@ def test_the_visit_and_the_experts_employers_appear_on_the_front(app, cast):
     assert facts["核查地点"] == "闵行区剑川路 100 号"
     assert facts["核查时间"] == when.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
     assert f"{LEADER}（组长），上海节能技术服务中心" in facts["专家组"]
+
+
+def test_the_record_and_the_consensus_show_the_figures_the_sheets_showed(app, cast):
+    """Issue 12: the verification record prints, under each criterion's result, the evidence figures the experts
+    had beside it, names the snapshot (period, hash) and carries its pictures; the consensus shows the same."""
+    metered(cast.org.id)
+    app_id = scored_panel(cast)
+    with db.transaction() as session:
+        frozen = snapshots.latest(session, app_id)
+        assert frozen is not None
+        snapshot_id, digest = frozen.id, frozen.sha256
+    page = log_in(app, cast.expert).get(f"/applications/{app_id}")
+    card = page.text[page.text.index('id="consensus"') :]
+    assert "<code>ACCESS_RATIO_T1</code> 1.0000" in card
+    conclude(cast, app_id)
+    doc = _doc(log_in(app, cast.municipal_reviewer).get(page_url(app_id)))
+    assert "计量证据 ACCESS_RATIO_T1：1.0000（阈值 1.00，达到）" in _result_of(doc, "2.2")
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"证据快照 {snapshot_id}" in text and digest in text
+    assert "各表计每日数据完整率（红色为缺失，绿色为完整）" in text
+    assert len(doc.inline_shapes) >= 4  # two signatures, the photo, and the evidence pictures
