@@ -4,5 +4,5 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-pages = Blueprint("meter_pages", __name__)
+pages = Blueprint("meter_pages", __name__, template_folder="templates")
 api = Blueprint("meters", __name__)
