@@ -8,6 +8,7 @@ nothing to judge, e.g. no required points set), the period, and details naming t
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
@@ -74,14 +75,24 @@ class CheckResult:
 
 @dataclass
 class Series:
-    """One meter's readings in the period, in time order (UTC)."""
+    """One meter's readings in the period, in time order (UTC), with what several checks derive from them kept
+    once: the points per Shanghai day, and the steps (`meters.integrity`)."""
 
     meter: Meter
     times: list[dt.datetime]
     values: list[Decimal]
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def expected_points(self, since: dt.datetime, until: dt.datetime) -> int:
         return int((until - since).total_seconds() // (self.meter.interval_minutes * 60))
+
+    @property
+    def per_day(self) -> Counter[dt.date]:
+        """Readings per Shanghai day."""
+        if "per_day" not in self.memo:
+            self.memo["per_day"] = Counter(t.astimezone(SHANGHAI).date() for t in self.times)
+        found: Counter[dt.date] = self.memo["per_day"]
+        return found
 
 
 @dataclass(frozen=True)

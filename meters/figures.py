@@ -8,7 +8,7 @@ month for a data centre. The pictures themselves are drawn by `meters.charts` fr
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,6 @@ from meters.evidence import Evidence, amount, hours, shanghai
 from meters.integrity import daily
 from meters.quality import gaps_of
 from meters.rules import EvidenceRules
-from workflow.workdays import SHANGHAI
 
 # A day's completeness as one character: "0"…"9" for 0–9x %, "A" for complete.
 LEVELS = "0123456789A"
@@ -78,7 +77,7 @@ def completeness_grid(evidence: Evidence) -> list[dict[str, Any]]:
     days = _days(evidence)
     rows = []
     for meter in evidence.meters:
-        per_day = Counter(t.astimezone(SHANGHAI).date() for t in evidence.series[meter.id].times)
+        per_day = evidence.series[meter.id].per_day
         expected = 1440 // meter.interval_minutes
         rows.append(
             {"meter": meter.point_code, "tier": meter.tier, "days": "".join(level(per_day[d], expected) for d in days)}

@@ -45,7 +45,15 @@ def _wrap(previous: Decimal, register_max: Decimal | None) -> Decimal:
 
 
 def steps(series: Series, events: list[Event], rules: EvidenceRules) -> list[Step]:
-    """The meter's steps in the period, each with what it counted and what kind of step it was."""
+    """The meter's steps in the period, each with what it counted and what kind of step it was (worked out once
+    per series: the events and rules of one evidence run do not change)."""
+    if "steps" not in series.memo:
+        series.memo["steps"] = _steps(series, events, rules)
+    found: list[Step] = series.memo["steps"]
+    return found
+
+
+def _steps(series: Series, events: list[Event], rules: EvidenceRules) -> list[Step]:
     meter = series.meter
     rated = meter.rated_per_hour
     out: list[Step] = []

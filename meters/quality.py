@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +19,7 @@ def completeness(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     short_count = 0
     for meter in evidence.meters:
         series = evidence.series[meter.id]
-        per_day = Counter(t.astimezone(SHANGHAI).date() for t in series.times)
+        per_day = series.per_day
         wanted = rules.completeness_tier1 if meter.tier == 1 else rules.completeness
         for n in range(evidence.period.days):
             day = evidence.period.start + dt.timedelta(days=n)
@@ -96,7 +95,7 @@ def online_days(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
         return CheckResult("ONLINE_DAYS", None, None, None, evidence.period, {"why": "no meters registered"})
     shares = {}
     for meter in evidence.meters:
-        days = {t.astimezone(SHANGHAI).date() for t in evidence.series[meter.id].times}
+        days = set(evidence.series[meter.id].per_day)
         shares[meter.point_code] = ratio(len(days), evidence.period.days)
     low = {code: str(share) for code, share in shares.items() if share < rules.online_share}
     value = min(shares.values())
@@ -150,7 +149,7 @@ def stable_run(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
         shortest = ran if shortest is None else min(shortest, ran)
         if ran < rules.stable_days:
             problems.append({"meter": meter.point_code, "why": f"first valid point {first_day}: {ran} days"})
-        per_day = Counter(t.astimezone(SHANGHAI).date() for t in series.times)
+        per_day = series.per_day
         for first, last in months:
             first = max(first, period.start)
             if first > last:
