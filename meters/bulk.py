@@ -21,9 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from meters import partitions
-from meters.ingest import MAX_REFUSALS_KEPT, READINGS_HEADER, Ingested, ReadingRow, read_readings
+from meters.ingest import MAX_REFUSALS_KEPT, READINGS_HEADER, Ingested, ReadingRow, read_readings, record_load
 from meters.registry import RowProblem
-from workflow import audit
 from workflow.accounts import Actor, Organisation
 from workflow.db import db
 from workflow.errors import InvalidInput, Problem
@@ -184,19 +183,7 @@ def load_file(
                 cursor.execute("SELECT set_config('TimeZone', %s, true)", (zone,))
         if not result.inserted:
             _careful(session, cursor, stream, result, organisation_id, progress, stage)
-        audit.append(
-            session,
-            actor=actor,
-            outcome="readings_loaded",
-            application_id=None,
-            payload={
-                "uscc": uscc,
-                "inserted": result.inserted,
-                "unchanged": result.unchanged,
-                "refused": result.refused_count,
-                "source": source,
-            },
-        )
+        record_load(session, actor, uscc, result, source)
     return result
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from meters import partitions
 from meters.models import Meter, Reading
@@ -139,21 +140,28 @@ def ingest(
             progress(len(pending))
     result.refused.sort(key=lambda p: p.line)
     with db.transaction() as session:
-        audit.append(
-            session,
-            actor=actor,
-            outcome="readings_loaded",
-            application_id=None,
-            payload={
-                "uscc": uscc,
-                "inserted": result.inserted,
-                "unchanged": result.unchanged,
-                "refused": result.refused_count,
-                "source": source,
-            },
-            request_id=request_id,
-        )
+        record_load(session, actor, uscc, result, source, request_id)
     return result
+
+
+def record_load(
+    session: Session, actor: Actor, uscc: str, result: Ingested, source: str, request_id: str | None = None
+) -> None:
+    """The audit event of one load: what was stored, already there and refused, and where it came from."""
+    audit.append(
+        session,
+        actor=actor,
+        outcome="readings_loaded",
+        application_id=None,
+        payload={
+            "uscc": uscc,
+            "inserted": result.inserted,
+            "unchanged": result.unchanged,
+            "refused": result.refused_count,
+            "source": source,
+        },
+        request_id=request_id,
+    )
 
 
 def _store(rows: list[ReadingRow], meters: dict[str, int], result: Ingested) -> None:

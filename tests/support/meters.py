@@ -14,7 +14,7 @@ from meters.models import Meter, Reading
 from meters.rules import rules
 from tests import factories
 from workflow.accounts import SYSTEM, Organisation
-from workflow.db import db
+from workflow.db import as_utc, db
 from workflow.workdays import SHANGHAI
 
 HEADER = "point_code,tier,energy_type,unit,interval_minutes,cumulative,parent,accuracy_class,calibration_due\n"
@@ -99,3 +99,15 @@ def metered(org_id: int, days: int = 400) -> None:
             for n in range(days + 1)
         ]
         session.execute(insert(Reading), points)
+
+
+def stored(org_id: int) -> list[tuple[str, dt.datetime, Decimal]]:
+    """The unit's readings as (point code, UTC time, value), in meter and time order."""
+    with db.transaction() as session:
+        rows = session.execute(
+            select(Meter.point_code, Reading.at, Reading.value)
+            .join(Meter, Meter.id == Reading.meter_id)
+            .where(Meter.organisation_id == org_id)
+            .order_by(Meter.point_code, Reading.at)
+        ).all()
+    return [(code, as_utc(at), Decimal(value)) for code, at, value in rows]

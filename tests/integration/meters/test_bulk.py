@@ -8,13 +8,13 @@ import io
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from meters import bulk, ingest, partitions, registry
-from meters.models import Meter, Reading
 from tests import factories
+from tests.support.meters import stored
 from workflow.accounts import SYSTEM
-from workflow.db import as_utc, db
+from workflow.db import db
 from workflow.errors import InvalidInput
 
 pytestmark = pytest.mark.postgres
@@ -54,17 +54,6 @@ def _unit() -> int:
     return org.id
 
 
-def _stored(org_id: int) -> list[tuple[str, dt.datetime, Decimal]]:
-    with db.transaction() as session:
-        rows = session.execute(
-            select(Meter.point_code, Reading.at, Reading.value)
-            .join(Meter, Meter.id == Reading.meter_id)
-            .where(Meter.organisation_id == org_id)
-            .order_by(Meter.point_code, Reading.at)
-        ).all()
-    return [(code, as_utc(at), Decimal(value)) for code, at, value in rows]
-
-
 def _outcome(result: ingest.Ingested) -> tuple[int, int, list[tuple[int, str]]]:
     return result.inserted, result.unchanged, [(p.line, p.column) for p in result.refused]
 
@@ -77,8 +66,8 @@ def test_copy_and_row_by_row_store_the_same_readings_and_refuse_the_same_lines()
     refused = [(8, "value"), (10, "point_code"), (11, "timestamp"), (12, "timestamp"), (13, "value"), (14, "row")]
     assert _outcome(copied)[2] == [*refused, (15, "value")]
     assert (copied.inserted, copied.unchanged) == (7, 1)
-    assert _stored(by_copy) == _stored(by_rows)
-    assert _stored(by_copy)[0] == ("E-1", dt.datetime(2026, 2, 28, 16, 0, tzinfo=dt.UTC), Decimal("100.5"))
+    assert stored(by_copy) == stored(by_rows)
+    assert stored(by_copy)[0] == ("E-1", dt.datetime(2026, 2, 28, 16, 0, tzinfo=dt.UTC), Decimal("100.5"))
 
 
 def test_copy_again_changes_nothing_and_names_a_changed_value():
@@ -133,8 +122,8 @@ def test_a_plain_file_goes_straight_in_and_stores_what_the_row_by_row_path_store
     ingest.ingest(SYSTEM, by_rows, ingest.read_readings(io.StringIO(HEADER + plain)), "rows.csv")
     copied = bulk.load_file(SYSTEM, by_copy, io.BytesIO((HEADER + plain).encode()))
     assert (copied.inserted, copied.unchanged, copied.refused) == (4, 0, [])
-    assert _stored(by_copy) == _stored(by_rows)
-    assert _stored(by_copy)[0][1] == dt.datetime(2026, 2, 28, 15, 45, tzinfo=dt.UTC)
+    assert stored(by_copy) == stored(by_rows)
+    assert stored(by_copy)[0][1] == dt.datetime(2026, 2, 28, 15, 45, tzinfo=dt.UTC)
     with db.transaction() as session:
         zone = session.execute(text("SHOW TimeZone")).scalar_one()
     assert zone != "Asia/Shanghai"  # the load's own setting does not outlive it

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from meters import ingest, registry
-from meters.models import Meter, Reading
 from tests import factories
+from tests.support.meters import stored
 from workflow.accounts import SYSTEM
-from workflow.db import as_utc, db
+from workflow.db import db
 from workflow.errors import InvalidInput
 from workflow.models import AuditEvent
 
@@ -38,22 +38,11 @@ def _import(org_id: int, text: str, batch: int = ingest.BATCH) -> ingest.Ingeste
     return ingest.ingest(SYSTEM, org_id, rows, "test.csv", batch=batch)
 
 
-def _stored(org_id: int) -> list[tuple[str, dt.datetime, Decimal]]:
-    with db.transaction() as session:
-        rows = session.execute(
-            select(Meter.point_code, Reading.at, Reading.value)
-            .join(Meter, Meter.id == Reading.meter_id)
-            .where(Meter.organisation_id == org_id)
-            .order_by(Meter.point_code, Reading.at)
-        ).all()
-    return [(code, as_utc(at), Decimal(value)) for code, at, value in rows]
-
-
 def test_a_time_without_offset_is_shanghai_and_is_stored_in_utc(unit):
     text = "E-1,2026-03-01T00:00:00,100.5\nE-1,2026-03-01T00:15:00+08:00,101\nW-1,2026-02-28T16:30Z,3\n"
     result = _import(unit, text)
     assert (result.inserted, result.refused_count) == (3, 0)
-    assert _stored(unit) == [
+    assert stored(unit) == [
         # Shanghai's midnight of 1 March is 16:00 UTC on 28 February: the day boundary is Shanghai's, the storage UTC.
         ("E-1", dt.datetime(2026, 2, 28, 16, 0, tzinfo=dt.UTC), Decimal("100.5")),
         ("E-1", dt.datetime(2026, 2, 28, 16, 15, tzinfo=dt.UTC), Decimal("101")),
@@ -66,7 +55,7 @@ def test_a_re_import_changes_nothing_in_any_batch_size(unit):
     first = _import(unit, text, batch=7)
     again = _import(unit, text, batch=5)
     assert (first.inserted, again.inserted, again.unchanged, again.refused_count) == (24, 0, 24, 0)
-    assert len(_stored(unit)) == 24
+    assert len(stored(unit)) == 24
     with db.transaction() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "readings_loaded")).all()
     assert [e.payload["inserted"] for e in events[-2:]] == [24, 0]
@@ -97,7 +86,7 @@ def test_bad_rows_are_refused_by_line_never_zero_filled_and_the_good_ones_land(u
     assert "already stored as 100" in result.refused[4].message
     assert "line 2 has 101" in result.refused[5].message
     assert (result.inserted, result.refused_count) == (1, 7)
-    assert [v for _, _, v in _stored(unit)] == [Decimal("100"), Decimal("101")]
+    assert [v for _, _, v in stored(unit)] == [Decimal("100"), Decimal("101")]
 
 
 def test_a_file_with_another_header_is_refused_whole(unit):
