@@ -8,6 +8,7 @@ member. Where a figure is compared with what the application declared, both are 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -124,6 +125,16 @@ def _output(evidence: Evidence, rules: EvidenceRules) -> tuple[Decimal, set[str]
     return total, units
 
 
+def _covered(evidence: Evidence, meters: list[Meter]) -> int:
+    """Days of the period on which every one of the meters has a reading."""
+    days: set[dt.date] | None = None
+    for meter in meters:
+        series = evidence.series.get(meter.id)
+        mine = set(series.per_day) if series is not None else set()
+        days = mine if days is None else days & mine
+    return len(days or ())
+
+
 def saving_rate(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     """Seed 002 "节能率达到5%（含）以上": ξ = (e_base − e_report) ÷ e_base with e = tce ÷ output (GB/T 13234), the
     period against the period of the same length before it; a positive ξ is a saving."""
@@ -141,6 +152,13 @@ def saving_rate(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     if not gateways or not outputs:
         why = "needs the unit's gateway meters and an output meter (energy ÷ output, GB/T 13234)"
         return CheckResult("SAVING_RATE", None, threshold, None, evidence.period, {**details, "why": why})
+    # Each period must be covered by data, or the comparison is of a few days against a year.
+    for label, side in (("report", evidence), ("base", base)):
+        covered = _covered(side, [*gateways, *outputs])
+        details[f"{label}_days_with_data"] = covered
+        if covered < rules.saving_coverage * side.period.days:
+            why = f"the {label} period has data on {covered} of its {side.period.days} days for every meter compared"
+            return CheckResult("SAVING_RATE", None, threshold, None, evidence.period, {**details, "why": why})
     report_tce, _, _ = tce_of(evidence, gateways, rules)
     base_tce, _, _ = tce_of(base, gateways, rules)
     report_out, units = _output(evidence, rules)

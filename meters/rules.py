@@ -38,6 +38,7 @@ class EvidenceRules:
     midnight_minutes: int
     month_days: int
     min_saving_rate: Decimal
+    saving_coverage: Decimal
     pue_min_months: int
     pue_retire_above: Decimal
     park_large_tce: Decimal
@@ -88,6 +89,7 @@ def rules(version: int | None = None) -> EvidenceRules:
         midnight_minutes=int(data["day_month"]["midnight_minutes"]),
         month_days=int(data["day_month"]["month_days"]),
         min_saving_rate=d(data["saving"]["min_rate"]),
+        saving_coverage=d(data["saving"]["coverage"]),
         pue_min_months=int(data["pue"]["min_months"]),
         pue_retire_above=d(data["pue"]["retire_above"]),
         park_large_tce=d(data["park"]["large_tce"]),

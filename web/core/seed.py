@@ -288,7 +288,7 @@ def seed_demo_key_units() -> SeedReport:
     return report
 
 
-DEMO_METERED = ("manufacturer", "data_centre")  # units whose meters the demo's experts see on site
+DEMO_METERED = ("manufacturer", "data_centre", "park")  # units whose meters the demo's experts see on site
 DEMO_METER_DAYS = 370  # the snapshot reads the trailing 365 days: a year and a few days, so none is a gap
 
 

@@ -145,15 +145,35 @@ YEAR = checks.Period(dt.date(2025, 3, 1), dt.date(2026, 2, 28))
 def test_saving_rate_of_exactly_5_percent_passes():
     """Seed 002 "节能率达到5%（含）以上": 10,000 kWh per 100 t before, 9,500 after is ξ = 5 %; 9,501 is less."""
     rows = "G,1,electricity,kWh,1440,false,,,,,,,\nO,1,output,t,1440,false,,,,output,,,\n"
-    for kwh, passed in (("9500", True), ("9501", False)):
+    for kwh, passed in ((9500, True), (9501, False)):
         org_id, ids = unit(rows, header=WITH_LIMITS)
         before = YEAR.before()
-        readings(ids["G"], [(at(before.start), "10000"), (at(YEAR.start), kwh)])
-        readings(ids["O"], [(at(before.start), "100"), (at(YEAR.start), "100")])
+        readings(ids["G"], [*_daily_totalling(before, 10000), *_daily_totalling(YEAR, kwh)])
+        readings(ids["O"], [*_daily_totalling(before, 100), *_daily_totalling(YEAR, 100)])
         result = results(org_id, YEAR, declared={"saving_rate_pct": "6.20"})["SAVING_RATE"]
         assert (result.threshold, result.passed) == ("0.05", passed)
     assert result.value == "0.0499" and result.details["declared_pct"] == "6.2"
     assert result.details["base_period"] == {"from": "2024-03-01", "to": "2025-02-28"}
+
+
+def _daily_totalling(period: checks.Period, total: int) -> list[tuple[dt.datetime, Decimal]]:
+    """A reading each day of the period, the first carrying what the equal rest leave of `total`."""
+    rest = Decimal(total) / 1000
+    days = [(at(period.start + dt.timedelta(days=n)), rest) for n in range(1, period.days)]
+    return [(at(period.start), Decimal(total) - rest * (period.days - 1)), *days]
+
+
+def test_saving_rate_needs_both_periods_covered_by_data():
+    """A few days of data before the period are not a base year: the figure is not judged, and says why."""
+    rows = "G,1,electricity,kWh,1440,false,,,,,,,\nO,1,output,t,1440,false,,,,output,,,\n"
+    org_id, ids = unit(rows, header=WITH_LIMITS)
+    before = YEAR.before()
+    last_days = checks.Period(before.end - dt.timedelta(days=4), before.end)
+    readings(ids["G"], [*_daily_totalling(last_days, 100), *_daily_totalling(YEAR, 9000)])
+    readings(ids["O"], [*_daily_totalling(last_days, 1), *_daily_totalling(YEAR, 100)])
+    result = results(org_id, YEAR)["SAVING_RATE"]
+    assert result.passed is None and result.value is None
+    assert result.details["why"] == "the base period has data on 5 of its 365 days for every meter compared"
 
 
 def test_saving_rate_without_an_output_meter_says_what_it_needs():
