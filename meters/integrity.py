@@ -10,6 +10,7 @@ counted as nothing and reported. A step counts in the Shanghai day and month of 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -175,8 +176,10 @@ def _odometer(series: Series, events: list[Event], rules: EvidenceRules) -> list
 
 
 def _nearest(marks: list[tuple[dt.datetime, Decimal]], when: dt.datetime, within: dt.timedelta) -> Decimal | None:
-    best = min(marks, key=lambda m: abs(m[0] - when), default=None)
-    return best[1] if best is not None and abs(best[0] - when) <= within else None
+    """The running total at the reading nearest `when` (marks are in time order), if one is within the slack."""
+    i = bisect.bisect_left(marks, when, key=lambda m: m[0])
+    near = [m for m in marks[max(0, i - 1) : i + 1] if abs(m[0] - when) <= within]
+    return min(near, key=lambda m: abs(m[0] - when))[1] if near else None
 
 
 def day_month_consistency(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
