@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from meters import checks, figures
 from meters.models import EvidenceSnapshot
 from meters.rules import EvidenceRules, rules
+from workflow import audit, outbox
 from workflow.accounts import SYSTEM, Actor
 from workflow.db import db, iso_utc, utcnow
 from workflow.engine import command_target
@@ -145,6 +146,7 @@ def on_transition(session: Session, application_id: int, event_seq: int) -> Evid
 
 
 TAKERS = frozenset({"agency_coordinator"})  # who may take a fresh snapshot (the agency runs the verification)
+REQUESTED = "evidence_requested"  # the outbox topic of a fresh snapshot asked for on a page
 
 
 def take_fresh(actor: Actor | int, application_id: int) -> EvidenceSnapshot:
@@ -156,3 +158,32 @@ def take_fresh(actor: Actor | int, application_id: int) -> EvidenceSnapshot:
         snapshot = take(session, application, who.username, "requested")
         session.expunge(snapshot)
         return snapshot
+
+
+def request_fresh(actor: Actor | int, application_id: int, request_id: str | None = None) -> int:
+    """The coordinator asks for a fresh snapshot, taken by a worker (a large unit's takes minutes): the request is
+    audited, and its event makes the task idempotent. Returns the event's number."""
+    with db.transaction() as session:
+        who, application = command_target(
+            session, actor, application_id, roles=TAKERS, doing="take an evidence snapshot"
+        )
+        event = audit.note(session, who, application, "evidence_asked", {}, request_id=request_id)
+        message = {"application_id": application.id, "event_seq": event.seq, "requested_by": who.username}
+        outbox.publish(session, REQUESTED, message, application_id=application.id)
+    outbox.kick()
+    return event.seq
+
+
+def on_request(session: Session, application_id: int, event_seq: int, requested_by: str) -> EvidenceSnapshot | None:
+    """The worker's side of `request_fresh`: one snapshot per request, however often the task is delivered."""
+    done = session.scalars(
+        select(EvidenceSnapshot).where(
+            EvidenceSnapshot.application_id == application_id, EvidenceSnapshot.source_event_seq == event_seq
+        )
+    ).one_or_none()
+    if done is not None:
+        return done
+    application = get_visible(session, SYSTEM, application_id)
+    if application is None:
+        return None
+    return take(session, application, requested_by, "requested", source_event_seq=event_seq)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -42,17 +42,17 @@ def evidence_chart(application_id: int, snapshot_id: int, chart: str, fmt: str) 
 @bp.route("/applications/<int:application_id>/evidence", methods=["POST"])
 @login_required
 def take_snapshot(application_id: int) -> Response:
-    """The coordinator takes a fresh snapshot from the page; back to the application (303)."""
+    """The coordinator asks for a fresh snapshot from the page (a worker takes it); back to the application (303)."""
     if not FreshSnapshotForm(prefix="evidence").validate_on_submit():
         abort(400)
     commit_reads()
     try:
-        taken = snapshots.take_fresh(me(), application_id)
+        snapshots.request_fresh(me(), application_id, request_id=g.request_id)
     except NotFound:
         abort(404)
     except Forbidden:
         abort(403)
-    flash(gettext("Evidence snapshot %(id)s taken.", id=taken.id), "success")
+    flash(gettext("A fresh evidence snapshot is being taken; it shows here when it is ready."), "success")
     return redirect(url_for("applications.application", application_id=application_id) + "#evidence", 303)
 
 

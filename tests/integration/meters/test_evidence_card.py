@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from meters import snapshots
 from meters.models import EvidenceSnapshot
 from tests import factories
 from tests.support.meters import metered
 from tests.support.pages import log_in, text_of
 from workflow.db import db
+from workflow.models import AuditEvent
 
 
 def _count(app_id: int) -> int:
@@ -44,3 +46,22 @@ def test_a_draft_without_a_snapshot_shows_no_card(app, cast):
     app_id = factories.new_application(cast)
     assert 'id="evidence"' not in log_in(app, cast.applicant).get(f"/applications/{app_id}").text
     assert 'id="evidence"' not in log_in(app, cast.agency_coordinator).get(f"/applications/{app_id}").text
+
+
+def test_a_requested_snapshot_is_taken_once_however_often_the_task_runs(cast):
+    """The page's request is audited and queued; a redelivered task finds its snapshot and takes no second one."""
+    metered(cast.org.id)
+    app_id = factories.new_application(cast)
+    factories.drive_to(cast, app_id, "site_verification")
+    before = _count(app_id)
+    seq = snapshots.request_fresh(cast.agency_coordinator, app_id)
+    assert _count(app_id) == before + 1  # the eager relay ran the task
+    with db.transaction() as session:
+        again = snapshots.on_request(session, app_id, seq, cast.agency_coordinator.username)
+        assert again is not None and again.source_event_seq == seq
+        asked = session.get(AuditEvent, seq)
+        assert asked is not None and (asked.outcome, asked.actor) == (
+            "evidence_asked",
+            cast.agency_coordinator.username,
+        )
+    assert _count(app_id) == before + 1
