@@ -40,9 +40,9 @@ def access_ratio(tier: int) -> Callable[[Evidence, EvidenceRules], CheckResult]:
                 live.append(meter.point_code)
                 counted[meter.energy_type] += 1
             else:
-                last = evidence.series[meter.id].times[-1:] or [None]
+                times = evidence.series[meter.id].times
                 not_live.append(
-                    {"meter": meter.point_code, "share": str(share), "last": shanghai(last[0]) if last[0] else None}
+                    {"meter": meter.point_code, "share": str(share), "last": shanghai(times[-1]) if times else None}
                 )
         by_type = {e: {"live": counted[e], "required": n} for e, n in sorted(wanted.items())}
         details = {"required": required, "by_energy_type": by_type, "live": live, "not_live": not_live}

@@ -234,12 +234,12 @@ def _odd_rows(session: Session, result: Ingested, organisation_id: int) -> None:
     ).all()
     if not odd:
         return
-    raws = dict(
+    raws: dict[int, str | None] = dict(
         session.execute(
             text("SELECT line, raw FROM meter_staging WHERE line = ANY(:lines)"), {"lines": [line for line, _ in odd]}
         ).all()
     )
-    meters = dict(
+    meters: dict[str, int] = dict(
         session.execute(
             text("SELECT point_code, id FROM meters WHERE organisation_id = :org"), {"org": organisation_id}
         ).all()
@@ -296,7 +296,7 @@ def _store(session: Session, result: Ingested) -> None:
     ).all()
     candidates = sum(n for _, n in months)
     partitions.ensure(session, [month for month, _ in months])
-    inserted = session.execute(
+    inserted = session.execute(  # type: ignore[attr-defined]  # a CursorResult: an INSERT's row count
         text(
             "INSERT INTO meter_readings (meter_id, at, value) SELECT meter_id, at, value FROM meter_parsed "
             "WHERE meter_id IS NOT NULL ON CONFLICT DO NOTHING"

@@ -113,8 +113,9 @@ def _gaps(fig: Figure, figures: dict[str, Any]) -> None:
             for g in gaps
             if g["meter"] == meter
         ]
-        ax.broken_barh([(a, b - a) for a, b in spans], (n + 0.1, 0.8), color="#b2182b")
-    ax.set_xlim(start, end)
+        # matplotlib takes datetimes on a date axis; its stubs say float.
+        ax.broken_barh([(a, b - a) for a, b in spans], (n + 0.1, 0.8), color="#b2182b")  # type: ignore[misc]
+    ax.set_xlim(start, end)  # type: ignore[arg-type]
     ax.set_ylim(max(1, len(meters)), 0)
     ax.set_yticks([n + 0.5 for n in range(len(meters))], meters, fontsize=7)
     ax.tick_params(axis="x", labelsize=7)

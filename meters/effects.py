@@ -257,7 +257,7 @@ def park_coverage(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     if not members:
         why = "no park member's gateway meter registered (the member column)"
         return CheckResult("PARK_COVERAGE", None, threshold, None, evidence.period, {"why": why})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for uscc, meters in sorted(members.items()):
         tce, _, _ = tce_of(evidence, meters, rules)
         connected = any(is_live(evidence.series[m.id], evidence, rules)[0] for m in meters)

@@ -204,7 +204,7 @@ def _store(rows: list[ReadingRow], meters: dict[str, int], result: Ingested) -> 
                 message = f"{row.point_code} at {shown} is already stored as {stored[key]}, not {row.value}"
                 result.refuse(RowProblem(row.line, "value", message))
         if new:
-            partitions.ensure(session, partitions.months_of(r["at"] for r in new))
+            partitions.ensure(session, partitions.months_of(at for _, at in fresh))
             session.execute(insert(Reading), new)
         result.inserted += len(new)
 

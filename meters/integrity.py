@@ -208,7 +208,7 @@ def day_month_consistency(evidence: Evidence, rules: EvidenceRules) -> CheckResu
         marks = _odometer(series, evidence.events.get(meter.id, []), rules)
         if not marks:
             continue
-        at_midnight = {}
+        at_midnight: dict[dt.date, Decimal] = {}
         for at, total in marks:
             local = at.astimezone(SHANGHAI)
             day = (local + midnight_slack).date()
