@@ -225,20 +225,17 @@ def _careful(
 
 def _odd_rows(session: Session, result: Ingested, organisation_id: int) -> None:
     """Rows the SQL shape did not take: parsed by the Python rules, kept if good, refused by line if not."""
-    odd = session.execute(
-        text(
-            "SELECT line, raw FROM meter_staging WHERE raw IS NULL OR raw !~ :row "
-            "UNION ALL SELECT line, code FROM meter_parsed WHERE at IS NULL OR value IS NULL ORDER BY line"
-        ),
-        {"row": ROW},
-    ).all()
-    if not odd:
-        return
     raws: dict[int, str | None] = dict(
         session.execute(
-            text("SELECT line, raw FROM meter_staging WHERE line = ANY(:lines)"), {"lines": [line for line, _ in odd]}
+            text(
+                "SELECT line, raw FROM meter_staging WHERE raw IS NULL OR raw !~ :row "
+                "OR line IN (SELECT line FROM meter_parsed WHERE at IS NULL OR value IS NULL)"
+            ),
+            {"row": ROW},
         ).all()
     )
+    if not raws:
+        return
     meters: dict[str, int] = dict(
         session.execute(
             text("SELECT point_code, id FROM meters WHERE organisation_id = :org"), {"org": organisation_id}

@@ -127,11 +127,8 @@ def latest(session: Session, application_id: int) -> EvidenceSnapshot | None:
     ).one_or_none()
 
 
-def on_transition(session: Session, application_id: int, event_seq: int) -> EvidenceSnapshot | None:
-    """The outbox's delivery of a transition: a snapshot if it entered a state the rules name (once per event)."""
-    event = session.get(AuditEvent, event_seq)
-    if event is None or event.outcome != "transition" or event.to_state not in rules().snapshot_on:
-        return None
+def _once(session: Session, application_id: int, event_seq: int, taken_by: str, reason: str) -> EvidenceSnapshot | None:
+    """The snapshot an audited event asked for: the one already taken for it, else a new one (tasks are redelivered)."""
     done = session.scalars(
         select(EvidenceSnapshot).where(
             EvidenceSnapshot.application_id == application_id, EvidenceSnapshot.source_event_seq == event_seq
@@ -142,7 +139,15 @@ def on_transition(session: Session, application_id: int, event_seq: int) -> Evid
     application = get_visible(session, SYSTEM, application_id)
     if application is None:
         return None
-    return take(session, application, "system", f"entered {event.to_state}", source_event_seq=event_seq)
+    return take(session, application, taken_by, reason, source_event_seq=event_seq)
+
+
+def on_transition(session: Session, application_id: int, event_seq: int) -> EvidenceSnapshot | None:
+    """The outbox's delivery of a transition: a snapshot if it entered a state the rules name (once per event)."""
+    event = session.get(AuditEvent, event_seq)
+    if event is None or event.outcome != "transition" or event.to_state not in rules().snapshot_on:
+        return None
+    return _once(session, application_id, event_seq, "system", f"entered {event.to_state}")
 
 
 TAKERS = frozenset({"agency_coordinator"})  # who may take a fresh snapshot (the agency runs the verification)
@@ -176,14 +181,4 @@ def request_fresh(actor: Actor | int, application_id: int, request_id: str | Non
 
 def on_request(session: Session, application_id: int, event_seq: int, requested_by: str) -> EvidenceSnapshot | None:
     """The worker's side of `request_fresh`: one snapshot per request, however often the task is delivered."""
-    done = session.scalars(
-        select(EvidenceSnapshot).where(
-            EvidenceSnapshot.application_id == application_id, EvidenceSnapshot.source_event_seq == event_seq
-        )
-    ).one_or_none()
-    if done is not None:
-        return done
-    application = get_visible(session, SYSTEM, application_id)
-    if application is None:
-        return None
-    return take(session, application, requested_by, "requested", source_event_seq=event_seq)
+    return _once(session, application_id, event_seq, requested_by, "requested")
