@@ -2,7 +2,8 @@
 
 A snapshot stores what the checks read (each meter's points, first and last time, and a digest of its readings),
 the results, and the rule and code versions; it is never changed. The outbox takes one when an application enters
-a state the rules name (the site verification); the agency's coordinator may take a fresh one; the latest is shown.
+a state the rules name (the site verification, the monitoring fund's technical review); the agency's coordinator
+or 市计测院 may ask for a fresh one; the latest is shown.
 """
 
 from __future__ import annotations
@@ -150,19 +151,9 @@ def on_transition(session: Session, application_id: int, event_seq: int) -> Evid
     return _once(session, application_id, event_seq, "system", f"entered {event.to_state}")
 
 
-TAKERS = frozenset({"agency_coordinator"})  # who may take a fresh snapshot (the agency runs the verification)
+# Who may ask for a fresh snapshot: the agency runs the site verification, 市计测院 the monitoring fund's review.
+TAKERS = frozenset({"agency_coordinator", "monitoring_reviewer"})
 REQUESTED = "evidence_requested"  # the outbox topic of a fresh snapshot asked for on a page
-
-
-def take_fresh(actor: Actor | int, application_id: int) -> EvidenceSnapshot:
-    """The agency's coordinator takes a fresh snapshot for the visible application; the older ones stay."""
-    with db.transaction() as session:
-        who, application = command_target(
-            session, actor, application_id, roles=TAKERS, doing="take an evidence snapshot"
-        )
-        snapshot = take(session, application, who.username, "requested")
-        session.expunge(snapshot)
-        return snapshot
 
 
 def request_fresh(actor: Actor | int, application_id: int, request_id: str | None = None) -> int:

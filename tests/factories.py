@@ -228,6 +228,8 @@ def payload_for(trigger: str, application_id: int) -> dict[str, Any]:
         "propose_award": {"amount": "300000.00"},  # within both samples' investment (180 万元, 36.80 万元)
         "send_back": {"comment": "金额超出预算"},
         "refer_back": {"comment": "请复核接入数据"},
+        # The guard's own tests pass without it; a unit with no meters would otherwise stop every journey here.
+        "pass_technical_review": {"access_reason": "关口表具改造已签约，接入在建"},
         "record_payment": {"payment_reference": f"PAY-{application_id}"},
     }.get(trigger, {})
 

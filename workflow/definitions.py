@@ -87,6 +87,7 @@ class TransitionDef:
     dest: str
     roles: tuple[str, ...]
     requires: tuple[str, ...] = ()
+    accepts: tuple[str, ...] = ()  # optional inputs the form offers (a reason a guard accepts instead of a fact)
     guards: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
@@ -253,6 +254,7 @@ def parse(raw: dict[str, Any], source: str = "<definition>") -> Definition:
             dest=spec["dest"],
             roles=_strs(spec.get("roles")),
             requires=_strs(spec.get("requires")),
+            accepts=_strs(spec.get("accepts")),
             guards=_strs(spec.get("guards")),
             rules=_strs(spec.get("rules")),
             effects=_strs(spec.get("effects")),

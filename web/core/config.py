@@ -125,7 +125,7 @@ def from_environment() -> dict[str, Any]:
             "review.plugin",
             "applications.plugin",
             "notifications.tasks",
-            "meters.tasks",
+            "meters.plugin",
             "workflow.tasks",
         ],
         # The shell's areas, each a room with its pages, API, OpenAPI paths and commands (web/core/areas.py).

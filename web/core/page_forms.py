@@ -71,6 +71,7 @@ FIELD_LABELS = {
     "opinion": _l("Opinion"),
     "points": _l("Points to correct, or reasons (one per line)"),
     "documents": _l("Documents"),
+    "access_reason": _l("Reason to pass with tier-1 access below 100%"),
 }
 
 # A decision that records a review card's findings (effect → card) takes the card's inputs. The card posts one
@@ -357,6 +358,10 @@ def _build(
                 answer_fields.append((field_name, item["id"]))
         else:
             setattr(Form, name, _field(name))
+    for name in dict.fromkeys(name for t in transitions for name in t.accepts):
+        if name not in names:  # optional: a guard accepts it instead of a fact (the reason, when access falls short)
+            label = FIELD_LABELS.get(name, name)
+            setattr(Form, name, TextAreaField(label, validators=[Optional()], render_kw={"rows": 2, "maxlength": 4000}))
     if "due_date" not in names and any("open_supplement_request" in t.effects for t in transitions):
         # Optional: without a date the programme's default applies (e.g. 10 working days).
         Form.due_date = DateField(FIELD_LABELS["due_date"], validators=[Optional()])

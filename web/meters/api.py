@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, jsonify
+from flask import Response, g, jsonify, request
 
 from meters import figures, ingest, snapshots
 from meters.models import EvidenceSnapshot
@@ -44,10 +44,12 @@ def latest_evidence(application_id: int) -> Response:
 
 @bp.post("/applications/<int:application_id>/evidence")
 def take_evidence(application_id: int) -> Response:
-    """A fresh snapshot (the agency's coordinator); the older ones stay."""
-    snapshot = snapshots.take_fresh(me(), application_id)
-    response = jsonify(_snapshot_json(snapshot))
-    response.status_code = 201
+    """Ask for a fresh snapshot (the agency's coordinator): queued, since a large unit's takes minutes."""
+    seq = snapshots.request_fresh(me(), application_id, request_id=g.request_id)
+    location = request.path  # the GET of the same address answers the latest snapshot once it is taken
+    response = jsonify(request=seq, status="queued", latest=location)
+    response.status_code = 202
+    response.headers["Location"] = location
     return response
 
 

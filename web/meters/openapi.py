@@ -114,12 +114,31 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "latestEvidence",
             "summary": "The application's latest evidence snapshot (taken when it entered site verification)",
+            "description": "Taken when the application entered site verification, or the monitoring fund's "
+            "technical review. That review's pass_technical_review (POST …/transitions) reads ACCESS_RATIO_T1 from "
+            "it: below its threshold (100 %), or with no snapshot, it needs payload {access_reason}, else 422 with "
+            "field access_reason and code tier1_access_below or no_evidence.",
             "responses": {"200": ok("The snapshot", ref("EvidenceSnapshot")), **problem_responses(401, 404)},
         },
         "post": {
             "operationId": "takeEvidence",
-            "summary": "Take a fresh snapshot (the agency's coordinator); the older ones stay",
-            "responses": {"201": ok("The new snapshot", ref("EvidenceSnapshot")), **problem_responses(401, 403, 404)},
+            "summary": "Ask for a fresh snapshot (the agency's coordinator); the older ones stay",
+            "description": "A worker takes it (a unit with a thousand meters takes minutes): the answer is 202 at "
+            "once, with the audited request's number and, in Location, the address whose GET shows the latest "
+            "snapshot. One snapshot per request, however often the task is delivered.",
+            "responses": {
+                "202": ok(
+                    "Queued",
+                    obj(
+                        {
+                            "request": {**INT, "description": "the audit event of the request (evidence_asked)"},
+                            "status": {"type": "string", "enum": ["queued"]},
+                            "latest": {**STR, "description": "where the latest snapshot is read (GET)"},
+                        }
+                    ),
+                ),
+                **problem_responses(401, 403, 404),
+            },
         },
     },
     "/applications/{application_id}/evidence/{snapshot_id}/charts/{chart}.{fmt}": {

@@ -15,6 +15,7 @@ from tests.support.openapi import Conformance
 from tests.support.pages import log_in
 from tests.support.shell import openapi_document
 from workflow.db import db
+from workflow.models import AuditEvent
 
 
 def _snapshots(app_id: int) -> list[EvidenceSnapshot]:
@@ -57,11 +58,15 @@ def test_the_api_shows_the_latest_and_the_coordinator_takes_a_fresh_one(app, cli
     conform.check(shown, "/applications/{application_id}/evidence", "get")
     first = shown.get_json()
     problem(client.post(url, headers=applicant), 403, "forbidden")
-    fresh = client.post(url, headers=coordinator)
-    assert fresh.status_code == 201
-    conform.check(fresh, "/applications/{application_id}/evidence", "post")
-    assert fresh.get_json()["id"] != first["id"] and fresh.get_json()["taken_by"] == cast.agency_coordinator.username
-    assert client.get(url, headers=applicant).get_json()["id"] == fresh.get_json()["id"]
+    asked = client.post(url, headers=coordinator)
+    assert asked.status_code == 202 and asked.headers["Location"] == url  # queued: a large unit's takes minutes
+    conform.check(asked, "/applications/{application_id}/evidence", "post")
+    assert asked.get_json()["status"] == "queued"
+    fresh = client.get(url, headers=applicant).get_json()  # the embedded (eager) worker has taken it
+    assert fresh["id"] != first["id"] and fresh["taken_by"] == cast.agency_coordinator.username
+    with db.transaction() as session:
+        request = session.get(AuditEvent, asked.get_json()["request"])
+        assert request is not None and request.outcome == "evidence_asked"
     assert len(_snapshots(app_id)) == 2  # the older one stays
     problem(client.get(url, headers=bearer(client, cast.other_applicant)), 404, "not_found")
 
