@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflow.accounts import User
@@ -260,3 +260,65 @@ class KeyEnergyUnit(Base):
     year: Mapped[int] = mapped_column(index=True)
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[str] = mapped_column(String(64))  # the account's username, or "system" (the CLI)
+
+
+MONEY = Numeric(14, 2)  # yuan and fen
+
+
+class Budget(Base):
+    """A programme's budget for a year: what proposals hold (reserved), approvals promise (committed) and payments
+    spent (paid). The database itself refuses a row that spends more than the budget, whatever races above it."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (
+        UniqueConstraint("programme", "year"),
+        CheckConstraint("reserved >= 0 AND committed >= 0 AND paid >= 0", name="not_negative"),
+        CheckConstraint("reserved + committed + paid <= amount", name="within_budget"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int]
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    reserved: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    committed: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0), server_default="0")
+    set_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Award(Base):
+    """A proposed award and what became of it: the amount, the amount the programme's rule computes, how, and the
+    officer's reason for proposing less. Status: proposed, approved, sent_back, paid."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    budget_id: Mapped[int] = mapped_column(ForeignKey("budgets.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    computed: Mapped[Decimal] = mapped_column(MONEY)
+    basis: Mapped[dict[str, Any]]  # the rule, the eligible investment per category, the arithmetic
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_seq: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_seq: Mapped[int | None] = mapped_column(BigInteger)
+    proposed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Payment(Base):
+    """The one payment of an approved award: its amount (the award's), value date and bank reference."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), unique=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    value_date: Mapped[dt.date]
+    bank_reference: Mapped[str] = mapped_column(String(64))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

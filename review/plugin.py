@@ -1,6 +1,7 @@
 """Importing this registers review's guards and effects with the engine."""
 
 from review import (  # noqa: F401
+    budgets,
     completeness,
     consensus,
     funding,

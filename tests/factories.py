@@ -7,8 +7,11 @@ import itertools
 import random
 from collections import deque
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from typing import Any
+
+from sqlalchemy import select
 
 from forms.samples import sample_form
 from forms.uscc import ALPHABET, check_character
@@ -19,6 +22,7 @@ from workflow.accounts import ROLES, Organisation, User
 from workflow.db import db
 from workflow.definitions import Definition
 from workflow.engine import fire
+from workflow.models import Application
 from workflow.visibility import programme_definitions
 
 PASSWORD = "correct horse battery staple"
@@ -137,9 +141,58 @@ def new_application(
         open_round_around_today(programme)
         list_key_unit(form["uscc"], int(form["key_unit_list_year"]), form["unit_name"])
     app = operations.create_application(cast.applicant, programme, kind, project_name, form)
+    ensure_budget(programme)
     if attach:
         attach_required(flask_app(), cast, app.id)
     return app.id
+
+
+def shanghai_today() -> dt.date:
+    from workflow import workdays
+    from workflow.db import utcnow
+
+    return workdays.today_in_shanghai(utcnow())
+
+
+def pin_to_version(application_id: int, version: int) -> None:
+    """Pin the application to an older version of its programme, as if opened before the newer one shipped (the
+    states are the same; the guards and effects are the older version's)."""
+    from workflow.models import ProgrammeVersion
+
+    with db.transaction() as session:
+        app = session.get(Application, application_id)
+        assert app is not None
+        code = session.get(ProgrammeVersion, app.programme_version_id).code  # type: ignore[union-attr]
+        older = session.scalars(
+            select(ProgrammeVersion).where(ProgrammeVersion.code == code, ProgrammeVersion.version == version)
+        ).one()
+        app.programme_version_id = older.id
+
+
+def ensure_budget(programme: str, amount: str = "100000000") -> None:
+    """The programme's budget for this (Shanghai) year, so a proposal can reserve (issue 13); a row of its own,
+    not audited, so tests that count an application's events are not disturbed (`budget set` is tested itself)."""
+    from review import budgets
+    from review.models import Budget
+
+    with db.transaction() as session:
+        year = budgets.budget_year()
+        if budgets.locked_budget(session, programme, year) is None:
+            session.add(Budget(programme=programme, year=year, amount=Decimal(amount), set_by="tests"))
+
+
+def rule_award(application_id: int) -> str:
+    """What the application's programme rule computes for its form (yuan), or a fixed sum for a version without."""
+    from review import awards
+    from workflow.visibility import programme_definitions
+
+    with db.transaction() as session:
+        app = session.get(Application, application_id)
+        assert app is not None
+        rule = awards.rule_of(programme_definitions(session)[app.programme_version_id])
+        if rule is None:
+            return "300000.00"  # within both samples' investment (180 万元, 36.80 万元)
+        return f"{awards.compute(rule, app.form or {}).amount:.2f}"
 
 
 def open_round_around_today(code: str) -> None:
@@ -225,12 +278,18 @@ def payload_for(trigger: str, application_id: int) -> dict[str, Any]:
         "pass_prereview": {"checks": dict.fromkeys(PREREVIEW_CHECKS, "ok"), "opinion": "材料真实，同意上报"},
         "conclude_pass": {"comment": "各项核查内容符合要求"},
         "conclude_fail": {"comment": "三级表具接入率不足80%"},
-        "propose_award": {"amount": "300000.00"},  # within both samples' investment (180 万元, 36.80 万元)
+        "propose_award": {"amount": rule_award(application_id)} if trigger == "propose_award" else {},
         "send_back": {"comment": "金额超出预算"},
         "refer_back": {"comment": "请复核接入数据"},
         # The guard's own tests pass without it; a unit with no meters would otherwise stop every journey here.
         "pass_technical_review": {"access_reason": "关口表具改造已签约，接入在建"},
-        "record_payment": {"payment_reference": f"PAY-{application_id}"},
+        "record_payment": {
+            "payment_reference": f"PAY-{application_id}",
+            "amount": rule_award(application_id),
+            "value_date": shanghai_today().isoformat(),
+        }
+        if trigger == "record_payment"
+        else {},
     }.get(trigger, {})
 
 

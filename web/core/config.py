@@ -130,7 +130,15 @@ def from_environment() -> dict[str, Any]:
         ],
         # The shell's areas, each a room with its pages, API, OpenAPI paths and commands (web/core/areas.py).
         # Their cards and menu links take explicit positions, so this order only decides registration.
-        "SHELL_AREAS": ["web.applications", "web.desks", "web.panel", "web.admin", "web.meters", "web.demo"],
+        "SHELL_AREAS": [
+            "web.applications",
+            "web.desks",
+            "web.panel",
+            "web.admin",
+            "web.meters",
+            "web.funding",
+            "web.demo",
+        ],
         # --- input limits (issue 10): any string field, a JSON body, its nesting ---
         "MAX_FIELD_CHARS": int(os.environ.get("MAX_FIELD_CHARS", "20000")),
         "MAX_JSON_BYTES": int(os.environ.get("MAX_JSON_BYTES", str(1024 * 1024))),

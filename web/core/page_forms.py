@@ -67,6 +67,7 @@ FIELD_LABELS = {
     "answers": _l("Answers"),
     "amount": _l("Amount (yuan)"),  # the action names the award in the programme's word (支持 or 扶持)
     "payment_reference": _l("Payment reference"),
+    "value_date": _l("Value date"),
     "checks": _l("Checks"),
     "opinion": _l("Opinion"),
     "points": _l("Points to correct, or reasons (one per line)"),
@@ -121,6 +122,7 @@ OWN_FIELDS = frozenset(
         "due_date",
         "amount",
         "payment_reference",
+        "value_date",
         "opinion",
         "points",
     }
@@ -157,8 +159,9 @@ class TransitionForm(FlaskForm):
                 lines = [line.strip() for line in (self[name].data or "").splitlines()]
                 if any(lines):
                     out[name] = [line for line in lines if line]
-        if "due_date" in self and self["due_date"].data:
-            out["due_date"] = self["due_date"].data.isoformat()
+        for name in ("due_date", "value_date"):
+            if name in self and self[name].data:
+                out[name] = self[name].data.isoformat()
         if self.answer_fields:
             # Empty answers stay in: the guard then names each unanswered item.
             out["answers"] = {item_id: (self[name].data or "").strip() for name, item_id in self.answer_fields}
@@ -267,7 +270,7 @@ def _field(name: str) -> Field:
         return TextAreaField(label, render_kw={"rows": 3, "required": True, "maxlength": 4000})
     if name == "items":
         return TextAreaField(label, render_kw={"rows": 4, "required": True})
-    if name == "due_date":
+    if name in ("due_date", "value_date"):
         return DateField(label, validators=[Optional()], render_kw={"required": True})
     if name == "amount":
         return StringField(label, render_kw={"inputmode": "decimal", "required": True, "autocomplete": "off"})

@@ -243,6 +243,28 @@ DEMO_KEY_UNITS = ("manufacturer", "data_centre")
 DEMO_KEY_UNIT_YEAR = 2021
 
 
+# The demo's budgets for this year (yuan): demo figures, set as `manage.py budget set` would.
+DEMO_BUDGETS = {"emc-acceptance": "5000000.00", "monitoring-fund": "1000000.00"}
+
+
+def seed_demo_budgets() -> list[str]:
+    """This (Shanghai) year's budget of each programme, unless one is set."""
+    from decimal import Decimal
+
+    from review import budgets
+
+    lines = []
+    with db.transaction() as session:
+        year = budgets.budget_year()
+        for code, amount in DEMO_BUDGETS.items():
+            if budgets.locked_budget(session, code, year) is not None:
+                lines.append(f"demo budget: {code} {year} is set (nothing to do)")
+                continue
+            budgets.set_budget(session, SYSTEM, code, year, Decimal(amount))
+            lines.append(f"demo budget: {code} {year} set to {Decimal(amount):,.2f} yuan")
+    return lines
+
+
 def open_demo_round(code: str = "monitoring-fund") -> str:
     """Open a round of `code` from today unless its newest version's window holds today (the 2022 round closed)."""
     import datetime as dt
@@ -324,6 +346,7 @@ def initialise(url: str, demo: bool) -> list[str]:
         lines += seed_demo_accounts().lines("demo accounts")
         lines += seed_demo_experts().lines("demo expert pool")
         lines.append(open_demo_round())
+        lines += seed_demo_budgets()
         lines += seed_demo_key_units().lines(f"demo key energy-using units {DEMO_KEY_UNIT_YEAR}")
         lines += seed_demo_meters().lines("demo meter data (simulated)")
     return lines

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from web.demo.steps import FUNDED, Fire, Refuse, Scenario, demo_award
-from workflow.errors import Forbidden
+from decimal import Decimal
+
+from web.demo.steps import FUNDED, Fire, Refuse, Scenario, award_tail, demo_award
+from workflow.errors import Forbidden, GuardFailed
 
 
 def enterprise() -> Scenario:
@@ -18,13 +20,14 @@ def enterprise() -> Scenario:
             Refuse("metering", "approve_support", Forbidden, "the metering institute approving for the regulator"),
             Fire("metering", "pass_technical_review", {"comment": "接入数据完整"}),
             Fire("regulator", "approve_support"),
-            Fire(
+            Refuse(
                 "finance1",
                 "propose_award",
-                dict(zip(("amount", "comment"), demo_award("monitoring-fund", "enterprise"), strict=True)),
+                GuardFailed,
+                "an award a fen above the programme's rule",
+                {"amount": f"{Decimal(demo_award('monitoring-fund', 'enterprise')[0]) + Decimal('0.01')}"},
             ),
-            Fire("finance2", "approve_award"),
-            Fire("finance1", "record_payment", {"payment_reference": "SH-MON-2026-0001"}),
+            *award_tail("monitoring-fund", "enterprise", "SH-MON-2026-0001"),
             Fire("regulator", "archive"),
         ),
         f"draft technical_review regulator_approval {FUNDED}",

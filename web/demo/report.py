@@ -51,6 +51,12 @@ def render(result: DemoResult) -> list[str]:
         got = f"{r.got}: {r.detail}" if r.got else "it was allowed"
         lines.append(f"  {mark} refused: {r.why} ({r.actor} {r.trigger} on #{r.application_id}) → {got}")
     lines.append(f"  {'✓' if result.audit.ok else '✗'} {result.audit}")
+    for b in result.ledger:
+        lines.append(
+            f"  {'✓' if b.balances else '✗'} budget {b.programme} {b.year}: {b.amount:,.2f} = available "
+            f"{b.available:,.2f} + reserved {b.reserved:,.2f} + committed {b.committed:,.2f} + paid {b.paid:,.2f}"
+            f"{', balances with its awards and payments' if b.balances else ', does NOT balance with its awards'}"
+        )
     if result.waiting:
         lines.append("")
         lines.append("Waiting at the desks (log in as the account named, with the demo password `init --demo` printed)")

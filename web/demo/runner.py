@@ -15,7 +15,7 @@ from sqlalchemy import select
 from applications import attachments
 from applications.programme_words import programme_words
 from forms.samples import sample_form
-from review import panels, scoring, site_visit
+from review import budgets, panels, scoring, site_visit
 from review.models import PanelConclusion
 from storage import documents
 from web.core import seed
@@ -88,6 +88,7 @@ class DemoResult:
     refusals: list[Refusal]
     audit: audit.Verification
     waiting: list[Run] = field(default_factory=list)  # left at a desk each, for the demo accounts to try
+    ledger: list[budgets.LedgerLine] = field(default_factory=list)  # each budget against its awards and payments
 
     @property
     def problems(self) -> list[str]:
@@ -99,6 +100,9 @@ class DemoResult:
         ]
         if not self.audit.ok:
             out.append(str(self.audit))
+        out += [
+            f"budget {b.programme} {b.year} does not balance with its awards" for b in self.ledger if not b.balances
+        ]
         return out
 
     @property
@@ -344,7 +348,8 @@ def run_demo() -> DemoResult:
     waiting = [_run(scenario, users, refusals) for scenario in at_the_desks()]
     with db.transaction() as session:
         verification = audit.verify(session)
-    return DemoResult(runs, refusals, verification, waiting)
+        ledger = budgets.ledger(session)
+    return DemoResult(runs, refusals, verification, waiting, ledger)
 
 
 def _run(scenario: Scenario, users: dict[str, int], refusals: list[Refusal]) -> Run:

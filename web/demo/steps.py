@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from forms.samples import sample_form
+from review import awards
 from review.prereview import CHECKS
+from workflow import definitions
+from workflow.db import utcnow
 from workflow.errors import WorkflowError
+from workflow.workdays import today_in_shanghai
 
 
 @dataclass(frozen=True)
@@ -79,32 +82,27 @@ PREREVIEW = {
     "opinion": "申请表真实完整，法人资格、运营情况及经济状况正常，同意上报",
 }
 
-# The demo's award: 20 % of the investment the form declares, in yuan. A demo figure only: the seeds state no rate;
-# the funding issue brings the award rules as programme data (a local setting), which these figures will follow.
-DEMO_AWARD_RATE = Decimal("0.20")
-
 
 def demo_award(programme: str, kind: str) -> tuple[str, str]:
-    """(amount in yuan, the proposal's words): the rate applied to the sample form's investment (万元)."""
-    form = sample_form(programme, kind)
-    key, basis = (
-        ("total_investment_wan", "项目总投资")
-        if programme == "emc-acceptance"
-        else ("retrofit_investment_wan", "改造投资")
-    )
-    wan = Decimal(str(form[key]))
-    amount = (wan * 10000 * DEMO_AWARD_RATE).quantize(Decimal("0.01"))
-    return f"{amount}", f"按{basis} {wan} 万元的{DEMO_AWARD_RATE * 100:.0f}%拟定：{amount:,} 元（演示费率）"
+    """(amount in yuan, the proposal's words): what the programme's award rule (its newest shipped version's
+    [award], a local setting) computes for the sample form, with the arithmetic."""
+    definition = max((d for d in definitions.shipped() if d.code == programme), key=lambda d: d.version)
+    rule = awards.rule_of(definition)
+    assert rule is not None, f"{definition.label} has no award rule"
+    computation = awards.compute(rule, sample_form(programme, kind))
+    return f"{computation.amount:.2f}", f"按{definition.label}的支持规则核定（本地设置）：{computation.explain()}"
 
 
 # The panel visits, each member scores and signs their own sheet, and only then may the leader conclude.
 PANEL = (DrawPanel(), Score(LEADER), Score(MEMBER))
 
 
-def award_tail() -> tuple[Step, ...]:
-    amount, why = demo_award("emc-acceptance", "enterprise")
+def award_tail(programme: str = "emc-acceptance", kind: str = "enterprise", reference: str = "SH-EMC-2026-0001"):  # type: ignore[no-untyped-def]
+    """Propose the rule's amount (officer 1), approve it (officer 2), record its payment (value date today)."""
+    amount, why = demo_award(programme, kind)
+    paid = {"payment_reference": reference, "amount": amount, "value_date": today_in_shanghai(utcnow()).isoformat()}
     return (
         Fire("finance1", "propose_award", {"amount": amount, "comment": why}),
         Fire("finance2", "approve_award", {"comment": "复核无误"}),
-        Fire("finance1", "record_payment", {"payment_reference": "SH-EMC-2026-0001"}),
+        Fire("finance1", "record_payment", paid),
     )

@@ -126,7 +126,8 @@ def test_the_demo_experts_see_figures_computed_from_the_simulated_meters(app):
 
 
 def test_the_demo_proposals_say_how_their_figures_were_reached(app):
-    """Each proposal's words and amount agree: the stated rate of the stated investment (万元 = 10,000 yuan)."""
+    """Each proposal's words and amount agree: the rule's categories (万元 = 10,000 yuan) × its rate, rounded down to
+    the yuan; the budgets the demo set balance with its awards and payments (issue 13)."""
     seed.initialise(db.url, demo=True)  # type: ignore[arg-type]
     with app.app_context():
         result = demo.run_demo()
@@ -138,11 +139,18 @@ def test_the_demo_proposals_say_how_their_figures_were_reached(app):
     assert len(proposals) == 3
     for event in proposals:
         words, amount = event.payload["comment"], Decimal(event.payload["amount"])
-        found = re.search(r"按(项目总投资|改造投资) ([\d.]+) 万元的(\d+)%拟定：([\d,.]+) 元", words)
+        found = re.search(r"本地设置）：\(([^)]*)\) × 10,000 × ([\d.]+) = [\d,.]+ → ([\d,]+) 元", words)
         assert found is not None, words
-        wan, rate, said = Decimal(found[2]), Decimal(found[3]), Decimal(found[4].replace(",", ""))
-        assert amount == said == wan * 10000 * rate / 100
-    assert {p.payload["amount"] for p in proposals} == {"360000.00", "73600.00"}  # 180 万元 and 36.80 万元 at 20 %
+        wan = sum(Decimal(term.removesuffix(" 万元")) for term in found[1].split(" + "))
+        rate, said = Decimal(found[2]), Decimal(found[3].replace(",", ""))
+        assert amount == said == (wan * 10000 * rate).to_integral_value(rounding="ROUND_DOWN")
+    # 40 + 90 + 45.50 万元 at 20 % (emc, twice) and 36.80 万元 at 30 % (the monitoring fund): local settings.
+    assert sorted(p.payload["amount"] for p in proposals) == ["110400.00", "351000.00", "351000.00"]
+    assert result.ledger and all(line.balances for line in result.ledger)
+    assert {(line.programme, str(line.paid)) for line in result.ledger} == {
+        ("emc-acceptance", "702000.00"),
+        ("monitoring-fund", "110400.00"),
+    }
 
 
 def test_demo_exits_non_zero_naming_what_went_wrong(runner):

@@ -69,7 +69,7 @@ def _fire_marked(cast: factories.Cast, app_id: int, trigger: str, marker: str) -
         factories.note_visit_steps(app_id)
     payload = {**factories.payload_for(trigger, app_id), "comment": marker}
     if trigger == "propose_award":
-        payload["amount"] = "360000.00"
+        payload["amount"] = "36000.00"  # under both rules' amounts: the marker is its reason
     actor = SYSTEM if role == "system" else factories.actor_for(cast, trigger, role)
     return fire(app_id, trigger, actor, payload).event_seq
 
@@ -105,12 +105,13 @@ def test_the_applicant_reads_a_comment_only_where_it_is_addressed_to_them(client
         assert event is not None and event["payload"]["comment"] == marker
     elif trigger in HIDDEN:
         assert event is None
-        assert marker not in text and "360000.00" not in text
+        assert marker not in text and "36000.00" not in text
     else:
         # The applicant knows where the file is, not what the desk wrote.
         assert event is not None and event["to_state"] == definition.transition(trigger, source).dest
-        # An approval tells the applicant the amount it approved (drive_to proposed 500,000), nothing else.
-        assert event["payload"] == ({"amount": "300000.00"} if trigger == "approve_award" else {})
+        # An approval tells the applicant the amount it approved (drive_to proposed the rule's), nothing else.
+        approved = {"amount": factories.rule_award(app_id)}
+        assert event["payload"] == (approved if trigger == "approve_award" else {})
         assert marker not in text
     assert "checks" not in text  # the pre-review's checklist is the desk's, whatever the decision
 
@@ -121,16 +122,16 @@ def test_the_applicant_reads_a_comment_only_where_it_is_addressed_to_them(client
 
 
 def test_a_draft_award_and_its_send_back_reach_the_applicant_only_as_the_approved_amount(client, cast):
-    """The reproduction: officer 1 proposes 1,800,000 (the whole investment), officer 2 sends it back with a note;
+    """The reproduction: officer 1 proposes 351,000 (the rule's amount), officer 2 sends it back with a note;
     the applicant's history (API and page) and inbox show neither. After a second proposal is approved, they read
     that amount."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "funding_review")
-    fire(app_id, "propose_award", cast.finance_officer, {"amount": "1800000.00", "comment": "按上限拟定"})
+    fire(app_id, "propose_award", cast.finance_officer, {"amount": "351000.00", "comment": "按规则核定"})
     fire(app_id, "send_back", cast.finance_officer2, {"comment": "金额超出预算，请按核定投资额重拟"})
     applicant = bearer(client, cast.applicant)
     _items, text = _history(client, applicant, app_id)
-    assert "1800000" not in text and "超出预算" not in text and "按上限拟定" not in text
+    assert "351000" not in text and "超出预算" not in text and "按规则核定" not in text
     with db.transaction() as session:
         told = {n.event_seq for n in session.query(Notification).filter_by(user_id=cast.applicant.id)}
         assert told  # the applicant hears of their own and the desks' other moves …
@@ -138,18 +139,18 @@ def test_a_draft_award_and_its_send_back_reach_the_applicant_only_as_the_approve
     finance = {e["seq"] for e in items if e["trigger"] in ("propose_award", "send_back")}
     assert len(finance) == 2 and not told & finance  # … never of a draft award or its send-back
 
-    fire(app_id, "propose_award", cast.finance_officer, {"amount": "900000.00"})
+    fire(app_id, "propose_award", cast.finance_officer, {"amount": "300000.00", "comment": "按年度预算下调"})
     fire(app_id, "approve_award", cast.finance_officer2, {"comment": "同意"})
     items, text = _history(client, applicant, app_id)
     approved = [e for e in items if e["trigger"] == "approve_award"]
-    assert [e["payload"] for e in approved] == [{"amount": "900000.00"}]
+    assert [e["payload"] for e in approved] == [{"amount": "300000.00"}]
     assert [e["trigger"] for e in items if e["trigger"] in HIDDEN] == []
-    assert "1800000" not in text and "超出预算" not in text
+    assert "351000" not in text and "超出预算" not in text
 
     client.post("/login", data={"username": cast.applicant.username, "password": factories.PASSWORD})
     page = client.get(f"/applications/{app_id}").get_data(as_text=True)
-    assert "900000.00" in page
-    assert "1800000" not in page and "超出预算" not in page and "按上限拟定" not in page
+    assert "300000.00" in page
+    assert "351000" not in page and "超出预算" not in page and "按规则核定" not in page
 
 
 def test_the_return_points_are_a_list_on_the_page_and_the_checks_stay_with_the_desk(client, cast):

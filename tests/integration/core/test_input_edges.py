@@ -190,12 +190,13 @@ def test_an_id_beyond_the_id_columns_range_is_404_on_pages_and_the_api(app, clie
 
 @pytest.mark.parametrize(
     ("amount", "field", "code"),
-    [("1e309", "payload.amount", "not_finite"), ('"1e309"', "amount", "above_ceiling"), ('"2400000"', "amount",
-     "above_investment")],
-    ids=["number-1e309", "text-1e309", "above-the-investment"],
+    [("1e309", "payload.amount", "not_finite"), ('"1e309"', "amount", "above_rule"), ('"351000.01"', "amount",
+     "above_rule")],
+    ids=["number-1e309", "text-1e309", "a-fen-above-the-rule"],
 )  # fmt: skip
 def test_an_award_of_1e309_is_refused_through_the_api(client, cast, amount, field, code):
-    """The probe: an award of 1e309 passed and could be approved. The sample form declares 180 万元."""
+    """The probe: an award of 1e309 passed and could be approved. The sample form's eligible investment is
+    175.50 万元; the rule (20 %, a local setting) gives 351,000 yuan."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "funding_review")
     body = '{"trigger": "propose_award", "payload": {"amount": ' + amount + "}}"

@@ -366,13 +366,18 @@ def test_award_and_payment_through_the_forms(app, cast):
     factories.drive_to(cast, app_id, "funding_review")
     first = log_in(app, cast.finance_officer)
     assert "金额须为数字" in fire_form(first, app_id, "propose_award", {"amount": "五十万"}).text
-    assert fire_form(first, app_id, "propose_award", {"amount": "500000.00"}).status_code == 303
+    assert fire_form(first, app_id, "propose_award", {"amount": "351000.00"}).status_code == 303  # the rule's
 
     own = fire_form(first, app_id, "approve_award")
     assert own.status_code == 422 and "须由另一位财务人员办理" in own.text
     second = log_in(app, cast.finance_officer2)
     assert fire_form(second, app_id, "approve_award").status_code == 303
-    assert fire_form(second, app_id, "record_payment", {"payment_reference": "PAY-2026-001"}).status_code == 303
+    paid = {
+        "payment_reference": "PAY-2026-001",
+        "amount": "351000.00",
+        "value_date": factories.shanghai_today().isoformat(),
+    }
+    assert fire_form(second, app_id, "record_payment", paid).status_code == 303
     assert factories.state_of(app_id)[0] == "paid"
     assert "PAY-2026-001" in text_of(second.get(f"/applications/{app_id}"))
 

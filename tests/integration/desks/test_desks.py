@@ -244,7 +244,7 @@ def test_finance_waits_for_a_second_officer_on_its_own_proposal(cast):
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "funding_review")
     assert _queue(cast.finance_officer).rows[0].waiting_for.code == "award_to_propose"
-    fire(app_id, "propose_award", cast.finance_officer, {"amount": "500000.00"})
+    fire(app_id, "propose_award", cast.finance_officer, {"amount": factories.rule_award(app_id)})
     assert _queue(cast.finance_officer).rows[0].waiting_for.code == "award_proposed_by_you"
     assert _queue(cast.finance_officer2).rows[0].waiting_for.code == "award_to_review"
     fire(app_id, "approve_award", cast.finance_officer2)

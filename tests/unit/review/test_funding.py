@@ -1,5 +1,6 @@
-"""The proposed award is money: positive yuan with at most two decimals, finite, at most the project's declared
-investment and at most the configured ceiling (issue 10 item 6)."""
+"""Version 2's award check (issue 10 item 6), kept for the applications pinned to it: the proposed award is money,
+positive yuan with at most two decimals, finite, at most the project's declared investment and at most the
+configured ceiling. Version 3's rule and budget are tested in test_awards.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def funding(request, cast) -> int:
     """An application of each programme at the funding review."""
     app_id = factories.new_application(cast, request.param)
     factories.drive_to(cast, app_id, "funding_review")
+    factories.pin_to_version(app_id, 2)
     return app_id
 
 
@@ -69,6 +71,7 @@ def test_the_award_is_at_most_the_declared_investment(cast):
     """The sample form declares 项目总投资 180.00 万元: 1,800,000.00 yuan is the most, a fen more is refused."""
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "funding_review")
+    factories.pin_to_version(app_id, 2)
     with pytest.raises(GuardFailed) as excinfo:
         fire(app_id, "propose_award", cast.finance_officer, {"amount": "1800000.01"})
     assert [p.code for p in excinfo.value.problems] == ["above_investment"]
@@ -79,6 +82,7 @@ def test_the_award_is_at_most_the_declared_investment(cast):
 def test_the_ceiling_is_a_setting(cast, app):
     app_id = factories.new_application(cast)
     factories.drive_to(cast, app_id, "funding_review")
+    factories.pin_to_version(app_id, 2)
     funding_rules.configure("100000")
     try:
         with pytest.raises(GuardFailed) as excinfo:

@@ -97,7 +97,7 @@ def proposed(request, cast) -> int:
     definition = next(d for d in DEFINITIONS if d.code == request.param)
     app_id = factories.new_application(cast, definition.code, definition.applicant_kinds[0])
     factories.drive_to(cast, app_id, "funding_review")
-    fire(app_id, "propose_award", cast.finance_officer, {"amount": "120000.00"})
+    fire(app_id, "propose_award", cast.finance_officer, {"amount": "100000.00", "comment": "按年度预算分批"})
     return app_id
 
 
@@ -121,7 +121,7 @@ def test_second_officer_decides(cast, proposed, trigger, dest):
 def test_four_eyes_follows_the_latest_proposal(cast, proposed):
     """After a send-back the second officer re-proposes; now the first may approve and the second may not."""
     fire(proposed, "send_back", cast.finance_officer2, {"comment": "金额超出预算"})
-    fire(proposed, "propose_award", cast.finance_officer2, {"amount": "100000.00"})
+    fire(proposed, "propose_award", cast.finance_officer2, {"amount": "90000.00", "comment": "按年度预算分批"})
     with pytest.raises(GuardFailed):
         fire(proposed, "approve_award", cast.finance_officer2)
     assert fire(proposed, "approve_award", cast.finance_officer).state == "award_approved"

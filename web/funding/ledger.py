@@ -1,0 +1,20 @@
+"""Who reads the budget ledger, and the ledger as the page and the API show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from review import budgets
+from workflow.accounts import User
+from workflow.db import db
+
+# The finance desk keeps the ledger; the administrator sets budgets; the auditor and the regulator oversee.
+READERS = frozenset({"finance_officer", "admin", "auditor", "market_regulator", "municipal_reviewer"})
+
+
+def may_read(user: User) -> bool:
+    return user.role in READERS
+
+
+def lines(programme: str | None = None) -> list[dict[str, Any]]:
+    return [line.as_dict() for line in budgets.ledger(db.session, programme)]
