@@ -8,8 +8,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from meters.evidence import DETAIL_ROWS, CheckResult, Evidence, Series, ratio, shanghai
+from meters.evidence import CheckResult, Evidence, ratio, shanghai
 from meters.rules import EvidenceRules
+from meters.series import DETAIL_ROWS, Series
 
 
 def is_live(series: Series, evidence: Evidence, rules: EvidenceRules) -> tuple[bool, Decimal]:
@@ -17,9 +18,8 @@ def is_live(series: Series, evidence: Evidence, rules: EvidenceRules) -> tuple[b
     until = evidence.period.until
     since = max(evidence.period.since, until - dt.timedelta(days=rules.live_days))
     expected = series.expected_points(since, until)
-    got = sum(1 for t in series.times if t >= since)
-    share = ratio(got, expected) if expected else Decimal(0)
-    fresh = bool(series.times) and series.times[-1] >= until - dt.timedelta(hours=rules.fresh_hours)
+    share = ratio(series.recent, expected) if expected else Decimal(0)  # `recent` counts from the same instant
+    fresh = series.last is not None and series.last >= until - dt.timedelta(hours=rules.fresh_hours)
     return share >= rules.live_share and fresh, share
 
 
@@ -40,9 +40,9 @@ def access_ratio(tier: int) -> Callable[[Evidence, EvidenceRules], CheckResult]:
                 live.append(meter.point_code)
                 counted[meter.energy_type] += 1
             else:
-                times = evidence.series[meter.id].times
+                last = evidence.series[meter.id].last
                 not_live.append(
-                    {"meter": meter.point_code, "share": str(share), "last": shanghai(times[-1]) if times else None}
+                    {"meter": meter.point_code, "share": str(share), "last": shanghai(last) if last else None}
                 )
         by_type = {e: {"live": counted[e], "required": n} for e, n in sorted(wanted.items())}
         details = {"required": required, "by_energy_type": by_type, "live": live, "not_live": not_live}

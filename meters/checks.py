@@ -36,6 +36,8 @@ CHECKS: dict[str, Callable[[Evidence, EvidenceRules], CheckResult]] = {
 def run(evidence: Evidence, rules: EvidenceRules, names: list[str] | None = None) -> list[CheckResult]:
     """The named checks (all of them by default), in the order of CHECKS."""
     unknown = sorted(set(names or ()) - set(CHECKS))
+    if evidence.rules is not None and evidence.rules != rules:
+        raise ValueError(f"the evidence was summarised under {evidence.rules.label}, not {rules.label}: load it again")
     if unknown:
         raise KeyError(f"no check {', '.join(unknown)}; known: {', '.join(CHECKS)}")
     return [check(evidence, rules) for name, check in CHECKS.items() if names is None or name in names]

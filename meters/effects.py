@@ -42,7 +42,7 @@ def tce_of(
             continue
         if series is None:
             continue
-        tce = consumption(series, evidence.events.get(meter.id, []), rules) * coefficient / 1000
+        tce = consumption(series) * coefficient / 1000
         by_type[meter.energy_type] += tce
         total += tce
     return total, dict(by_type), uncounted
@@ -84,8 +84,7 @@ def tier_balance(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
         totals: dict[int, defaultdict[str, Decimal]] = {1: defaultdict(Decimal), 2: defaultdict(Decimal)}
         for meter in evidence.energy_meters():
             if meter.energy_type == energy and meter.tier in totals and not meter.member_uscc:
-                events = evidence.events.get(meter.id, [])
-                for month, counted in monthly(evidence.series[meter.id], events, rules).items():
+                for month, counted in monthly(evidence.series[meter.id]).items():
                     totals[meter.tier][month] += counted
         if not totals[2]:
             continue
@@ -120,7 +119,7 @@ def _output(evidence: Evidence, rules: EvidenceRules) -> tuple[Decimal, set[str]
     for meter in (m for m in evidence.meters if m.purpose == "output"):
         series = evidence.series.get(meter.id)
         if series is not None:
-            total += consumption(series, evidence.events.get(meter.id, []), rules)
+            total += consumption(series)
             units.add(meter.unit)
     return total, units
 
@@ -202,7 +201,7 @@ def pue_by_month(evidence: Evidence, rules: EvidenceRules) -> dict[str, tuple[De
         it_load = meter.purpose == "it_load"
         if not it_load and (meter.tier != 1 or meter.member_uscc):
             continue
-        for month, counted in monthly(series, evidence.events.get(meter.id, []), rules).items():
+        for month, counted in monthly(series).items():
             kwh = _kwh_equivalent(meter, counted, rules)
             if kwh is not None:
                 months[month][1 if it_load else 0] += kwh

@@ -8,20 +8,22 @@ nothing to judge, e.g. no required points set), the period, and details naming t
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from meters.models import Meter, MeterEvent, MeterRequirement, Reading
-from workflow.db import as_utc
+from meters.rules import EvidenceRules
+from meters.rules import rules as newest_rules
+from meters.series import Event, Series, Window, months_judged, summarise
+from workflow.db import as_utc, table_of
 from workflow.workdays import SHANGHAI
 
 RATIO = Decimal("0.0001")  # ratios shown to 4 places, rounded down: 0.79996 is not 80 %
-DETAIL_ROWS = 50  # the details list this many failing items, and counts the rest
+STREAM_ROWS = 10_000  # rows fetched at a time while a meter's readings stream past
 
 
 @dataclass(frozen=True)
@@ -74,41 +76,10 @@ class CheckResult:
 
 
 @dataclass
-class Series:
-    """One meter's readings in the period, in time order (UTC), with what several checks derive from them kept
-    once: the points per Shanghai day, and the steps (`meters.integrity`)."""
-
-    meter: Meter
-    times: list[dt.datetime]
-    values: list[Decimal]
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def expected_points(self, since: dt.datetime, until: dt.datetime) -> int:
-        return int((until - since).total_seconds() // (self.meter.interval_minutes * 60))
-
-    @property
-    def per_day(self) -> Counter[dt.date]:
-        """Readings per Shanghai day."""
-        if "per_day" not in self.memo:
-            self.memo["per_day"] = Counter(t.astimezone(SHANGHAI).date() for t in self.times)
-        found: Counter[dt.date] = self.memo["per_day"]
-        return found
-
-
-@dataclass(frozen=True)
-class Event:
-    """A recorded meter event, in UTC (see `meters.models.MeterEvent`)."""
-
-    kind: str
-    at: dt.datetime
-    ends_at: dt.datetime | None
-    note: str
-
-
-@dataclass
 class Evidence:
-    """What the checks read: the unit's meters, required points, events, each meter's readings in the period, the
-    same for the period before it (for before/after comparisons), and what the application declared."""
+    """What the checks read: the unit's meters, required points, events, each meter's readings in the period
+    summarised (`meters.series`), the same for the period before it (for before/after comparisons), and what the
+    application declared."""
 
     period: Period
     meters: list[Meter]
@@ -117,6 +88,7 @@ class Evidence:
     events: dict[int, list[Event]] = field(default_factory=dict)  # meter id → its events, oldest first
     base: Evidence | None = None  # the period before, when loaded
     declared: dict[str, Any] = field(default_factory=dict)  # the application's form, when there is one
+    rules: EvidenceRules | None = None  # the rules the series were summarised under
 
     def energy_meters(self) -> list[Meter]:
         return [m for m in self.meters if m.purpose != "output"]
@@ -128,9 +100,11 @@ def load(
     period: Period,
     with_base: bool = True,
     declared: dict[str, Any] | None = None,
+    rules: EvidenceRules | None = None,
 ) -> Evidence:
-    """The unit's registry, events and readings in the period (one meter at a time, in time order); with the period
-    before it too when `with_base`."""
+    """The unit's registry, events and each meter's readings in the period, summarised one meter at a time as they
+    stream from the database (`meters.series`); with the period before it too when `with_base`."""
+    rules = rules or newest_rules()
     meters = list(
         session.scalars(select(Meter).where(Meter.organisation_id == organisation_id).order_by(Meter.point_code))
     )
@@ -146,25 +120,41 @@ def load(
         ):
             ends = as_utc(e.ends_at) if e.ends_at is not None else None
             events.setdefault(e.meter_id, []).append(Event(e.kind, as_utc(e.at), ends, e.note))
-    evidence = Evidence(period, meters, required, _series(session, meters, period), events, None, declared or {})
+    series = _series(session, meters, period, events, rules)
+    evidence = Evidence(period, meters, required, series, events, None, declared or {}, rules)
     if with_base:
         before = period.before()
         # Only what a before/after comparison reads: gateways, IT load and output.
         compared = [m for m in meters if m.tier == 1 or m.purpose]
-        evidence.base = Evidence(before, meters, required, _series(session, compared, before), events)
+        base = _series(session, compared, before, events, rules)
+        evidence.base = Evidence(before, meters, required, base, events, None, {}, rules)
     return evidence
 
 
-def _series(session: Session, meters: list[Meter], period: Period) -> dict[int, Series]:
-    series = {}
+def window_of(period: Period, rules: EvidenceRules) -> Window:
+    """The instants a summary needs: the period's, where liveness counts from, the judged months' boundaries."""
+    months = months_judged(period.start, period.end)
+    boundaries = sorted({dt.datetime.combine(day, dt.time(), SHANGHAI) for month in months for day in month})
+    live_since = max(period.since, period.until - dt.timedelta(days=rules.live_days))
+    return Window(period.since, period.until, live_since, boundaries)
+
+
+def _series(
+    session: Session, meters: list[Meter], period: Period, events: dict[int, list[Event]], rules: EvidenceRules
+) -> dict[int, Series]:
+    window = window_of(period, rules)
+    readings = table_of(Reading)
+    query = (
+        select(readings.c.at, readings.c.value)
+        .where(readings.c.meter_id == bindparam("meter"), readings.c.at >= period.since, readings.c.at < period.until)
+        .order_by(readings.c.at)
+    )
+    connection = session.connection()  # Core rows, streamed: the ORM's per-row bookkeeping is not needed here
+    found = {}
     for meter in meters:
-        rows = session.execute(
-            select(Reading.at, Reading.value)
-            .where(Reading.meter_id == meter.id, Reading.at >= period.since, Reading.at < period.until)
-            .order_by(Reading.at)
-        ).all()
-        series[meter.id] = Series(meter, [as_utc(at) for at, _ in rows], [Decimal(v) for _, v in rows])
-    return series
+        rows = connection.execute(query, {"meter": meter.id}, execution_options={"yield_per": STREAM_ROWS})
+        found[meter.id] = summarise(meter, rows, events.get(meter.id, []), window, rules)
+    return found
 
 
 def ratio(part: int | Decimal, whole: int | Decimal) -> Decimal:

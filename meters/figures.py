@@ -57,7 +57,7 @@ def daily_series(evidence: Evidence, rules: EvidenceRules) -> list[dict[str, Any
     days = _days(evidence)
     groups: dict[tuple[int, str, str], dict[dt.date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for meter in evidence.meters:
-        per_day = daily(evidence.series[meter.id], evidence.events.get(meter.id, []), rules)
+        per_day = daily(evidence.series[meter.id])
         group = groups[(meter.tier, meter.energy_type, meter.unit)]
         for day, counted in per_day.items():
             group[day] += counted
@@ -90,7 +90,7 @@ def gap_list(evidence: Evidence) -> dict[str, Any]:
     found = []
     for meter in evidence.meters:
         step = dt.timedelta(minutes=meter.interval_minutes)
-        for before, after in gaps_of(evidence.series[meter.id], evidence.period):
+        for before, after in gaps_of(evidence.series[meter.id]):
             missing = after - before - step
             if missing >= dt.timedelta(hours=MIN_GAP_HOURS):
                 found.append((missing, meter.point_code, before, after))

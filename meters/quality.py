@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 from typing import Any
 
-from meters.evidence import DETAIL_ROWS, CheckResult, Event, Evidence, Period, Series, hours, ratio, shanghai
+from meters.evidence import CheckResult, Evidence, Period, hours, ratio, shanghai
 from meters.rules import EvidenceRules
+from meters.series import DETAIL_ROWS, Event, Series
 from workflow.workdays import SHANGHAI
 
 
@@ -39,12 +38,15 @@ def completeness(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     return CheckResult("COMPLETENESS", str(value), str(rules.completeness), short_count == 0, evidence.period, details)
 
 
-def gaps_of(series: Series, period: Period) -> list[tuple[dt.datetime, dt.datetime]]:
+def gaps_of(series: Series, since: dt.datetime | None = None) -> list[tuple[dt.datetime, dt.datetime]]:
     """Each run of missing points in the period as (last point before, first point after): the first point is due
-    one interval after the period starts, and the period's end closes the last gap."""
+    one interval after the period starts, and the period's end closes the last gap. From `since` on, when given (a
+    later start cuts the gap it falls in)."""
+    if since is None:
+        return series.gaps
     step = dt.timedelta(minutes=series.meter.interval_minutes)
-    marks = [period.since, *series.times, period.until]
-    return [(before, after) for before, after in itertools.pairwise(marks) if after - before > step]
+    cut = [(max(before, since), after) for before, after in series.gaps if after > since]
+    return [(before, after) for before, after in cut if after - before > step]
 
 
 def _excused(before: dt.datetime, after: dt.datetime, events: list[Event]) -> Event | None:
@@ -55,9 +57,10 @@ def _excused(before: dt.datetime, after: dt.datetime, events: list[Event]) -> Ev
     return None
 
 
-def long_gap(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
-    """The longest run without a reading, per meter, within the period: over `long_hours` is a long gap, unless
-    an outage recorded for the meter covers it (shown, with its note, and not counted against the unit)."""
+def long_gap(evidence: Evidence, rules: EvidenceRules, since: dt.datetime | None = None) -> CheckResult:
+    """The longest run without a reading, per meter, within the period (from `since`, when given): over
+    `long_hours` is a long gap, unless an outage recorded for the meter covers it (shown, with its note, and not
+    counted against the unit)."""
     longest = dt.timedelta(0)
     limit = dt.timedelta(hours=rules.long_gap_hours)
     gaps: list[dict[str, Any]] = []
@@ -65,7 +68,7 @@ def long_gap(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     for meter in evidence.meters:
         series = evidence.series[meter.id]
         step = dt.timedelta(minutes=meter.interval_minutes)
-        for before, after in gaps_of(series, evidence.period):
+        for before, after in gaps_of(series, since):
             missing = after - before - step
             row = {
                 "meter": meter.point_code,
@@ -103,17 +106,6 @@ def online_days(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     return CheckResult("ONLINE_DAYS", str(value), str(rules.online_share), not low, evidence.period, details)
 
 
-def _within(evidence: Evidence, window: Period) -> Evidence:
-    """The same evidence cut to a shorter window of its period."""
-    series = {meter_id: Series(s.meter, *_cut(s, window.since)) for meter_id, s in evidence.series.items()}
-    return Evidence(window, evidence.meters, evidence.required, series)
-
-
-def _cut(series: Series, since: dt.datetime) -> tuple[list[dt.datetime], list[Decimal]]:
-    kept = [(t, v) for t, v in zip(series.times, series.values, strict=True) if t >= since]
-    return [t for t, _ in kept], [v for _, v in kept]
-
-
 def _months_back(end: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
     """The calendar months (Shanghai dates) that end with `end`'s month, oldest first, the last one cut at `end`."""
     months = []
@@ -140,11 +132,11 @@ def stable_run(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
     months = _months_back(period.end, rules.stable_months)
     for meter in evidence.meters:
         series = evidence.series[meter.id]
-        if not series.times:
+        if series.first is None:
             problems.append({"meter": meter.point_code, "why": "no readings in the period"})
             shortest = 0
             continue
-        first_day = series.times[0].astimezone(SHANGHAI).date()
+        first_day = series.first.astimezone(SHANGHAI).date()
         ran = (period.end - first_day).days + 1
         shortest = ran if shortest is None else min(shortest, ran)
         if ran < rules.stable_days:
@@ -161,7 +153,7 @@ def stable_run(evidence: Evidence, rules: EvidenceRules) -> CheckResult:
                 problems.append({"meter": meter.point_code, "why": f"{first:%Y-%m}: {share} complete"})
     # No long gap in the stable window (a gap before the first valid point is the time before the run, not in it).
     window = Period(period.end - dt.timedelta(days=rules.stable_days - 1), period.end)
-    gap = long_gap(_within(evidence, window), rules)
+    gap = long_gap(evidence, rules, since=window.since)
     if gap.passed is False:
         problems.extend({"meter": g["meter"], "why": f"gap {g['from']} to {g['to']}"} for g in gap.details["gaps"])
     details = {"problems": problems[:DETAIL_ROWS], "months": [f"{first:%Y-%m}" for first, _ in months]}
