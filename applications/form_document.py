@@ -358,17 +358,28 @@ def _report(doc: Any, v: _Values, words: ProgrammeWords) -> None:
                 _line(doc, paragraph, indent=True)
 
 
-def application_form(app: Application, definition: Definition) -> bytes:
-    """附件2 项目申请表 and 验收申请报告 of `app` as .docx (the programme must have them: `has_application_form`)."""
-    words = programme_words(definition)
+def write_form(doc: Any, app: Application, definition: Definition) -> None:
+    """附件2 项目申请表 of `app` into `doc`: its titles and its table (the programme must have one)."""
     if not has_application_form(definition):
         raise LookupError(f"{definition.label} has no 附件2 项目申请表")
-    v = _Values(app, definition)
-    doc = new_document()
+    words = programme_words(definition)
     subtitle = f"（{words.subprogramme}）" if words.subprogramme else ""
     _titles(doc, [words.fund, f"{subtitle}{words.application_form}"])
-    _table(doc, v)
+    _table(doc, _Values(app, definition))
+
+
+def write_report(doc: Any, app: Application, definition: Definition) -> None:
+    """The 验收申请报告（大纲） of `app` into `doc`, if the programme has one."""
+    words = programme_words(definition)
     if words.report:
+        _report(doc, _Values(app, definition), words)
+
+
+def application_form(app: Application, definition: Definition) -> bytes:
+    """附件2 项目申请表 and 验收申请报告 of `app` as .docx (the programme must have them: `has_application_form`)."""
+    doc = new_document()
+    write_form(doc, app, definition)
+    if programme_words(definition).report:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _report(doc, v, words)
+        write_report(doc, app, definition)
     return docx_bytes(doc)

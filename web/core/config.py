@@ -137,6 +137,7 @@ def from_environment() -> dict[str, Any]:
             "web.admin",
             "web.meters",
             "web.funding",
+            "web.archive",
             "web.demo",
         ],
         # --- input limits (issue 10): any string field, a JSON body, its nesting ---

@@ -1,0 +1,333 @@
+"""The application binder, bound as 附件4 of seed 002 prescribes (issue 13 item 4).
+
+附件4 "申报材料装订要求": A4; "在有文字的每页材料右下角编写页码"; the cover's
+"上海市工业通信业节能减排和合同能源管理专项资金（***）项目申报材料" in 二号黑体 bold, the unit's and the project's names
+in 一号黑体, the date in 三号仿宋; "材料目录页为三号仿宋，行距为单倍行距"; margins top 2.54, bottom 2.54, left 3.17,
+right 3.17 cm; bound "按照申请表和申请报告顺序".
+
+So: a cover (its own section: it is printed on the 120 g cover stock, 附件4 四、1, so it carries no page number),
+then, numbered from 1 at the bottom right, the contents (a TOC field Word and LibreOffice fill in), 一、项目申请表,
+二、验收申请报告 (chapters 1–6), 三、附件 with an index — each current attachment in the order the programme requires
+them, its size, page count and SHA-256 — and each image placed on a page of its own. A PDF is listed, not rendered
+in: no PDF renderer is installed here (its pages are counted with pypdf, its bytes hashed as they stream).
+Attachments stream one at a time; only the image being placed is held whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.text.paragraph import Paragraph
+from sqlalchemy.orm import Session
+
+from applications import form_document
+from applications.attachments import attachments_of, open_blob, required_categories
+from applications.models import Attachment, category_label
+from applications.programme_words import programme_words
+from forms.fields import form_sections
+from storage.blobs import BlobStore
+from storage.documents import ERHAO, FANGSONG, HEITI, SANHAO, east_asian_font, new_document
+from workflow.accounts import Actor
+from workflow.db import utcnow
+from workflow.definitions import Definition
+from workflow.errors import NotFound
+from workflow.models import Application
+from workflow.visibility import get_visible, programme_definitions
+from workflow.workdays import today_in_shanghai
+
+YIHAO = Pt(26)  # 一号
+TEXT_WIDTH = Cm(21.0 - 2 * 3.17)
+IMAGES = frozenset({"image/png", "image/jpeg"})
+SPOOL = 8 << 20  # an attachment is spooled to disk beyond this while it is hashed and its pages counted
+TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
+PARTS = ("一、项目申请表", "二、验收申请报告", "三、附件")
+
+
+@dataclass(frozen=True)
+class BoundFile:
+    """An attachment as the binder's index lists it."""
+
+    number: int
+    category: str
+    label: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    pages: int | None  # a PDF's pages; None for anything else
+    placed: bool  # an image placed on a page of the binder
+
+
+Progress = Callable[[int, int, str], None]  # (done, of, what)
+
+
+def cover_title(definition: Definition) -> str:
+    """附件4's cover line with the programme's own fund and sub-programme in place of ***."""
+    words = programme_words(definition)
+    return f"{words.fund_title}项目申报材料"
+
+
+def _chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _char(kind: str) -> Any:
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    return element
+
+
+def _field_start(paragraph: Any, instruction: str, *, font: str = FANGSONG, size: Pt = SANHAO) -> None:
+    """A Word field's beginning (PAGE, TOC): begin, its instruction, separate; what it shows follows."""
+    east_asian_font(paragraph, "", font=font, size=size)
+    paragraph.runs[-1]._r.append(_char("begin"))
+    east_asian_font(paragraph, "", font=font, size=size)
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instruction} "
+    paragraph.runs[-1]._r.append(text)
+    east_asian_font(paragraph, "", font=font, size=size)
+    paragraph.runs[-1]._r.append(_char("separate"))
+
+
+def _field_end(paragraph: Any, *, font: str = FANGSONG, size: Pt = SANHAO) -> None:
+    east_asian_font(paragraph, "", font=font, size=size)
+    paragraph.runs[-1]._r.append(_char("end"))
+
+
+def _update_fields_on_open(doc: Any) -> None:
+    """Ask Word to fill the contents and page fields when the file opens (LibreOffice does so on conversion)."""
+    settings = doc.settings.element
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    settings.append(update)
+
+
+def _toc_styles(doc: Any) -> None:
+    """The contents' entries in 三号仿宋, single spacing (附件4 四、3)."""
+    for level in (1, 2):
+        name = f"toc {level}"
+        try:
+            style = doc.styles[name]
+        except KeyError:
+            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.font.name, style.font.size = FANGSONG, SANHAO
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FANGSONG)
+        style.paragraph_format.line_spacing = 1.0
+        style.paragraph_format.left_indent = Cm(0.74 * (level - 1))
+
+
+def _heading(doc: Any, text: str, level: int, entries: list[tuple[int, str]]) -> None:
+    paragraph = doc.add_paragraph(style=f"Heading {level}")
+    east_asian_font(paragraph, text, font=HEITI, size=SANHAO if level == 1 else Pt(14), bold=True)
+    entries.append((level, text))
+
+
+def _page_break(doc: Any) -> None:
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def _cover(doc: Any, app: Application, definition: Definition, day: dt.date) -> None:
+    for _ in range(4):
+        doc.add_paragraph()
+    lines = (
+        (cover_title(definition), HEITI, ERHAO, True),
+        ("", HEITI, YIHAO, False),
+        (app.organisation.name, HEITI, YIHAO, False),
+        (app.project_name, HEITI, YIHAO, False),
+        ("", FANGSONG, SANHAO, False),
+        (_chinese_date(day), FANGSONG, SANHAO, False),
+    )
+    for text, font, size, bold in lines:
+        paragraph = doc.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if text:
+            east_asian_font(paragraph, text, font=font, size=size, bold=bold)
+
+
+def _numbered_from_one(section: Any) -> None:
+    """The section's pages numbered from 1 at the bottom right (the cover before it carries none)."""
+    section.footer.is_linked_to_previous = False
+    number = OxmlElement("w:pgNumType")
+    number.set(qn("w:start"), "1")
+    section._sectPr.append(number)
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _field_start(paragraph, "PAGE", size=Pt(10.5))
+    east_asian_font(paragraph, "1", size=Pt(10.5))
+    _field_end(paragraph, size=Pt(10.5))
+
+
+def _contents(doc: Any) -> Any:
+    """The contents page's title and the TOC field's start; its entries are written when the headings are known."""
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.line_spacing = 1.0
+    east_asian_font(title, "目  录", font=FANGSONG, size=SANHAO)
+    paragraph = doc.add_paragraph()
+    paragraph.paragraph_format.line_spacing = 1.0
+    _field_start(paragraph, TOC_INSTRUCTION)
+    return paragraph
+
+
+def _fill_contents(start: Any, entries: list[tuple[int, str]]) -> None:
+    """The TOC field's shown entries (the headings, without page numbers: Word adds them when it updates the
+    field on opening; LibreOffice shows these), then the field's end."""
+    after = start._p
+    for level, text in [*entries, (0, "")]:
+        element = OxmlElement("w:p")
+        after.addnext(element)
+        after = element
+        paragraph = Paragraph(element, start._parent)
+        paragraph.paragraph_format.line_spacing = 1.0
+        if level:
+            paragraph.style = f"toc {level}"
+            east_asian_font(paragraph, text, font=FANGSONG, size=SANHAO)
+        else:
+            _field_end(paragraph)
+
+
+def _form_without_annex2(doc: Any, app: Application, definition: Definition, entries: list[tuple[int, str]]) -> None:
+    """A programme with no 附件2 form (the monitoring fund): its form's own parts and labels, as on the page."""
+    for heading, rows in form_sections(definition.form, app.kind, app.form or {}, "zh"):
+        if heading:
+            _heading(doc, heading, 2, entries)
+        table = doc.add_table(rows=0, cols=2)
+        table.style = "Table Grid"
+        for label, value in rows:
+            cells = table.add_row().cells
+            east_asian_font(cells[0].paragraphs[0], label, size=Pt(10.5))
+            east_asian_font(cells[1].paragraphs[0], value, size=Pt(10.5))
+
+
+def _spooled(chunks: Iterable[bytes]) -> tuple[Any, str, int]:
+    """The bytes into a spooled file (in memory up to SPOOL, then on disk), with their SHA-256 and size."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 - returned open, closed by the caller
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest(), size
+
+
+def _pdf_pages(stream: Any) -> int | None:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        return len(PdfReader(stream).pages)
+    except (PdfReadError, ValueError, KeyError, OSError):
+        return None  # listed without a count; the hash still binds it
+
+
+def ordered(attachments: list[Attachment], required: list[str]) -> list[Attachment]:
+    """Current versions only, in the order the programme requires them, then the rest by category."""
+    rank = {category: n for n, category in enumerate(required)}
+    current = [a for a in attachments if a.superseded_at is None]
+    return sorted(current, key=lambda a: (rank.get(a.category, len(rank)), a.category, a.id))
+
+
+def build(
+    app: Application,
+    definition: Definition,
+    attachments: list[Attachment],
+    open_blob: Callable[[Attachment], Iterator[bytes]],
+    out: BinaryIO,
+    *,
+    day: dt.date,
+    progress: Progress | None = None,
+) -> list[BoundFile]:
+    """Write the binder of `app` to `out`; `attachments` in binding order (see `ordered`). Returns the index."""
+    doc = new_document()
+    _update_fields_on_open(doc)
+    _toc_styles(doc)
+    _cover(doc, app, definition, day)
+    _numbered_from_one(doc.add_section(WD_SECTION.NEW_PAGE))
+    contents = _contents(doc)
+    entries: list[tuple[int, str]] = []
+    _page_break(doc)
+    _heading(doc, PARTS[0], 1, entries)
+    if form_document.has_application_form(definition):
+        form_document.write_form(doc, app, definition)
+    else:
+        _form_without_annex2(doc, app, definition, entries)
+    if programme_words(definition).report:
+        _page_break(doc)
+        _heading(doc, PARTS[1], 1, entries)
+        form_document.write_report(doc, app, definition)
+    _page_break(doc)
+    _heading(doc, PARTS[2], 1, entries)
+    index = doc.add_table(rows=1, cols=6)
+    index.style = "Table Grid"
+    for cell, text in zip(
+        index.rows[0].cells, ("序号", "材料", "文件名", "大小（字节）", "页数", "SHA-256"), strict=True
+    ):
+        east_asian_font(cell.paragraphs[0], text, font=HEITI, size=Pt(9), bold=True)
+    bound: list[BoundFile] = []
+    total = len(attachments)
+    for number, row in enumerate(attachments, start=1):
+        spool, sha256, size = _spooled(open_blob(row))
+        with spool:
+            pages = _pdf_pages(spool) if row.content_type == "application/pdf" else None
+            placed = row.content_type in IMAGES
+            label = category_label(row.category)
+            cells = index.add_row().cells
+            values = (str(number), label, row.filename, f"{size:,}", "" if pages is None else str(pages), sha256)
+            for cell, text in zip(cells, values, strict=True):
+                east_asian_font(cell.paragraphs[0], text, size=Pt(9))
+            if placed:
+                _page_break(doc)
+                _heading(doc, f"附件{number}　{label}", 2, entries)
+                spool.seek(0)
+                doc.add_picture(io.BytesIO(spool.read()), width=TEXT_WIDTH)
+        bound.append(
+            BoundFile(number, row.category, label, row.filename, row.content_type, size, sha256, pages, placed)
+        )
+        if progress is not None:
+            progress(number, total, row.filename)
+    listed = [b for b in bound if not b.placed]
+    if listed:
+        note = doc.add_paragraph()
+        east_asian_font(
+            note,
+            "表中未置入本册的附件（PDF 等）以原件随附，以其 SHA-256 核对一致。",
+            size=Pt(10.5),
+        )
+    _fill_contents(contents, entries)
+    doc.save(out)
+    return bound
+
+
+def bind(
+    session: Session,
+    actor: Actor,
+    application_id: int,
+    store: BlobStore,
+    out: BinaryIO,
+    progress: Progress | None = None,
+) -> tuple[Application, list[BoundFile]]:
+    """The binder of an application `actor` may see, with its current attachments, dated today (Shanghai)."""
+    app = get_visible(session, actor, application_id)
+    if app is None:
+        raise NotFound(f"application {application_id} not found")
+    definition = programme_definitions(session)[app.programme_version_id]
+    rows = ordered(
+        attachments_of(session, actor, application_id),
+        required_categories(definition, app.kind, app.form or {}),
+    )
+    day = today_in_shanghai(utcnow())
+    return app, build(app, definition, rows, lambda row: open_blob(store, row), out, day=day, progress=progress)
