@@ -24,12 +24,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from docx.enum.section import WD_SECTION
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
-from docx.text.paragraph import Paragraph
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
 from sqlalchemy.orm import Session
 
 from applications import form_document
@@ -37,6 +33,7 @@ from applications.attachments import attachments_of, open_blob, required_categor
 from applications.models import Attachment, category_label
 from applications.programme_words import programme_words
 from forms.fields import form_sections
+from storage import binding
 from storage.blobs import BlobStore
 from storage.documents import ERHAO, FANGSONG, HEITI, SANHAO, east_asian_font, new_document
 from workflow.accounts import Actor
@@ -48,10 +45,8 @@ from workflow.visibility import get_visible, programme_definitions
 from workflow.workdays import today_in_shanghai
 
 YIHAO = Pt(26)  # 一号
-TEXT_WIDTH = Cm(21.0 - 2 * 3.17)
 IMAGES = frozenset({"image/png", "image/jpeg"})
 SPOOL = 8 << 20  # an attachment is spooled to disk beyond this while it is hashed and its pages counted
-TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
 PARTS = ("一、项目申请表", "二、验收申请报告", "三、附件")
 
 
@@ -83,62 +78,6 @@ def _chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _char(kind: str) -> Any:
-    element = OxmlElement("w:fldChar")
-    element.set(qn("w:fldCharType"), kind)
-    return element
-
-
-def _field_start(paragraph: Any, instruction: str, *, font: str = FANGSONG, size: Pt = SANHAO) -> None:
-    """A Word field's beginning (PAGE, TOC): begin, its instruction, separate; what it shows follows."""
-    east_asian_font(paragraph, "", font=font, size=size)
-    paragraph.runs[-1]._r.append(_char("begin"))
-    east_asian_font(paragraph, "", font=font, size=size)
-    text = OxmlElement("w:instrText")
-    text.set(qn("xml:space"), "preserve")
-    text.text = f" {instruction} "
-    paragraph.runs[-1]._r.append(text)
-    east_asian_font(paragraph, "", font=font, size=size)
-    paragraph.runs[-1]._r.append(_char("separate"))
-
-
-def _field_end(paragraph: Any, *, font: str = FANGSONG, size: Pt = SANHAO) -> None:
-    east_asian_font(paragraph, "", font=font, size=size)
-    paragraph.runs[-1]._r.append(_char("end"))
-
-
-def _update_fields_on_open(doc: Any) -> None:
-    """Ask Word to fill the contents and page fields when the file opens (LibreOffice does so on conversion)."""
-    settings = doc.settings.element
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    settings.append(update)
-
-
-def _toc_styles(doc: Any) -> None:
-    """The contents' entries in 三号仿宋, single spacing (附件4 四、3)."""
-    for level in (1, 2):
-        name = f"toc {level}"
-        try:
-            style = doc.styles[name]
-        except KeyError:
-            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-        style.font.name, style.font.size = FANGSONG, SANHAO
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FANGSONG)
-        style.paragraph_format.line_spacing = 1.0
-        style.paragraph_format.left_indent = Cm(0.74 * (level - 1))
-
-
-def _heading(doc: Any, text: str, level: int, entries: list[tuple[int, str]]) -> None:
-    paragraph = doc.add_paragraph(style=f"Heading {level}")
-    east_asian_font(paragraph, text, font=HEITI, size=SANHAO if level == 1 else Pt(14), bold=True)
-    entries.append((level, text))
-
-
-def _page_break(doc: Any) -> None:
-    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-
-
 def _cover(doc: Any, app: Application, definition: Definition, day: dt.date) -> None:
     for _ in range(4):
         doc.add_paragraph()
@@ -157,53 +96,11 @@ def _cover(doc: Any, app: Application, definition: Definition, day: dt.date) -> 
             east_asian_font(paragraph, text, font=font, size=size, bold=bold)
 
 
-def _numbered_from_one(section: Any) -> None:
-    """The section's pages numbered from 1 at the bottom right (the cover before it carries none)."""
-    section.footer.is_linked_to_previous = False
-    number = OxmlElement("w:pgNumType")
-    number.set(qn("w:start"), "1")
-    section._sectPr.append(number)
-    paragraph = section.footer.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _field_start(paragraph, "PAGE", size=Pt(10.5))
-    east_asian_font(paragraph, "1", size=Pt(10.5))
-    _field_end(paragraph, size=Pt(10.5))
-
-
-def _contents(doc: Any) -> Any:
-    """The contents page's title and the TOC field's start; its entries are written when the headings are known."""
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.paragraph_format.line_spacing = 1.0
-    east_asian_font(title, "目  录", font=FANGSONG, size=SANHAO)
-    paragraph = doc.add_paragraph()
-    paragraph.paragraph_format.line_spacing = 1.0
-    _field_start(paragraph, TOC_INSTRUCTION)
-    return paragraph
-
-
-def _fill_contents(start: Any, entries: list[tuple[int, str]]) -> None:
-    """The TOC field's shown entries (the headings, without page numbers: Word adds them when it updates the
-    field on opening; LibreOffice shows these), then the field's end."""
-    after = start._p
-    for level, text in [*entries, (0, "")]:
-        element = OxmlElement("w:p")
-        after.addnext(element)
-        after = element
-        paragraph = Paragraph(element, start._parent)
-        paragraph.paragraph_format.line_spacing = 1.0
-        if level:
-            paragraph.style = f"toc {level}"
-            east_asian_font(paragraph, text, font=FANGSONG, size=SANHAO)
-        else:
-            _field_end(paragraph)
-
-
 def _form_without_annex2(doc: Any, app: Application, definition: Definition, entries: list[tuple[int, str]]) -> None:
     """A programme with no 附件2 form (the monitoring fund): its form's own parts and labels, as on the page."""
     for heading, rows in form_sections(definition.form, app.kind, app.form or {}, "zh"):
         if heading:
-            _heading(doc, heading, 2, entries)
+            binding.heading(doc, heading, 2, entries)
         table = doc.add_table(rows=0, cols=2)
         table.style = "Table Grid"
         for label, value in rows:
@@ -253,24 +150,24 @@ def build(
 ) -> list[BoundFile]:
     """Write the binder of `app` to `out`; `attachments` in binding order (see `ordered`). Returns the index."""
     doc = new_document()
-    _update_fields_on_open(doc)
-    _toc_styles(doc)
+    binding.update_fields_on_open(doc)
+    binding.toc_styles(doc)
     _cover(doc, app, definition, day)
-    _numbered_from_one(doc.add_section(WD_SECTION.NEW_PAGE))
-    contents = _contents(doc)
+    binding.numbered_from_one(doc.add_section(WD_SECTION.NEW_PAGE))
+    contents = binding.contents(doc)
     entries: list[tuple[int, str]] = []
-    _page_break(doc)
-    _heading(doc, PARTS[0], 1, entries)
+    binding.page_break(doc)
+    binding.heading(doc, PARTS[0], 1, entries)
     if form_document.has_application_form(definition):
         form_document.write_form(doc, app, definition)
     else:
         _form_without_annex2(doc, app, definition, entries)
     if programme_words(definition).report:
-        _page_break(doc)
-        _heading(doc, PARTS[1], 1, entries)
+        binding.page_break(doc)
+        binding.heading(doc, PARTS[1], 1, entries)
         form_document.write_report(doc, app, definition)
-    _page_break(doc)
-    _heading(doc, PARTS[2], 1, entries)
+    binding.page_break(doc)
+    binding.heading(doc, PARTS[2], 1, entries)
     index = doc.add_table(rows=1, cols=6)
     index.style = "Table Grid"
     for cell, text in zip(
@@ -290,10 +187,10 @@ def build(
             for cell, text in zip(cells, values, strict=True):
                 east_asian_font(cell.paragraphs[0], text, size=Pt(9))
             if placed:
-                _page_break(doc)
-                _heading(doc, f"附件{number}　{label}", 2, entries)
+                binding.page_break(doc)
+                binding.heading(doc, f"附件{number}　{label}", 2, entries)
                 spool.seek(0)
-                doc.add_picture(io.BytesIO(spool.read()), width=TEXT_WIDTH)
+                doc.add_picture(io.BytesIO(spool.read()), width=binding.TEXT_WIDTH)
         bound.append(
             BoundFile(number, row.category, label, row.filename, row.content_type, size, sha256, pages, placed)
         )
@@ -307,7 +204,7 @@ def build(
             "表中未置入本册的附件（PDF 等）以原件随附，以其 SHA-256 核对一致。",
             size=Pt(10.5),
         )
-    _fill_contents(contents, entries)
+    binding.fill_contents(contents, entries)
     doc.save(out)
     return bound
 

@@ -1,5 +1,6 @@
-"""Funding decision: the proposed award is money (yuan, at most two decimals, positive), at most the project's
-declared investment, and at most the configured ceiling (a local setting; the funding issue brings the award rule)."""
+"""Version 1–2's funding check: the proposed award is money (yuan, at most two decimals, positive), at most the
+project's declared investment, and at most the configured ceiling (a local setting). From version 3 the
+programme's award rule and budget decide (`review.awards`, `review.budgets`)."""
 
 from __future__ import annotations
 

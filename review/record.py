@@ -320,3 +320,13 @@ def record_document(session: Session, actor: Actor, application_id: int, store: 
     assert checklist is not None
     data = printed.verification_record(dossier(session, application, checklist, conclusion, store))
     return filename(application), data
+
+
+def archived_document(session: Session, application: Application, definition: Definition, store: BlobStore) -> bytes:
+    """The concluded record as printed, for the application's archive package (packed by the system, for no
+    reader: no reader's role applies). The application must have a conclusion."""
+    checklist = for_application(definition, application.kind)
+    conclusion = conclusion_of(session, application.id)
+    if checklist is None or conclusion is None:
+        raise NotFound(f"application {application.id} has no concluded site verification")
+    return printed.verification_record(dossier(session, application, checklist, conclusion, store))

@@ -92,6 +92,13 @@ def row_content(event: AuditEvent) -> dict[str, Any]:
     return _content({name: getattr(event, name) for name in HASHED_FIELDS}, HASHED_FIELDS)
 
 
+def hash_of(content: dict[str, Any]) -> str:
+    """The hash of an event as `row_content` wrote it out (JSON: its time as text), e.g. in an archive package."""
+    values = dict(content)
+    values["occurred_at"] = dt.datetime.fromisoformat(str(values["occurred_at"]))
+    return _digest(values)
+
+
 def compute_hash(event: AuditEvent) -> str:
     """The event's hash under the configured keys (plain SHA-256 for a legacy event)."""
     return _digest({name: getattr(event, name) for name in HASHED_FIELDS})

@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "applications.models",
     "notifications.models",
     "meters.models",
+    "storage.models",
 )
 
 

@@ -1,8 +1,11 @@
-"""The archive area: binders (`manage.py binder build`); the archive packages follow (issue 13)."""
+"""The archive area: binders and signed archive packages (`manage.py binder …`, `archive …`), the public key."""
 
 from __future__ import annotations
 
-from web.archive import cli
+from web.archive import cli, pages
+from web.archive.blueprints import pages as pages_blueprint
 from web.core.areas import Area
 
-AREA = Area("archive", commands=cli.COMMANDS)
+_ROUTES = (pages,)  # imported for the routes they add to the blueprint
+
+AREA = Area("archive", pages=pages_blueprint, commands=cli.COMMANDS)

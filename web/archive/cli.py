@@ -1,7 +1,8 @@
-"""`manage.py binder build`: an application's binder (附件4 of seed 002) as .docx, from the command line."""
+"""`manage.py binder build` (附件4's binder as .docx) and `archive build | verify | public-key` (signed packages)."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
@@ -9,6 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from applications import binder
+from storage import signing
+from web.archive import package
+from web.core import archives
 from web.core.extensions import blob_store
 from workflow.accounts import SYSTEM
 from workflow.db import db
@@ -52,4 +56,61 @@ def binder_build(application_id: int, out: Path) -> None:
     )
 
 
-COMMANDS: tuple[click.Command, ...] = (binder_group,)
+@click.group("archive")
+def archive_group() -> None:
+    """Archive packages: an application's file as a signed BagIt bag, made when it is archived, checked offline."""
+
+
+@archive_group.command("build")
+@click.argument("application_id", type=click.IntRange(min=1))
+@with_appcontext
+def archive_build(application_id: int) -> None:
+    """Make a package of APPLICATION_ID now (one is made on its own when an application is archived)."""
+    try:
+        with db.transaction() as session:
+            row = package.make(session, application_id, blob_store(current_app), archives.signer(current_app), "cli")
+            line = f"package {row.id} of #{application_id}: {row.files} files, {row.size:,} bytes, sha256 {row.sha256}"
+    except NotFound:
+        raise click.ClickException(f"application {application_id} not found") from None
+    click.echo(line)
+
+
+@archive_group.command("verify")
+@click.argument("application_id", type=click.IntRange(min=1))
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The signer's public key (PEM), e.g. from /archive/public-key; default: this installation's.",
+)
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A package file.")
+@with_appcontext
+def archive_verify(application_id: int, public_key: Path | None, file: Path | None) -> None:
+    """Re-check APPLICATION_ID's latest package (or --file) offline: every hash, the signature, the application's
+    audit events. Names each difference; the exit status is 1 if there is any."""
+    pem = public_key.read_bytes() if public_key is not None else archives.public_pem(current_app)
+    with tempfile.TemporaryDirectory(prefix="archive-verify-") as tmp:
+        if file is None:
+            with db.transaction() as session:
+                row = archives.latest(session, application_id)
+            if row is None:
+                raise click.ClickException(f"application {application_id} has no archive package")
+            file = archives.fetch(blob_store(current_app), row, Path(tmp))
+        verdict = archives.verify_file(file, pem, application_id)
+    if verdict.ok:
+        key = signing.fingerprint(pem)
+        click.echo(f"#{application_id}: intact — every hash, the signature (key {key}), {verdict.events} audit events")
+        return
+    for problem in verdict.problems:
+        click.echo(f"  {problem}", err=True)
+    raise click.ClickException(f"#{application_id}: {len(verdict.problems)} differences")
+
+
+@archive_group.command("public-key")
+@with_appcontext
+def archive_public_key() -> None:
+    """Print the public half of the key that signs packages (PEM)."""
+    click.echo(archives.public_pem(current_app).decode(), nl=False)
+
+
+COMMANDS: tuple[click.Command, ...] = (binder_group, archive_group)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storage import sealed
+from storage import sealed, signing
 from workflow import workdays
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +63,14 @@ def _audit_keys(instance: Path) -> list[str]:
     )
     previous = [k.strip() for k in os.environ.get("AUDIT_KEYS_PREVIOUS", "").split(",") if k.strip()]
     return [current, *previous]
+
+
+def _archive_signing_key(instance: Path) -> str:
+    """ARCHIVE_SIGNING_KEY (the Ed25519 seed, base64); else one kept in instance/ for a first local run. Only its
+    public half is ever shown (/archive/public-key); a verifier needs nothing else."""
+    return os.environ.get("ARCHIVE_SIGNING_KEY", "").strip() or instance_secret(
+        instance, "archive_signing_key", signing.new_ed25519_secret
+    )
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -126,6 +134,7 @@ def from_environment() -> dict[str, Any]:
             "applications.plugin",
             "notifications.tasks",
             "meters.plugin",
+            "web.archive.tasks",
             "workflow.tasks",
         ],
         # The shell's areas, each a room with its pages, API, OpenAPI paths and commands (web/core/areas.py).
@@ -146,6 +155,9 @@ def from_environment() -> dict[str, Any]:
         "MAX_JSON_DEPTH": int(os.environ.get("MAX_JSON_DEPTH", "20")),
         # The largest award a finance officer may propose (yuan); a local setting, not from the seeds.
         "AWARD_CEILING_YUAN": os.environ.get("AWARD_CEILING_YUAN", "10000000"),
+        # --- archive packages (issue 13): signed with this key, by this algorithm (a plug-in: storage.signing) ---
+        "ARCHIVE_SIGNING_KEY": _archive_signing_key(instance),
+        "ARCHIVE_SIGNING_ALGORITHM": os.environ.get("ARCHIVE_SIGNING_ALGORITHM", "ed25519"),
         # --- the audit chain's keys (issue 10): never logged, never in the database ---
         "AUDIT_KEYS": _audit_keys(instance),
         # Events written before the chain was keyed verify by plain SHA-256 up to this seq (0: none may).

@@ -57,6 +57,9 @@ def render(result: DemoResult) -> list[str]:
             f"{b.available:,.2f} + reserved {b.reserved:,.2f} + committed {b.committed:,.2f} + paid {b.paid:,.2f}"
             f"{', balances with its awards and payments' if b.balances else ', does NOT balance with its awards'}"
         )
+    for app_id, found in result.packages:
+        verdict = "verifies: every hash, the signature and the audit events" if not found else "; ".join(found)
+        lines.append(f"  {'✓' if not found else '✗'} archive package of #{app_id} {verdict}")
     if result.waiting:
         lines.append("")
         lines.append("Waiting at the desks (log in as the account named, with the demo password `init --demo` printed)")

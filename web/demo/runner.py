@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -18,7 +20,7 @@ from forms.samples import sample_form
 from review import budgets, panels, scoring, site_visit
 from review.models import PanelConclusion
 from storage import documents
-from web.core import seed
+from web.core import archives, seed
 from web.core.extensions import blob_store
 from web.core.seed import DEMO_EXPERTS
 from web.demo.files import demo_pdf, multipart_body, signature_png
@@ -89,6 +91,7 @@ class DemoResult:
     audit: audit.Verification
     waiting: list[Run] = field(default_factory=list)  # left at a desk each, for the demo accounts to try
     ledger: list[budgets.LedgerLine] = field(default_factory=list)  # each budget against its awards and payments
+    packages: list[tuple[int, list[str]]] = field(default_factory=list)  # each archived application's verdict
 
     @property
     def problems(self) -> list[str]:
@@ -103,6 +106,7 @@ class DemoResult:
         out += [
             f"budget {b.programme} {b.year} does not balance with its awards" for b in self.ledger if not b.balances
         ]
+        out += [f"archive package of #{app_id}: {'; '.join(found)}" for app_id, found in self.packages if found]
         return out
 
     @property
@@ -240,6 +244,8 @@ def _drive(run: Run, users: dict[str, int], refusals: list[Refusal]) -> list[tup
             result = fire(app.id, step.trigger, who(step.actor), step.payload, expected_version=version)
             previous, version = version, result.version
             expected.append(("transition", step.trigger))
+            if result.state == "archived":
+                expected.append(("archive_packed", None))  # the outbox packs it (eager here, a worker in production)
         elif isinstance(step, DrawPanel):
             seated, events = _seat_panel(app.id, step, users, form)
             panel.update(seated)
@@ -320,6 +326,9 @@ def _detail(outcome: str, payload: dict[str, Any]) -> str:
         return f"{len(found)} criteria" + (f", nonconform: {', '.join(wanting)}" if wanting else ", all conform")
     if outcome == "sheet_submitted":
         return f"signed by {payload.get('signed_name')}"
+    if outcome == "archive_packed":
+        digest = str(payload.get("sha256"))[:12]
+        return f"package {payload.get('package')}: {payload.get('files')} files, sha256 {digest}…"
     return ""
 
 
@@ -349,7 +358,21 @@ def run_demo() -> DemoResult:
     with db.transaction() as session:
         verification = audit.verify(session)
         ledger = budgets.ledger(session)
-    return DemoResult(runs, refusals, verification, waiting, ledger)
+    packages = [(run.application_id, _package_problems(run.application_id)) for run in runs if run.state == "archived"]
+    return DemoResult(runs, refusals, verification, waiting, ledger, packages)
+
+
+def _package_problems(application_id: int) -> list[str]:
+    """The archived application's package, fetched and checked offline as `archive verify` does."""
+    with db.transaction() as session:
+        row = archives.latest(session, application_id)
+        if row is not None:
+            session.expunge(row)
+    if row is None:
+        return ["no archive package was made"]
+    with tempfile.TemporaryDirectory(prefix="demo-archive-") as tmp:
+        file = archives.fetch(blob_store(current_app), row, Path(tmp))
+        return archives.verify_file(file, archives.public_pem(current_app), application_id).problems
 
 
 def _run(scenario: Scenario, users: dict[str, int], refusals: list[Refusal]) -> Run:
