@@ -101,3 +101,22 @@ class CreditAuthoriser(Base):
 
     def __repr__(self) -> str:  # no ID number in a repr: it ends up in logs and tracebacks
         return f"<CreditAuthoriser {self.id} {self.role} {self.id_card_masked} of application {self.application_id}>"
+
+
+class BinderBuild(Base):
+    """One request for an application's binder, built by a worker: its progress, and the stored .docx when done."""
+
+    __tablename__ = "binder_builds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, building, done, failed
+    done: Mapped[int] = mapped_column(default=0)  # attachments bound so far
+    total: Mapped[int] = mapped_column(default=0)
+    blob_key: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]

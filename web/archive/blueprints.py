@@ -1,7 +1,7 @@
-"""The archive area's blueprint: its one page (the public key)."""
+"""The archive area's blueprint: its pages (the public key, the binder's build and download)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
-pages = Blueprint("archive_pages", __name__)
+pages = Blueprint("archive_pages", __name__, template_folder="templates")

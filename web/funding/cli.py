@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, cast
 
 import click
 from flask.cli import with_appcontext
 
-from review import budgets
+from review import budgets, payments
 from web.core.cli import operator
 from workflow import operations
+from workflow.accounts import SYSTEM
 from workflow.db import db
 from workflow.errors import InvalidInput
+from workflow.workdays import SHANGHAI
 
 
 @click.group("budget")
@@ -63,4 +67,27 @@ def budget_ledger(programme: str | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-COMMANDS: tuple[click.Command, ...] = (budget_group,)
+@click.group("payments")
+def payments_group() -> None:
+    """Payments: the treasury's batch of what was paid."""
+
+
+@payments_group.command("export")
+@click.option("--from", "since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First value date.")
+@click.option("--to", "until", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last value date (included).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .xlsx.")
+@with_appcontext
+def payments_export(since: dt.datetime, until: dt.datetime, out: Path) -> None:
+    """Write the payments with a value date in the period, with their total, as .xlsx for the treasury."""
+    try:
+        with db.transaction() as session:
+            lines = payments.batch(session, SYSTEM, since.date(), until.date())
+    except InvalidInput as exc:
+        raise click.ClickException(exc.detail) from None
+    drawn_up = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    with out.open("wb") as stream:
+        total = payments.to_xlsx(lines, since.date(), until.date(), drawn_up, stream)
+    click.echo(f"{out}: {len(lines)} payments, {total:,.2f} yuan, value dates {since.date()} to {until.date()}")
+
+
+COMMANDS: tuple[click.Command, ...] = (budget_group, payments_group)

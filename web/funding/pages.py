@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from typing import Any
 
-from flask import abort, render_template
+from flask import abort, render_template, request, send_file
 from flask_login import login_required
 
-from review import budgets
+from review import budgets, payments
 from web.core.actor import me
 from web.funding import ledger
 from web.funding.blueprints import pages as bp
 from workflow.db import db
+from workflow.errors import InvalidInput
+from workflow.workdays import SHANGHAI
 
 
 @bp.get("/funding/budgets")
@@ -21,3 +25,27 @@ def budget_ledger() -> Any:
     if not ledger.may_read(me()):
         abort(403)
     return render_template("funding_budgets.html", lines=budgets.ledger(db.session))
+
+
+@bp.get("/funding/payments.xlsx")
+@login_required
+def payment_batch() -> Any:
+    """The payments with a value date in ?from=…&to=… (default: this year, Beijing time), as .xlsx."""
+    user = me()
+    if not ledger.may_read(user):
+        abort(403)
+    today = dt.datetime.now(SHANGHAI).date()
+    try:
+        since = dt.date.fromisoformat(request.args.get("from") or f"{today.year}-01-01")
+        until = dt.date.fromisoformat(request.args.get("to") or today.isoformat())
+        lines = payments.batch(db.session, user, since, until)
+    except (ValueError, InvalidInput):
+        abort(400, description="from and to are dates (YYYY-MM-DD), from not after to")
+    out = io.BytesIO()
+    payments.to_xlsx(lines, since, until, dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M"), out)
+    return send_file(
+        io.BytesIO(out.getvalue()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"payments-{since}-{until}.xlsx",
+    )
