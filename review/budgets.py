@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from review.awards import FEN, compute, parse_amount, rule_of
+from review.awards import compute, parse_amount, rule_of
 from review.models import Award, Budget, Payment
 from workflow import audit
 from workflow.accounts import Actor
@@ -25,6 +25,8 @@ from workflow.db import utcnow
 from workflow.errors import InvalidInput, Problem
 from workflow.registry import Context, effect, guard
 from workflow.workdays import today_in_shanghai
+
+MAX_YUAN = Decimal(10) ** 12  # what the ledger's columns hold (14 digits, 2 after the point)
 
 
 def budget_year() -> int:
@@ -47,8 +49,9 @@ def set_budget(session: Session, actor: Actor, programme: str, year: int, amount
     problems = []
     if not (2000 <= year <= 2100):
         problems.append(Problem("year", "out_of_range", f"year must be between 2000 and 2100, not {year}"))
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(FEN):
-        problems.append(Problem("amount", "not_money", f"amount must be yuan with at most 2 decimals, not {amount}"))
+    if not amount.is_finite() or not (0 <= amount < MAX_YUAN) or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        message = f"amount must be yuan with at most 2 decimals, from 0 to under {MAX_YUAN:,}, not {amount}"
+        problems.append(Problem("amount", "not_money", message))
     if problems:
         raise InvalidInput("; ".join(p.message for p in problems), problems)
     budget = locked_budget(session, programme, year)

@@ -24,6 +24,8 @@ def test_budget_set_and_the_ledger_from_the_command_line(runner, cast):
     assert bad.exit_code != 0 and "AMOUNT must be a number of yuan" in bad.output
     fen = runner.invoke(args=["budget", "set", "monitoring-fund", str(year), "10.001"])
     assert fen.exit_code != 0 and "at most 2 decimals" in fen.output
+    huge = runner.invoke(args=["budget", "set", "monitoring-fund", str(year), "1e309"])
+    assert huge.exit_code != 0 and "under 1,000,000,000,000" in huge.output
     ledger = runner.invoke(args=["budget", "ledger", "--programme", "monitoring-fund", "--json"])
     assert ledger.exit_code == 0
     [line] = json.loads(ledger.output)
