@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from docx.enum.section import WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from sqlalchemy.orm import Session
 
@@ -79,21 +78,17 @@ def _chinese_date(day: dt.date) -> str:
 
 
 def _cover(doc: Any, app: Application, definition: Definition, day: dt.date) -> None:
-    for _ in range(4):
-        doc.add_paragraph()
-    lines = (
-        (cover_title(definition), HEITI, ERHAO, True),
-        ("", HEITI, YIHAO, False),
-        (app.organisation.name, HEITI, YIHAO, False),
-        (app.project_name, HEITI, YIHAO, False),
-        ("", FANGSONG, SANHAO, False),
-        (_chinese_date(day), FANGSONG, SANHAO, False),
+    binding.cover(
+        doc,
+        [
+            (cover_title(definition), HEITI, ERHAO, True),
+            ("", HEITI, YIHAO, False),
+            (app.organisation.name, HEITI, YIHAO, False),
+            (app.project_name, HEITI, YIHAO, False),
+            ("", FANGSONG, SANHAO, False),
+            (_chinese_date(day), FANGSONG, SANHAO, False),
+        ],
     )
-    for text, font, size, bold in lines:
-        paragraph = doc.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if text:
-            east_asian_font(paragraph, text, font=font, size=size, bold=bold)
 
 
 def _form_without_annex2(doc: Any, app: Application, definition: Definition, entries: list[tuple[int, str]]) -> None:

@@ -129,11 +129,7 @@ def latest(session: Session, application_id: int) -> EvidenceSnapshot | None:
 
 def _once(session: Session, application_id: int, event_seq: int, taken_by: str, reason: str) -> EvidenceSnapshot | None:
     """The snapshot an audited event asked for: the one already taken for it, else a new one (tasks are redelivered)."""
-    done = session.scalars(
-        select(EvidenceSnapshot).where(
-            EvidenceSnapshot.application_id == application_id, EvidenceSnapshot.source_event_seq == event_seq
-        )
-    ).one_or_none()
+    done: EvidenceSnapshot | None = outbox.made_for(session, EvidenceSnapshot, application_id, event_seq)
     if done is not None:
         return done
     application = get_visible(session, SYSTEM, application_id)

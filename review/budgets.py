@@ -149,7 +149,7 @@ def award_within_rule(ctx: Context) -> Iterator[Problem]:
         return  # the required-field check names it
     amount, problem = parse_amount(raw)
     if problem is not None or amount is None:
-        yield problem  # type: ignore[misc]
+        yield from [problem] if problem is not None else []
         return
     rule = rule_of(ctx.definition)
     if rule is None:

@@ -5,8 +5,9 @@ programme's award rule and budget decide (`review.awards`, `review.budgets`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from review.awards import parse_amount
 from workflow.errors import Problem
 from workflow.registry import Context, guard
 
@@ -42,16 +43,9 @@ def award_amount_valid(ctx: Context) -> Iterator[Problem]:
     raw = ctx.payload.get("amount")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return  # the required-field check names it
-    try:
-        amount = Decimal(str(raw))
-    except InvalidOperation:
-        yield Problem("amount", "not_a_number", f"amount must be a number of yuan, not '{raw}'")
-        return
-    if not amount.is_finite() or amount <= 0:
-        yield Problem("amount", "not_positive", f"amount must be more than 0 yuan, not {raw}")
-        return
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        yield Problem("amount", "too_precise", f"amount has at most 2 decimals (fen), not {raw}")
+    amount, problem = parse_amount(raw)
+    if problem is not None or amount is None:
+        yield from [problem] if problem is not None else []
         return
     if amount > _ceiling:
         yield Problem("amount", "above_ceiling", f"amount {amount:,.2f} yuan is above the ceiling of {_ceiling:,.2f}")

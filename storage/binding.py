@@ -76,6 +76,17 @@ def page_break(doc: Any) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
+def cover(doc: Any, lines: list[tuple[str, str, Pt, bool]]) -> None:
+    """A cover: some space, then each (text, font, size, bold) centred; an empty text is a blank line."""
+    for _ in range(4):
+        doc.add_paragraph()
+    for text, font, size, bold in lines:
+        paragraph = doc.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if text:
+            east_asian_font(paragraph, text, font=font, size=size, bold=bold)
+
+
 def numbered_from_one(section: Any) -> None:
     """The section's pages numbered from 1 at the bottom right (the cover before it carries none)."""
     section.footer.is_linked_to_previous = False

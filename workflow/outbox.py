@@ -31,6 +31,14 @@ def configure(sender: Sender | None, kicker: Callable[[], None] | None) -> None:
     _sender, _kicker = sender, kicker
 
 
+def made_for(session: Session, model: Any, application_id: int, event_seq: int) -> Any | None:
+    """The row a task already made for an audited event (`model` has application_id and source_event_seq): a
+    redelivered task finds it and makes no second one (tasks are delivered at least once)."""
+    return session.scalars(
+        select(model).where(model.application_id == application_id, model.source_event_seq == event_seq)
+    ).one_or_none()
+
+
 def publish(session: Session, topic: str, kwargs: dict[str, Any], application_id: int | None = None) -> int:
     """Write one outbox row per subscriber of `topic`, inside the caller's transaction."""
     names = registry.SUBSCRIBERS.get(topic, [])

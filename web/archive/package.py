@@ -34,7 +34,7 @@ from storage import bags, signing
 from storage.blobs import BlobStore
 from storage.models import ArchivePackage
 from web.archive import review_binder
-from workflow import audit
+from workflow import audit, outbox
 from workflow.accounts import SYSTEM
 from workflow.db import iso_utc, utcnow
 from workflow.definitions import canonical_json
@@ -139,11 +139,7 @@ def make(
 ) -> ArchivePackage:
     """Build, sign and store the package; once per archiving event (a redelivered task finds the first)."""
     if source_event_seq is not None:
-        done = session.scalars(
-            select(ArchivePackage).where(
-                ArchivePackage.application_id == application_id, ArchivePackage.source_event_seq == source_event_seq
-            )
-        ).one_or_none()
+        done: ArchivePackage | None = outbox.made_for(session, ArchivePackage, application_id, source_event_seq)
         if done is not None:
             return done
     app = get_visible(session, SYSTEM, application_id)

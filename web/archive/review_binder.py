@@ -16,7 +16,6 @@ import io
 from typing import Any, BinaryIO
 
 from docx.enum.section import WD_SECTION
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -195,17 +194,15 @@ def build(session: Session, application_id: int, out: BinaryIO) -> None:
     doc = new_document()
     binding.update_fields_on_open(doc)
     binding.toc_styles(doc)
-    for _ in range(4):
-        doc.add_paragraph()
-    for text, font, size, bold in (
-        (f"{definition.title.get('zh') or definition.code}", HEITI, ERHAO, True),
-        ("审核材料", HEITI, ERHAO, True),
-        (app.organisation.name, HEITI, Pt(26), False),
-        (app.project_name, HEITI, Pt(26), False),
-    ):
-        paragraph = doc.add_paragraph()
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        east_asian_font(paragraph, text, font=font, size=size, bold=bold)
+    binding.cover(
+        doc,
+        [
+            (definition.title.get("zh") or definition.code, HEITI, ERHAO, True),
+            ("审核材料", HEITI, ERHAO, True),
+            (app.organisation.name, HEITI, Pt(26), False),
+            (app.project_name, HEITI, Pt(26), False),
+        ],
+    )
     binding.numbered_from_one(doc.add_section(WD_SECTION.NEW_PAGE))
     contents = binding.contents(doc)
     entries: list[tuple[int, str]] = []
