@@ -8,9 +8,10 @@ right 3.17 cm; bound "按照申请表和申请报告顺序".
 So: a cover (its own section: it is printed on the 120 g cover stock, 附件4 四、1, so it carries no page number),
 then, numbered from 1 at the bottom right, the contents (a TOC field Word and LibreOffice fill in), 一、项目申请表,
 二、验收申请报告 (chapters 1–6), 三、附件 with an index — each current attachment in the order the programme requires
-them, its size, page count and SHA-256 — and each image placed on a page of its own. A PDF is listed, not rendered
-in: no PDF renderer is installed here (its pages are counted with pypdf, its bytes hashed as they stream).
-Attachments stream one at a time; only the image being placed is held whole.
+them, its size, page count and SHA-256 — and each image placed on a page of its own, each PDF's pages rendered
+(pdfium, at RENDER_DPI) and placed one to a page. python-docx holds what is placed in memory until it saves, so a
+binder renders at most RENDER_PAGES pages of PDFs; the rest, and a PDF pdfium cannot read, are listed only, and the
+index says so. Attachments stream one at a time, spooled to disk beyond SPOOL.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from workflow.workdays import today_in_shanghai
 YIHAO = Pt(26)  # 一号
 IMAGES = frozenset({"image/png", "image/jpeg"})
 SPOOL = 8 << 20  # an attachment is spooled to disk beyond this while it is hashed and its pages counted
+RENDER_DPI = 100  # legible text on A4 at about 100 KB a page (JPEG)
+RENDER_PAGES = 300  # PDF pages placed per binder at most: bounds the memory python-docx holds until it saves
 PARTS = ("一、项目申请表", "二、验收申请报告", "三、附件")
 
 
@@ -61,7 +64,8 @@ class BoundFile:
     size: int
     sha256: str
     pages: int | None  # a PDF's pages; None for anything else
-    placed: bool  # an image placed on a page of the binder
+    placed: bool  # an image, or every page of a PDF, placed in the binder
+    rendered: int = 0  # a PDF's pages placed
 
 
 Progress = Callable[[int, int, str], None]  # (done, of, what)
@@ -116,6 +120,15 @@ def _spooled(chunks: Iterable[bytes]) -> tuple[Any, str, int]:
     return spool, digest.hexdigest(), size
 
 
+def _pixels(image: io.BytesIO) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(image) as opened:
+        size = opened.size
+    image.seek(0)
+    return size
+
+
 def _pdf_pages(stream: Any) -> int | None:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -124,6 +137,53 @@ def _pdf_pages(stream: Any) -> int | None:
         return len(PdfReader(stream).pages)
     except (PdfReadError, ValueError, KeyError, OSError):
         return None  # listed without a count; the hash still binds it
+
+
+def _rendered_pages(stream: Any, limit: int) -> Iterator[tuple[io.BytesIO, int, int]]:
+    """A PDF's first `limit` pages as JPEGs with their pixel sizes; nothing if pdfium cannot read it."""
+    try:
+        import pypdfium2 as pdfium
+    except ImportError:  # no renderer: the PDF is listed only
+        return
+    try:
+        pdf = pdfium.PdfDocument(stream)
+    except pdfium.PdfiumError:
+        return
+    try:
+        for number in range(min(limit, len(pdf))):
+            page = pdf[number]
+            try:
+                image = page.render(scale=RENDER_DPI / 72).to_pil()
+            finally:
+                page.close()
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=75)  # colour kept: seals are red
+            out.seek(0)
+            yield out, image.width, image.height
+    finally:
+        pdf.close()
+
+
+def _place_pdf(doc: Any, spool: Any, heading: str, entries: list[tuple[int, str]], limit: int) -> int:
+    """Each page of the PDF (up to `limit`) on a page of its own, the first under the attachment's heading."""
+    placed = 0
+    for image, width, height in _rendered_pages(spool, limit):
+        binding.page_break(doc)
+        if not placed:
+            binding.heading(doc, heading, 2, entries)
+        binding.picture(doc, image, width, height)
+        placed += 1
+    return placed
+
+
+def _placement(file: BoundFile) -> str:
+    if file.content_type in IMAGES:
+        return "已置入" if file.placed else "未置入"
+    if file.pages is None:
+        return "未置入（无法读取页面）"
+    if file.placed:
+        return "已置入"
+    return f"置入前{file.rendered}页" if file.rendered else "未置入"
 
 
 def ordered(attachments: list[Attachment], required: list[str]) -> list[Attachment]:
@@ -142,6 +202,7 @@ def build(
     *,
     day: dt.date,
     progress: Progress | None = None,
+    render_pages: int = RENDER_PAGES,
 ) -> list[BoundFile]:
     """Write the binder of `app` to `out`; `attachments` in binding order (see `ordered`). Returns the index."""
     doc = new_document()
@@ -163,40 +224,50 @@ def build(
         form_document.write_report(doc, app, definition)
     binding.page_break(doc)
     binding.heading(doc, PARTS[2], 1, entries)
-    index = doc.add_table(rows=1, cols=6)
+    index = doc.add_table(rows=1, cols=7)
     index.style = "Table Grid"
     for cell, text in zip(
-        index.rows[0].cells, ("序号", "材料", "文件名", "大小（字节）", "页数", "SHA-256"), strict=True
+        index.rows[0].cells, ("序号", "材料", "文件名", "大小（字节）", "页数", "SHA-256", "本册"), strict=True
     ):
         east_asian_font(cell.paragraphs[0], text, font=HEITI, size=Pt(9), bold=True)
     bound: list[BoundFile] = []
-    total = len(attachments)
+    total, budget = len(attachments), render_pages
     for number, row in enumerate(attachments, start=1):
         spool, sha256, size = _spooled(open_blob(row))
         with spool:
-            pages = _pdf_pages(spool) if row.content_type == "application/pdf" else None
-            placed = row.content_type in IMAGES
             label = category_label(row.category)
-            cells = index.add_row().cells
-            values = (str(number), label, row.filename, f"{size:,}", "" if pages is None else str(pages), sha256)
-            for cell, text in zip(cells, values, strict=True):
-                east_asian_font(cell.paragraphs[0], text, size=Pt(9))
-            if placed:
+            heading = f"附件{number}　{label}（{row.filename}）"
+            pages, rendered, placed = None, 0, False
+            if row.content_type == "application/pdf":
+                pages = _pdf_pages(spool)
+                if pages and budget:
+                    spool.seek(0)
+                    rendered = _place_pdf(doc, spool, heading, entries, budget)
+                    budget -= rendered
+                placed = pages is not None and rendered == pages
+            elif row.content_type in IMAGES:
                 binding.page_break(doc)
-                binding.heading(doc, f"附件{number}　{label}", 2, entries)
+                binding.heading(doc, heading, 2, entries)
                 spool.seek(0)
-                doc.add_picture(io.BytesIO(spool.read()), width=binding.TEXT_WIDTH)
-        bound.append(
-            BoundFile(number, row.category, label, row.filename, row.content_type, size, sha256, pages, placed)
+                image = io.BytesIO(spool.read())
+                width, height = _pixels(image)
+                binding.picture(doc, image, width, height)
+                placed = True
+        file = BoundFile(
+            number, row.category, label, row.filename, row.content_type, size, sha256, pages, placed, rendered
         )
+        bound.append(file)
+        cells = index.add_row().cells
+        values = (str(number), label, row.filename, f"{size:,}", "" if pages is None else str(pages), sha256)
+        for cell, text in zip(cells, (*values, _placement(file)), strict=True):
+            east_asian_font(cell.paragraphs[0], text, size=Pt(9))
         if progress is not None:
             progress(number, total, row.filename)
-    listed = [b for b in bound if not b.placed]
-    if listed:
+    if any(not b.placed for b in bound):
         note = doc.add_paragraph()
         east_asian_font(
             note,
-            "表中未置入本册的附件（PDF 等）以原件随附，以其 SHA-256 核对一致。",
+            "表中未置入或未全部置入本册的附件以原件随附，以其 SHA-256 核对一致。",
             size=Pt(10.5),
         )
     binding.fill_contents(contents, entries)

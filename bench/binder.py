@@ -140,10 +140,12 @@ def main(argv: list[str] | None = None) -> None:
             _app, bound = binder.bind(session, SYSTEM, app_id, store, stream)
             elapsed = time.perf_counter() - start
         grew = (memory["peak"] - memory["before"]) / 1024
-        placed = sum(1 for b in bound if b.placed)
+        images = sum(1 for b in bound if b.placed and b.pages is None)
+        pages = sum(b.rendered for b in bound)
         print(
-            f"binder: {elapsed:.1f} s ({elapsed / baseline:.1f}× the read), {len(bound)} attachments ({placed} images "
-            f"placed), {out.stat().st_size / MB:,.0f} MiB .docx; peak memory +{grew:,.0f} MiB  (goal < 300 MB)"
+            f"binder: {elapsed:.1f} s ({elapsed / baseline:.1f}× the read), {len(bound)} attachments ({images} images "
+            f"and {pages} PDF pages placed), {out.stat().st_size / MB:,.0f} MiB .docx; peak memory +{grew:,.0f} MiB  "
+            "(goal < 300 MB)"
         )
         print(f"  on {dt.date.today()}")
         db.engine.dispose()  # type: ignore[union-attr]

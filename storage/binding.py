@@ -17,6 +17,7 @@ from docx.text.paragraph import Paragraph
 from storage.documents import FANGSONG, HEITI, SANHAO, east_asian_font
 
 TEXT_WIDTH = Cm(21.0 - 2 * 3.17)  # A4 less 附件4's left and right margins
+PICTURE_HEIGHT = Cm(29.7 - 2 * 2.54 - 3.0)  # A4 less its top and bottom margins, a heading and the footer
 TOC_INSTRUCTION = 'TOC \\o "1-2" \\h \\z \\u'
 
 
@@ -74,6 +75,14 @@ def heading(doc: Any, text: str, level: int, entries: list[tuple[int, str]]) -> 
 
 def page_break(doc: Any) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def picture(doc: Any, image: Any, width_px: int, height_px: int) -> None:
+    """An image as large as the text area allows, its proportions kept (a tall page is fitted by its height)."""
+    if height_px * TEXT_WIDTH > width_px * PICTURE_HEIGHT:
+        doc.add_picture(image, height=PICTURE_HEIGHT)
+    else:
+        doc.add_picture(image, width=TEXT_WIDTH)
 
 
 def cover(doc: Any, lines: list[tuple[str, str, Pt, bool]]) -> None:

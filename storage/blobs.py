@@ -5,10 +5,16 @@ other bytes; writes stream in chunks and are never held whole in memory.
 
 Two ways in: `put(key, stream)` copies a stream; `staging()` then `put_file(key, staged, …)` lets the caller write
 a temporary file the store then adopts, which for the local folder is a rename, so the bytes are written once.
+
+`put_retained(key, stream, until)` writes a blob that must outlive everyone's mistakes (archive packages). On S3 with
+object lock (a bucket made with it: `?object_lock=true` on STORAGE_URL) the version is put under COMPLIANCE retention
+until that date, which no account can shorten or delete; a folder cannot promise that, so there it is only made
+read-only and reported as not retained.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
@@ -17,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 CHUNK = 1024 * 1024
 # S3's smallest multipart part: minio buffers (and hashes) one part at a time, so this bounds memory per upload.
@@ -29,6 +35,7 @@ class StoredBlob:
     key: str
     size: int
     sha256: str
+    retained_until: dt.datetime | None = None  # write-once until then, enforced by the backend; None: not enforced
 
 
 class Staged:
@@ -64,6 +71,12 @@ class BlobStore(Protocol):
     def put_file(
         self, key: str, staged: Staged, size: int, sha256: str, content_type: str = "application/octet-stream"
     ) -> StoredBlob: ...
+
+    def put_retained(
+        self, key: str, stream: BinaryIO, until: dt.datetime, content_type: str = "application/octet-stream"
+    ) -> StoredBlob: ...
+
+    def retained_until(self, key: str) -> dt.datetime | None: ...
 
     def open(self, key: str) -> Iterator[bytes]: ...
 
@@ -157,6 +170,17 @@ class LocalBlobStore:
                 pass  # adopted or discarded meanwhile
         return swept
 
+    def put_retained(
+        self, key: str, stream: BinaryIO, until: dt.datetime, content_type: str = "application/octet-stream"
+    ) -> StoredBlob:
+        """Written and made read-only; not retained: whoever owns the folder can still delete it."""
+        stored = self.put(key, stream, content_type)
+        self._path(key).chmod(0o444)
+        return stored
+
+    def retained_until(self, key: str) -> dt.datetime | None:
+        return None  # a filesystem enforces no retention
+
     def open(self, key: str) -> Iterator[bytes]:
         with self._path(key).open("rb") as fh:
             while chunk := fh.read(CHUNK):
@@ -193,13 +217,38 @@ class _HashingReader:
 class S3BlobStore:
     """MinIO or any S3 endpoint through the `minio` client; multipart upload of unknown length."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool = False):
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        secure: bool = False,
+        object_lock: bool = False,
+    ):
         from minio import Minio
 
         self.bucket = bucket
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
         if not self.client.bucket_exists(bucket):
-            self.client.make_bucket(bucket)
+            # S3 turns object lock on only when a bucket is made; an existing bucket keeps what it was made with.
+            self.client.make_bucket(bucket, object_lock=object_lock)
+        self._locking: bool | None = None
+
+    @property
+    def locking(self) -> bool:
+        """Whether the bucket was made with object lock (asked once)."""
+        if self._locking is None:
+            from minio.error import S3Error
+
+            try:
+                self.client.get_object_lock_config(self.bucket)
+                self._locking = True
+            except S3Error as exc:
+                if exc.code != "ObjectLockConfigurationNotFoundError":
+                    raise
+                self._locking = False
+        return self._locking
 
     def put(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> StoredBlob:
         reader = _HashingReader(stream)
@@ -244,6 +293,32 @@ class S3BlobStore:
             raise ValueError(f"blob {key} was sent as {stored.size} bytes with sha256 {stored.sha256}")
         return stored
 
+    def put_retained(
+        self, key: str, stream: BinaryIO, until: dt.datetime, content_type: str = "application/octet-stream"
+    ) -> StoredBlob:
+        """Put, then hold that version under COMPLIANCE retention until `until` where the bucket locks objects.
+
+        Retention is set on the written version rather than sent with the upload: S3 wants a Content-MD5 on a
+        locked PUT, which a streamed multipart upload of unknown length cannot give up front.
+        """
+        stored = self.put(key, stream, content_type)
+        if not self.locking:
+            return stored
+        from minio.commonconfig import COMPLIANCE
+        from minio.retention import Retention
+
+        version = self.client.stat_object(self.bucket, key).version_id
+        self.client.set_object_retention(self.bucket, key, Retention(COMPLIANCE, until), version_id=version)
+        return StoredBlob(stored.key, stored.size, stored.sha256, self.retained_until(key))
+
+    def retained_until(self, key: str) -> dt.datetime | None:
+        """The retain-until date the backend reports for the key's current version, if it is under COMPLIANCE."""
+        meta = self.client.stat_object(self.bucket, _check_key(key)).metadata
+        if meta.get("x-amz-object-lock-mode") != "COMPLIANCE":
+            return None
+        until = meta.get("x-amz-object-lock-retain-until-date")
+        return dt.datetime.fromisoformat(until.replace("Z", "+00:00")) if until else None
+
     def open(self, key: str) -> Iterator[bytes]:
         response = self.client.get_object(self.bucket, _check_key(key))
         try:
@@ -268,7 +343,10 @@ class S3BlobStore:
 
 
 def from_url(url: str) -> BlobStore:
-    """file:///path → LocalBlobStore; s3://KEY:SECRET@HOST:PORT/BUCKET (s3s:// for TLS) → S3BlobStore."""
+    """file:///path → LocalBlobStore; s3://KEY:SECRET@HOST:PORT/BUCKET (s3s:// for TLS) → S3BlobStore.
+
+    `?object_lock=true` on an s3 URL makes a missing bucket with object lock, so archive packages are write-once.
+    """
     parts = urlsplit(url)
     if parts.scheme == "file":
         return LocalBlobStore(Path(unquote(parts.path)))
@@ -277,7 +355,17 @@ def from_url(url: str) -> BlobStore:
         if not (parts.hostname and parts.username and parts.password and bucket):
             raise ValueError("STORAGE_URL must look like s3://KEY:SECRET@HOST:PORT/BUCKET")
         endpoint = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-        return S3BlobStore(endpoint, unquote(parts.username), unquote(parts.password), bucket, parts.scheme == "s3s")
+        lock = parse_qs(parts.query).get("object_lock", ["false"])[-1].lower()
+        if lock not in ("true", "false"):
+            raise ValueError(f"STORAGE_URL's object_lock must be true or false, not '{lock}'")
+        return S3BlobStore(
+            endpoint,
+            unquote(parts.username),
+            unquote(parts.password),
+            bucket,
+            parts.scheme == "s3s",
+            object_lock=lock == "true",
+        )
     raise ValueError(f"STORAGE_URL scheme '{parts.scheme}' is not supported: use file:///path or s3://…")
 
 

@@ -28,3 +28,5 @@ class ArchivePackage(Base):
     key: Mapped[str] = mapped_column(String(16))  # the signing key's fingerprint
     made_by: Mapped[str] = mapped_column(String(64))
     made_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Write-once (S3 object lock, COMPLIANCE) until then, as the store confirmed; None where it cannot promise it.
+    retained_until: Mapped[dt.datetime | None]

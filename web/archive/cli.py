@@ -11,11 +11,12 @@ from flask.cli import with_appcontext
 
 from applications import binder
 from storage import signing
+from storage.models import ArchivePackage
 from web.archive import package
 from web.core import archives
 from web.core.extensions import blob_store
 from workflow.accounts import SYSTEM
-from workflow.db import db
+from workflow.db import db, utcnow
 from workflow.errors import NotFound
 
 
@@ -50,10 +51,18 @@ def binder_build(application_id: int, out: Path) -> None:
             partial.unlink(missing_ok=True)
             raise
     partial.replace(out)
-    placed = sum(1 for b in bound if b.placed)
+    images = sum(1 for b in bound if b.placed and b.pages is None)
+    pages, whole = sum(b.rendered for b in bound), sum(1 for b in bound if b.placed)
     click.echo(
-        f"{out}: the binder of #{application_id}《{name}》, {len(bound)} attachments ({placed} placed as images)"
+        f"{out}: the binder of #{application_id}《{name}》, {len(bound)} attachments ({images} images and "
+        f"{pages} PDF pages placed; {len(bound) - whole} listed only, or in part)"
     )
+
+
+def _retention(row: ArchivePackage) -> str:
+    if row.retained_until is None:
+        return "not write-once (the blob store enforces no retention; S3 with object lock does)"
+    return f"write-once until {row.retained_until:%Y-%m-%d} (object lock, COMPLIANCE)"
 
 
 @click.group("archive")
@@ -68,8 +77,16 @@ def archive_build(application_id: int) -> None:
     """Make a package of APPLICATION_ID now (one is made on its own when an application is archived)."""
     try:
         with db.transaction() as session:
-            row = package.make(session, application_id, blob_store(current_app), archives.signer(current_app), "cli")
+            row = package.make(
+                session,
+                application_id,
+                blob_store(current_app),
+                archives.signer(current_app),
+                "cli",
+                retain_until=archives.retain_until(current_app, utcnow()),
+            )
             line = f"package {row.id} of #{application_id}: {row.files} files, {row.size:,} bytes, sha256 {row.sha256}"
+            line += f"; {_retention(row)}"
     except NotFound:
         raise click.ClickException(f"application {application_id} not found") from None
     click.echo(line)
@@ -89,21 +106,27 @@ def archive_verify(application_id: int, public_key: Path | None, file: Path | No
     """Re-check APPLICATION_ID's latest package (or --file) offline: every hash, the signature, the application's
     audit events. Names each difference; the exit status is 1 if there is any."""
     pem = public_key.read_bytes() if public_key is not None else archives.public_pem(current_app)
+    held, problems = "", []
     with tempfile.TemporaryDirectory(prefix="archive-verify-") as tmp:
         if file is None:
             with db.transaction() as session:
                 row = archives.latest(session, application_id)
             if row is None:
                 raise click.ClickException(f"application {application_id} has no archive package")
-            file = archives.fetch(blob_store(current_app), row, Path(tmp))
+            store = blob_store(current_app)
+            file = archives.fetch(store, row, Path(tmp))
+            problems, held = archives.retention_problems(store, row), f"; {_retention(row)}"
         verdict = archives.verify_file(file, pem, application_id)
-    if verdict.ok:
+    problems = verdict.problems + problems
+    if not problems:
         key = signing.fingerprint(pem)
-        click.echo(f"#{application_id}: intact — every hash, the signature (key {key}), {verdict.events} audit events")
+        click.echo(
+            f"#{application_id}: intact — every hash, the signature (key {key}), {verdict.events} audit events{held}"
+        )
         return
-    for problem in verdict.problems:
+    for problem in problems:
         click.echo(f"  {problem}", err=True)
-    raise click.ClickException(f"#{application_id}: {len(verdict.problems)} differences")
+    raise click.ClickException(f"#{application_id}: {len(problems)} differences")
 
 
 @archive_group.command("public-key")

@@ -13,6 +13,7 @@ may do itself (review, meters and applications are independent of one another).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tempfile
@@ -136,6 +137,8 @@ def make(
     signer: signing.Signer,
     made_by: str,
     source_event_seq: int | None = None,
+    *,
+    retain_until: dt.datetime,
 ) -> ArchivePackage:
     """Build, sign and store the package; once per archiving event (a redelivered task finds the first)."""
     if source_event_seq is not None:
@@ -161,7 +164,7 @@ def make(
         sha256 = digest.hexdigest()
         key = f"archives/{sha256[:2]}/{sha256}.zip"  # content-addressed: a key is never written twice
         with path.open("rb") as fh:
-            stored = store.put(key, fh, "application/zip")
+            stored = store.put_retained(key, fh, retain_until, "application/zip")
     row = ArchivePackage(
         application_id=application_id,
         source_event_seq=source_event_seq,
@@ -172,6 +175,7 @@ def make(
         algorithm=signer.algorithm,
         key=signing.fingerprint(signer.public_pem()),
         made_by=made_by[:64],
+        retained_until=stored.retained_until,
     )
     session.add(row)
     session.flush()

@@ -10,7 +10,7 @@ from web.archive import package
 from web.core import archives
 from web.core.extensions import blob_store
 from workflow import registry
-from workflow.db import db
+from workflow.db import db, utcnow
 from workflow.models import AuditEvent
 
 PACK_TASK = "archive.pack_on_transition"
@@ -24,7 +24,15 @@ def pack_on_transition(application_id: int, event_seq: int, outbox_id: int | Non
         if event is None or event.outcome != "transition" or event.to_state != package.ARCHIVED:
             return None
         signer = archives.signer(current_app)
-        row = package.make(session, application_id, blob_store(current_app), signer, "system", event_seq)
+        row = package.make(
+            session,
+            application_id,
+            blob_store(current_app),
+            signer,
+            "system",
+            event_seq,
+            retain_until=archives.retain_until(current_app, utcnow()),
+        )
         return row.id
 
 

@@ -3,6 +3,7 @@ application, and the offline check (`archive verify`, the demo). Building them i
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from storage import bags, signing
 from storage.blobs import BlobStore
 from storage.models import ArchivePackage
 from workflow import audit
+from workflow.db import as_utc
 
 
 def signer(app: Flask) -> signing.Signer:
@@ -28,6 +30,22 @@ def signer(app: Flask) -> signing.Signer:
 
 def public_pem(app: Flask) -> bytes:
     return signer(app).public_pem()
+
+
+def retain_until(app: Flask, now: dt.datetime) -> dt.datetime:
+    """A package made `now` is held write-once for ARCHIVE_RETENTION_YEARS (365.25-day years, to the second)."""
+    years = app.config["ARCHIVE_RETENTION_YEARS"]
+    return (now + dt.timedelta(days=round(365.25 * years))).replace(microsecond=0)
+
+
+def retention_problems(store: BlobStore, row: ArchivePackage) -> list[str]:
+    """What the backend no longer promises that the package's row says it did."""
+    if row.retained_until is None:
+        return []
+    held, promised = store.retained_until(row.blob_key), as_utc(row.retained_until)
+    if held is None or as_utc(held) < promised:
+        return [f"{row.blob_key}: stored write-once until {row.retained_until:%Y-%m-%d}, the store now says {held}"]
+    return []
 
 
 def latest(session: Session, application_id: int) -> ArchivePackage | None:

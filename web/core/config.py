@@ -158,6 +158,9 @@ def from_environment() -> dict[str, Any]:
         # --- archive packages (issue 13): signed with this key, by this algorithm (a plug-in: storage.signing) ---
         "ARCHIVE_SIGNING_KEY": _archive_signing_key(instance),
         "ARCHIVE_SIGNING_ALGORITHM": os.environ.get("ARCHIVE_SIGNING_ALGORITHM", "ed25519"),
+        # Years a package is held write-once where the blob store can (S3 object lock). A local setting: seed 002
+        # 附表1 asks for 5-10 years of operating data; how long a file is kept is the commission's to set.
+        "ARCHIVE_RETENTION_YEARS": int(os.environ.get("ARCHIVE_RETENTION_YEARS", "10")),
         # --- the audit chain's keys (issue 10): never logged, never in the database ---
         "AUDIT_KEYS": _audit_keys(instance),
         # Events written before the chain was keyed verify by plain SHA-256 up to this seq (0: none may).

@@ -370,9 +370,11 @@ def _package_problems(application_id: int) -> list[str]:
             session.expunge(row)
     if row is None:
         return ["no archive package was made"]
+    store = blob_store(current_app)
     with tempfile.TemporaryDirectory(prefix="demo-archive-") as tmp:
-        file = archives.fetch(blob_store(current_app), row, Path(tmp))
-        return archives.verify_file(file, archives.public_pem(current_app), application_id).problems
+        file = archives.fetch(store, row, Path(tmp))
+        verdict = archives.verify_file(file, archives.public_pem(current_app), application_id)
+    return verdict.problems + archives.retention_problems(store, row)
 
 
 def _run(scenario: Scenario, users: dict[str, int], refusals: list[Refusal]) -> Run:

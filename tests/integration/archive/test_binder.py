@@ -4,6 +4,7 @@ A4纸", "在有文字的每页材料右下角编写页码", the cover's "二号�
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -13,36 +14,62 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from PIL import Image
 from pypdf import PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
 from sqlalchemy import select
 
 from applications import binder
+from applications.attachments import attachments_of, open_blob, required_categories
 from applications.models import Attachment
 from tests import factories
 from web.core.extensions import blob_store
 from workflow.accounts import SYSTEM
 from workflow.db import db
+from workflow.models import Application
+from workflow.visibility import programme_definitions
 
 COVER = "上海市工业通信业节能减排和合同能源管理专项资金（能源管理中心建设）项目申报材料"  # 附件4's, *** filled in
 
 
 def _two_page_pdf() -> bytes:
+    """Two A4 pages; the first has a black square in its middle (so a rendering of it can be told from a blank)."""
     writer = PdfWriter()
     for _ in range(2):
         writer.add_blank_page(width=595, height=842)
+    square = DecodedStreamObject()
+    square.set_data(b"0 0 0 rg 197 321 200 200 re f")
+    writer.pages[0][NameObject("/Contents")] = writer._add_object(square)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def _bound(app, cast) -> tuple[int, bytes, list[binder.BoundFile]]:  # type: ignore[no-untyped-def]
+def _bound(app, cast, **options) -> tuple[int, bytes, list[binder.BoundFile]]:  # type: ignore[no-untyped-def]
     app_id = factories.new_application(cast)
     factories.upload(app, cast, app_id, "equipment_list", _two_page_pdf(), "设备清单.pdf")  # a second version
     factories.upload(app, cast, app_id, "other", factories.SIGNATURE_PNG, "现场照片.png")
     out = io.BytesIO()
     with db.transaction() as session:
-        _app, bound = binder.bind(session, SYSTEM, app_id, blob_store(app), out)
+        application = session.get(Application, app_id)
+        definition = programme_definitions(session)[application.programme_version_id]
+        rows = binder.ordered(
+            attachments_of(session, SYSTEM, app_id),
+            required_categories(definition, application.kind, application.form or {}),
+        )
+        store = blob_store(app)
+        day = dt.date(2026, 12, 5)
+        bound = binder.build(application, definition, rows, lambda r: open_blob(store, r), out, day=day, **options)
     return app_id, out.getvalue(), bound
+
+
+def _pictures(doc) -> list[Image.Image]:  # type: ignore[no-untyped-def]
+    """The placed pictures, in document order."""
+    blobs = []
+    for blip in doc.element.body.iter(qn("a:blip")):
+        part = doc.part.related_parts[blip.get(qn("r:embed"))]
+        blobs.append(Image.open(io.BytesIO(part.blob)))
+    return blobs
 
 
 def _east_asian(run) -> str | None:  # type: ignore[no-untyped-def]
@@ -114,9 +141,30 @@ def test_the_order_form_report_attachments_with_an_index(app, cast):
     assert {r[5] for r in rows} == {a.sha256 for a in current}
     listed = {r[2]: r for r in rows}
     assert listed["设备清单.pdf"][4] == "2"  # the PDF's pages, counted
+    assert listed["设备清单.pdf"][6] == listed["现场照片.png"][6] == "已置入"
     image = next(b for b in bound if b.filename == "现场照片.png")
-    assert image.placed and len(doc.inline_shapes) == 1  # the image placed on a page of its own
+    pdf = next(b for b in bound if b.filename == "设备清单.pdf")
+    assert image.placed and pdf.placed and pdf.rendered == 2
+    pictures = _pictures(doc)
+    assert len(pictures) == 3  # the PDF's two pages, then the image, each on a page of its own
+    first, second = pictures[0].convert("L"), pictures[1].convert("L")
+    assert first.size == (827, 1170)  # A4 rendered at 100 dpi
+    middle, corner = first.getpixel((413, 585)), first.getpixel((20, 20))
+    assert middle < 40 and corner > 215  # the first page's black square, rendered; its margin white
+    assert second.getpixel((413, 585)) > 215  # the second page is blank
+    assert doc.inline_shapes[0].width <= binder.binding.TEXT_WIDTH  # within 附件4's margins
     assert bound[-1].category == "other"  # after every required category, in the programme's order
+
+
+def test_pdf_pages_beyond_the_binders_limit_are_listed_and_the_index_says_so(app, cast):
+    _app_id, data, bound = _bound(app, cast, render_pages=1)
+    doc = Document(io.BytesIO(data))
+    pdf = next(b for b in bound if b.filename == "设备清单.pdf")
+    assert (pdf.rendered, pdf.placed) == (1, False)
+    rows = {r.cells[2].text: r.cells[6].text for r in doc.tables[-1].rows[1:]}
+    assert rows["设备清单.pdf"] == "置入前1页"
+    assert len(_pictures(doc)) == 2  # one page of the PDF, and the image (images do not count against the limit)
+    assert any("未全部置入本册的附件以原件随附" in p.text for p in doc.paragraphs)
 
 
 def test_the_command_writes_the_binder_or_nothing(app, cast, runner, tmp_path):

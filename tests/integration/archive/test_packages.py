@@ -4,23 +4,27 @@ and names what differs. A changed byte, a missing file and a forged manifest eac
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
 from pathlib import Path
 
 import bagit
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from docx import Document
+from minio.error import S3Error
 from sqlalchemy import select
 
 from storage import bags, signing
+from storage.blobs import from_url
 from storage.models import ArchivePackage
 from tests import factories
 from web.archive import review_binder, tasks
 from web.core import archives
 from web.core.extensions import blob_store
-from workflow.db import db
+from workflow.db import as_utc, db, utcnow
 from workflow.models import AuditEvent
 
 
@@ -78,6 +82,7 @@ def test_archiving_makes_one_signed_package_that_verifies(app, cast, runner, tmp
     assert json.loads(events[-1])["to_state"] == "archived"
     result = runner.invoke(args=["archive", "verify", str(app_id)])
     assert result.exit_code == 0 and "intact" in result.output, result.output
+    assert row.retained_until is None and "not write-once" in result.output  # a folder cannot promise it
 
 
 def test_a_changed_byte_a_missing_file_and_a_forged_manifest_each_fail(app, cast, tmp_path):
@@ -164,3 +169,32 @@ def test_the_review_binder_holds_what_the_desks_decided(app, cast, tmp_path):
     timeline = doc.tables[-1]
     packed_after = 1  # the package's own event comes after the binder was written
     assert len(timeline.rows) - 1 == len(events) - packed_after
+
+
+def test_on_s3_with_object_lock_the_package_is_write_once_for_the_retention_years(app, cast, runner, s3_endpoint):
+    """Issue 13 item 6, "write-once where the backend supports it": COMPLIANCE retention, checked by verify."""
+    saved, years = app.extensions.get("blobs"), app.config["ARCHIVE_RETENTION_YEARS"]
+    app.extensions["blobs"] = locked = from_url(f"{s3_endpoint}/emc-archive-locked?object_lock=true")
+    app.config["ARCHIVE_RETENTION_YEARS"] = 7
+    try:
+        before = utcnow()
+        app_id = _archived(app, cast)
+        with db.transaction() as session:
+            row = archives.latest(session, app_id)
+            assert row is not None and row.retained_until is not None
+            held = as_utc(row.retained_until) - before
+            assert dt.timedelta(days=7 * 365) <= held <= dt.timedelta(days=7 * 366)
+            version = locked.client.stat_object(locked.bucket, row.blob_key).version_id
+            key, package_id = row.blob_key, row.id
+        with pytest.raises(S3Error):
+            locked.client.remove_object(locked.bucket, key, version_id=version)
+        result = runner.invoke(args=["archive", "verify", str(app_id)])
+        assert result.exit_code == 0 and f"write-once until {row.retained_until:%Y-%m-%d}" in result.output
+        # The row promises a year more than the store holds (a store swapped or its lock shortened): named.
+        with db.transaction() as session:
+            session.get(ArchivePackage, package_id).retained_until += dt.timedelta(days=366)
+        result = runner.invoke(args=["archive", "verify", str(app_id)])
+        assert result.exit_code == 1 and f"{key}: stored write-once until" in result.output, result.output
+    finally:
+        app.extensions["blobs"] = saved
+        app.config["ARCHIVE_RETENTION_YEARS"] = years

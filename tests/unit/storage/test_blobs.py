@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
 from pathlib import Path
 
 import pytest
+from minio.error import S3Error
 
 from storage.blobs import PART_SIZE, LocalBlobStore, S3BlobStore, StoredBlob, copy_between, from_url
 
@@ -189,7 +191,12 @@ def test_copy_between_backends(tmp_path, s3_url):
 
 @pytest.mark.parametrize(
     "url,message",
-    [("ftp://x/y", "not supported"), ("s3://127.0.0.1:9000/bucket", "must look like"), ("s3://k:s@host/", "must look")],
+    [
+        ("ftp://x/y", "not supported"),
+        ("s3://127.0.0.1:9000/bucket", "must look like"),
+        ("s3://k:s@host/", "must look"),
+        ("s3://k:s@127.0.0.1:9/b?object_lock=yes", "object_lock must be true or false, not 'yes'"),
+    ],
 )
 def test_bad_storage_urls_say_what_is_expected(url, message):
     with pytest.raises(ValueError, match=message):
@@ -202,3 +209,38 @@ def test_the_app_uses_the_backend_storage_url_names(app, tmp_path):
     store = blob_store(app)
     assert isinstance(store, LocalBlobStore)
     assert str(store.root) in app.config["STORAGE_URL"]
+
+
+# --- write-once (issue 13 item 6: "stored in the blob store (write-once where the backend supports it)") ---
+
+TEN_YEARS = dt.datetime(2036, 12, 5, 8, 30, tzinfo=dt.UTC)
+
+
+def test_a_bucket_made_with_object_lock_holds_a_retained_blob_that_no_one_can_delete(s3_endpoint):
+    store = from_url(f"{s3_endpoint}/emc-locked?object_lock=true")
+    assert isinstance(store, S3BlobStore) and store.locking
+    stored = store.put_retained("archives/ab/pkg.zip", io.BytesIO(b"the package"), TEN_YEARS, "application/zip")
+    assert stored.retained_until == TEN_YEARS
+    assert store.retained_until("archives/ab/pkg.zip") == TEN_YEARS
+    version = store.client.stat_object(store.bucket, "archives/ab/pkg.zip").version_id
+    with pytest.raises(S3Error) as refused:
+        store.client.remove_object(store.bucket, "archives/ab/pkg.zip", version_id=version)
+    assert refused.value.code == "AccessDenied"
+    assert b"".join(store.open("archives/ab/pkg.zip")) == b"the package"
+
+
+def test_a_bucket_without_object_lock_says_it_retains_nothing(s3_url):
+    store = from_url(s3_url)
+    assert isinstance(store, S3BlobStore) and not store.locking
+    stored = store.put_retained("archives/cd/pkg.zip", io.BytesIO(b"plain"), TEN_YEARS)
+    assert stored.retained_until is None
+    assert store.retained_until("archives/cd/pkg.zip") is None
+    assert b"".join(store.open("archives/cd/pkg.zip")) == b"plain"
+
+
+def test_a_folder_makes_the_blob_read_only_but_promises_no_retention(tmp_path):
+    store = LocalBlobStore(tmp_path / "blobs")
+    stored = store.put_retained("archives/ef/pkg.zip", io.BytesIO(b"local"), TEN_YEARS)
+    assert stored.retained_until is None and store.retained_until("archives/ef/pkg.zip") is None
+    assert (tmp_path / "blobs" / "archives/ef/pkg.zip").stat().st_mode & 0o222 == 0
+    assert b"".join(store.open("archives/ef/pkg.zip")) == b"local"
