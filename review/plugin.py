@@ -7,6 +7,7 @@ from review import (  # noqa: F401
     funding,
     keyunits,
     prereview,
+    reminders,
     revisions,
     site_visit,
     supplements,

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from review.models import ChecklistSheet, PanelDraw, PreReview, SiteVisit, SupplementRequest
 from workflow import workdays
-from workflow.accounts import DISTRICTS, Actor, Organisation
+from workflow.accounts import DISTRICTS, Actor, Organisation, User
 from workflow.db import as_utc, utcnow
 from workflow.definitions import Definition
 from workflow.errors import InvalidInput, Problem
 from workflow.models import Application, Assignment, AuditEvent, Deadline
+from workflow.registry import attendants
 from workflow.visibility import known_by_assignment, programme_definitions, visible_applications
 
 # The states on each role's desk: "desk" is work waiting for the desk itself; "applicant" is what the desk handed
@@ -449,3 +450,19 @@ def _panel_progress(session: Session, actor: Actor, ids: list[int]) -> dict[int,
         else:
             out[app_id] = WaitingFor("conclusion")
     return out
+
+
+@attendants("review_desks")
+def desk_attendants(session: Session, application: Application) -> list[int]:
+    """Users whose desk (DESKS) holds the application's state as work of their own, but who fire no transition from
+    it (the agency's coordinator draws the panel and schedules the visit in site verification)."""
+    definition = programme_definitions(session)[application.programme_version_id]
+    firing = {r for t in definition.from_state(application.state) for r in t.roles}
+    roles = [
+        role
+        for role, desk in DESKS.items()
+        if application.state in desk.get("desk", ()) and role not in firing and role not in ("applicant", "expert")
+    ]
+    if not roles:
+        return []
+    return list(session.scalars(select(User.id).where(User.active.is_(True), User.role.in_(roles))))

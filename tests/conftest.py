@@ -7,6 +7,7 @@ marked `postgres` fails instead of skipping when there is no PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from tests import factories
+from tests.support import smtp
 from web.app import create_app
 from web.core import migrate
 from web.core.config import from_environment
@@ -151,3 +153,30 @@ def runner(app):  # type: ignore[no-untyped-def]
 def cast() -> factories.Cast:
     """One account per role (two finance officers, two experts, a second district), ready to act."""
     return factories.make_cast()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[smtp.MailServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) for the whole run; `mailbox` points the app at it."""
+    server, controller = smtp.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(app, smtp_server: smtp.MailServer) -> Iterator[smtp.MailServer]:  # type: ignore[no-untyped-def]
+    """The app sends mail over SMTP to the test server for this test (and to the log again after)."""
+    from notifications.channels import SmtpChannel
+    from web.core import notices
+
+    smtp_server.clear()
+    saved = notices.settings(app)
+    app.extensions["notification_settings"] = dataclasses.replace(
+        saved, channels={**saved.channels, "email": SmtpChannel(smtp_server.url(), "能源补贴 <noreply@emc.test>")}
+    )
+    try:
+        yield smtp_server
+    finally:
+        app.extensions["notification_settings"] = saved

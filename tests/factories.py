@@ -61,17 +61,21 @@ def make_user(
     district: str | None = None,
     username: str | None = None,
     active: bool = True,
+    language: str = "zh",
 ) -> User:
     org_id = organisation.id if isinstance(organisation, Organisation) else organisation
+    name = username or f"{role}{next(_counter)}"
     with db.transaction() as session:
         user = User(
-            username=username or f"{role}{next(_counter)}",
+            username=name,
             display_name=username or role,
+            email=f"{name}@example.test",
             password_hash=password_hash(),
             role=role,
             district=district,
             organisation_id=org_id,
             active=active,
+            language=language,
         )
         session.add(user)
         session.flush()

@@ -79,6 +79,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.core.tasks import celery_init_app
 
     celery_init_app(app)
+    from web.core import notices
+
+    notices.init_app(app)
 
     from web.core import extensions, input_guard
 

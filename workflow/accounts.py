@@ -60,6 +60,9 @@ def _in(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+LANGUAGES = ("zh", "en")
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
     __table_args__ = (CheckConstraint(f"kind IN ({_in(ORGANISATION_KINDS)})", name="kind"),)
@@ -81,12 +84,17 @@ class Organisation(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({_in(ROLES)})", name="role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_in(ROLES)})", name="role"),
+        CheckConstraint(f"language IN ({_in(LANGUAGES)})", name="language"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))  # for SMS, where a gateway is configured
+    language: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")  # what mail is written in
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     # Scope: a district for district reviewers; an organisation for applicants (their unit),

@@ -112,6 +112,25 @@ def allowed_triggers(session: Session, application: Application, actor: Actor, d
     return list(dict.fromkeys(out))
 
 
+def awaits(session: Session, application: Application, actor: Actor, definition: Definition) -> list[str]:
+    """The triggers the application waits for `actor` to fire: allowed to them, and not refused by a guard that
+    decides by who the actor is (four eyes: the proposer is not the one an approval waits for)."""
+    out = []
+    for trigger in allowed_triggers(session, application, actor, definition):
+        t = definition.transition(trigger, application.state)
+        if t is None:
+            continue
+        ctx = Context(session, application, actor, trigger, {}, definition, t, application.state)
+        refused = False
+        for ref in t.guards:
+            name, args = registry.split(ref)
+            if name in registry.ACTOR_GUARDS and any(registry.GUARDS[name](ctx, *args)):
+                refused = True
+        if not refused:
+            out.append(trigger)
+    return out
+
+
 def _blank(value: Any) -> bool:
     # A comment of only spaces explains nothing: it counts as missing.
     return value is None or value in ([], {}) or (isinstance(value, str) and not value.strip())

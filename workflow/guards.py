@@ -13,7 +13,7 @@ from workflow.registry import Context, guard, rule
 from workflow.workdays import today_in_shanghai
 
 
-@guard("four_eyes")
+@guard("four_eyes", about_actor=True)
 def four_eyes(ctx: Context, trigger: str) -> Iterator[Problem]:
     """The actor must not be the one who fired `trigger` last on this application."""
     last = ctx.session.execute(

@@ -59,7 +59,14 @@ def _register(table: dict[str, Any], kind: str, name: str) -> Callable[[Any], An
     return decorator
 
 
-def guard(name: str) -> Callable[[Guard], Guard]:
+# Guards that decide by who the actor is (four eyes), not by the payload: whoever they refuse is not the one a
+# transition waits for, which is what telling people "your turn" needs to know.
+ACTOR_GUARDS: set[str] = set()
+
+
+def guard(name: str, *, about_actor: bool = False) -> Callable[[Guard], Guard]:
+    if about_actor:
+        ACTOR_GUARDS.add(name)
     return _register(GUARDS, "guard", name)
 
 
@@ -107,3 +114,36 @@ def subscribe(topic: str, task_name: str) -> None:
     names = SUBSCRIBERS.setdefault(topic, [])
     if task_name not in names:
         names.append(task_name)
+
+
+# Reminders: stages name who should be reminded of what today (a visit tomorrow, a queue); the notifications stage
+# runs every source once a working day and tells each person once per occasion.
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str  # a reminder kind of notifications.kinds
+    occasion: str  # unique per person: the same occasion found twice reminds no one twice
+    user_ids: tuple[int, ...]
+    application_id: int | None = None
+    due_on: Any = None  # a date the reader must act by, if any
+    data: dict[str, Any] | None = None  # the template's figures (JSON)
+
+
+# (session, now, options) -> reminders; options are the configuration's reminder settings.
+ReminderSource = Callable[[Session, Any, dict[str, Any]], Iterable[Reminder]]
+REMINDER_SOURCES: dict[str, ReminderSource] = {}
+
+
+def reminder_source(name: str) -> Callable[[ReminderSource], ReminderSource]:
+    return _register(REMINDER_SOURCES, "reminder source", name)
+
+
+# Attendants: who has work waiting in a state without firing a transition from it (a coordinator who draws the
+# panel). Stages name them; the notifications stage tells them, as it tells whoever may fire a trigger.
+Attendants = Callable[[Session, "Application"], Iterable[int]]
+ATTENDANTS: dict[str, Attendants] = {}
+
+
+def attendants(name: str) -> Callable[[Attendants], Attendants]:
+    return _register(ATTENDANTS, "attendants", name)

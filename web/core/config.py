@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from celery.schedules import crontab
+
 from storage import sealed, signing
 from workflow import workdays
 
@@ -102,10 +104,19 @@ def from_environment() -> dict[str, Any]:
             "task_ignore_result": True,
             "task_acks_late": True,
             "broker_connection_retry_on_startup": True,
+            # Crontab entries below are Beijing time; every time the app stores stays UTC.
+            "timezone": "Asia/Shanghai",
+            "enable_utc": True,
             "beat_schedule": {
                 "relay-outbox": {"task": "workflow.relay_outbox", "schedule": 30.0},
                 "fire-due-deadlines": {"task": "workflow.fire_due_deadlines", "schedule": 300.0},
                 "sweep-staging": {"task": "storage.sweep_staging", "schedule": 3600.0},
+                # Retries due and deliveries a dead worker held (notifications.delivery).
+                "sweep-deliveries": {"task": "notifications.sweep_deliveries", "schedule": 30.0},
+                # Reminders from 08:00 on, hourly through the working day: each goes once per person per occasion,
+                # so a missed or doubled beat changes nothing; nothing goes on a day off.
+                "remind": {"task": "notifications.remind", "schedule": crontab(minute=0, hour="8-18")},
+                "send-digests": {"task": "notifications.send_digests", "schedule": crontab(minute=30, hour="17-19")},
             },
         },
         "TOKEN_TTL_HOURS": int(os.environ.get("TOKEN_TTL_HOURS", "12")),
@@ -147,6 +158,7 @@ def from_environment() -> dict[str, Any]:
             "web.meters",
             "web.funding",
             "web.archive",
+            "web.inbox",
             "web.demo",
         ],
         # --- input limits (issue 10): any string field, a JSON body, its nesting ---
@@ -155,6 +167,19 @@ def from_environment() -> dict[str, Any]:
         "MAX_JSON_DEPTH": int(os.environ.get("MAX_JSON_DEPTH", "20")),
         # The largest award a finance officer may propose (yuan); a local setting, not from the seeds.
         "AWARD_CEILING_YUAN": os.environ.get("AWARD_CEILING_YUAN", "10000000"),
+        # --- notifications (issue 14): mail by SMTP_URL (unset: written to the log), SMS and webhook where set ---
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "上海市节能减排专项资金 <noreply@localhost>"),
+        "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_SECRET": os.environ.get("SMS_GATEWAY_SECRET", ""),
+        "WEBHOOK_URL": os.environ.get("WEBHOOK_URL", ""),
+        "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET", ""),
+        # Where links in mail point (this site as its readers reach it).
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # A four-eyes approval waiting more working days than this reminds the approvers. A local setting.
+        "APPROVAL_REMINDER_DAYS": int(os.environ.get("APPROVAL_REMINDER_DAYS", "3")),
+        # A delivery a worker claimed is another's after this long (a worker killed mid-send).
+        "DELIVERY_LEASE_SECONDS": int(os.environ.get("DELIVERY_LEASE_SECONDS", "120")),
         # --- archive packages (issue 13): signed with this key, by this algorithm (a plug-in: storage.signing) ---
         "ARCHIVE_SIGNING_KEY": _archive_signing_key(instance),
         "ARCHIVE_SIGNING_ALGORITHM": os.environ.get("ARCHIVE_SIGNING_ALGORITHM", "ed25519"),
