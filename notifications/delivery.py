@@ -32,11 +32,11 @@ from notifications.kinds import KINDS
 from notifications.models import Delivery, Notification
 from notifications.operations import preferences
 from workflow import outbox
-from workflow.accounts import User
+from workflow.accounts import SYSTEM, User
 from workflow.db import as_utc, db, utcnow
 from workflow.errors import NotAllowedNow, NotFound
-from workflow.models import Application, AuditEvent
-from workflow.visibility import programme_definitions
+from workflow.models import AuditEvent
+from workflow.visibility import get_visible, programme_definitions
 from workflow.workdays import SHANGHAI
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def values_for(session: Session, notification: Notification, user: User, setting
         **notification.data,
     }
     if notification.application_id is not None:
-        app = session.get(Application, notification.application_id)
+        app = get_visible(session, SYSTEM, notification.application_id)
         assert app is not None
         definition = programme_definitions(session)[app.programme_version_id]
         words = programme_words(definition)

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from review.models import SiteVisit
 from review.queues import DESKS, desk_queue
 from workflow import workdays
-from workflow.accounts import User
+from workflow.accounts import SYSTEM, User
 from workflow.db import as_utc
 from workflow.engine import awaits
 from workflow.models import Application, Assignment, AuditEvent
 from workflow.registry import Reminder, reminder_source, split
-from workflow.visibility import can_see, programme_definitions
+from workflow.visibility import can_see, get_visible, programme_definitions, visible_applications
 from workflow.workdays import SHANGHAI
 
 APPROVAL_DAYS = 3  # the default of APPROVAL_REMINDER_DAYS: a local setting, the seeds set no such period
@@ -42,7 +42,7 @@ def visits_tomorrow(session: Session, now: dt.datetime, options: dict[str, Any])
         day = as_utc(visit.visit_at).astimezone(SHANGHAI).date()
         if not today < day <= until:
             continue
-        app = session.get(Application, visit.application_id)
+        app = get_visible(session, SYSTEM, visit.application_id)
         if app is None or app.state != "site_verification":
             continue  # concluded, withdrawn, or moved on: no visit to remind of
         panel = session.scalars(
@@ -91,7 +91,7 @@ def approvals_waiting(session: Session, now: dt.datetime, options: dict[str, Any
         if not states:
             continue
         apps = session.scalars(
-            select(Application)
+            visible_applications(session, SYSTEM, definitions)
             .where(Application.programme_version_id == version_id, Application.state.in_(states))
             .order_by(Application.id)
         )

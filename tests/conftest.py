@@ -23,6 +23,9 @@ from web.core.config import from_environment
 from workflow import operations
 from workflow.db import db
 
+# The real broker's fixtures (broker_celery, via_broker), for the tests marked `broker`.
+pytest_plugins = ["tests.support.broker"]
+
 
 def _postgres_server_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL", "")

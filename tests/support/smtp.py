@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -41,6 +42,8 @@ class MailServer:
     lock: threading.Lock = field(default_factory=threading.Lock)
     refuse: set[str] = field(default_factory=set)  # addresses answered 550 (no such mailbox)
     credentials: tuple[str, str] | None = None  # AUTH required with these, when set
+    stall_seconds: float = 0.0  # > 0: the next DATA is held this long, then refused (451), and nothing kept
+    stalled: threading.Event = field(default_factory=threading.Event)  # set while that DATA is held
 
     def url(self, user: str | None = None, password: str | None = None) -> str:
         auth = f"{user}:{password}@" if user else ""
@@ -51,6 +54,8 @@ class MailServer:
             self.received.clear()
         self.refuse.clear()
         self.credentials = None
+        self.stall_seconds = 0.0
+        self.stalled.clear()
 
     def messages(self) -> list[Received]:
         with self.lock:
@@ -70,6 +75,11 @@ class _Handler:
     async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
         if self.server.credentials is not None and not session.authenticated:
             return "530 5.7.0 authentication required"
+        if self.server.stall_seconds > 0:  # a send caught mid-way: the client waits for the answer to DATA
+            seconds, self.server.stall_seconds = self.server.stall_seconds, 0.0
+            self.server.stalled.set()
+            await asyncio.sleep(seconds)
+            return "451 4.3.0 try again later"
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=default)
         with self.server.lock:
             self.server.received.append(Received(list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]

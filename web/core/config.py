@@ -103,6 +103,8 @@ def from_environment() -> dict[str, Any]:
             "task_eager_propagates": False,
             "task_ignore_result": True,
             "task_acks_late": True,
+            # One broker may serve several installations (or test runs): each keeps to its own queue.
+            "task_default_queue": os.environ.get("CELERY_QUEUE", "celery"),
             "broker_connection_retry_on_startup": True,
             # Crontab entries below are Beijing time; every time the app stores stays UTC.
             "timezone": "Asia/Shanghai",

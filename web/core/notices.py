@@ -1,5 +1,5 @@
-"""The notifications stage's settings, from the app's configuration: the channels (built once per app, so the
-log channel of a first run can count what it "sent"), the public URL for links, the lease and reminder options."""
+"""The notifications stage's settings, from the app's configuration: the channels (built once per app), the public
+URL for links, the delivery lease and the reminders' options."""
 
 from __future__ import annotations
 
@@ -25,12 +25,6 @@ def settings(app: Flask) -> Settings:
             reminder_options={"approval_days": config["APPROVAL_REMINDER_DAYS"]},
         )
     return found
-
-
-def logged_mail(app: Flask) -> list[channel_kinds.Message]:
-    """What the log channel "sent" (SMTP_URL unset); empty when mail really goes out."""
-    channel = settings(app).channels.get("email")
-    return list(channel.sent) if isinstance(channel, channel_kinds.LogChannel) else []
 
 
 def init_app(app: Flask) -> None:

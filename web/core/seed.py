@@ -206,6 +206,7 @@ def seed_demo_accounts() -> SeedReport:
                 User(
                     username=spec.username,
                     display_name=spec.display_name,
+                    email=f"{spec.username}@example.org",  # a reserved domain (RFC 2606): demo mail reaches no one
                     password_hash=password_hash,
                     role=spec.role,
                     district=spec.district,

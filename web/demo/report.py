@@ -60,6 +60,14 @@ def render(result: DemoResult) -> list[str]:
     for app_id, found in result.packages:
         verdict = "verifies: every hash, the signature and the audit events" if not found else "; ".join(found)
         lines.append(f"  {'✓' if not found else '✗'} archive package of #{app_id} {verdict}")
+    if result.mail is not None:
+        m = result.mail
+        where = "to the log (SMTP_URL is unset)" if m.logged else "over SMTP"
+        mark = "✓" if m.sent and not m.failed else "✗"
+        lines.append(
+            f"  {mark} notifications: {m.notifications} in the inboxes of {m.readers} people (/inbox); "
+            f"{m.sent} mails sent {where}, {m.failed} not delivered"
+        )
     if result.waiting:
         lines.append("")
         lines.append("Waiting at the desks (log in as the account named, with the demo password `init --demo` printed)")

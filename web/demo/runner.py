@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from applications import attachments
 from applications.programme_words import programme_words
 from forms.samples import sample_form
+from notifications.models import Delivery, Notification
 from review import budgets, panels, scoring, site_visit
 from review.models import PanelConclusion
 from storage import documents
@@ -92,6 +93,7 @@ class DemoResult:
     waiting: list[Run] = field(default_factory=list)  # left at a desk each, for the demo accounts to try
     ledger: list[budgets.LedgerLine] = field(default_factory=list)  # each budget against its awards and payments
     packages: list[tuple[int, list[str]]] = field(default_factory=list)  # each archived application's verdict
+    mail: MailCount | None = None  # what the run told people, in the inbox and by mail
 
     @property
     def problems(self) -> list[str]:
@@ -107,6 +109,8 @@ class DemoResult:
             f"budget {b.programme} {b.year} does not balance with its awards" for b in self.ledger if not b.balances
         ]
         out += [f"archive package of #{app_id}: {'; '.join(found)}" for app_id, found in self.packages if found]
+        if self.mail is not None and (self.mail.failed or not self.mail.sent):
+            out.append(f"mail: {self.mail.sent} sent, {self.mail.failed} not delivered")
         return out
 
     @property
@@ -116,6 +120,42 @@ class DemoResult:
     @property
     def end_states(self) -> dict[str, str | None]:
         return {f"{run.scenario.programme}/{run.scenario.kind}": run.state for run in self.runs}
+
+
+@dataclass(frozen=True)
+class MailCount:
+    notifications: int  # inbox entries made
+    sent: int  # mails delivered (to the SMTP server, or to the log where SMTP_URL is unset)
+    failed: int  # mails not delivered (waiting for a retry, or failed for good)
+    readers: int  # people told
+    logged: bool  # SMTP_URL unset: the mail went to the log
+
+
+def _mail_since(notification_id: int, delivery_id: int) -> MailCount:
+    with db.transaction() as session:
+        told = session.execute(
+            select(func.count(), func.count(func.distinct(Notification.user_id))).where(
+                Notification.id > notification_id
+            )
+        ).one()
+        statuses = dict(
+            session.execute(
+                select(Delivery.status, func.count())
+                .where(Delivery.id > delivery_id, Delivery.channel == "email")
+                .group_by(Delivery.status)
+            ).all()
+        )
+    failed = sum(n for status, n in statuses.items() if status in ("pending", "sending", "dead"))
+    logged = not current_app.config.get("SMTP_URL")
+    return MailCount(told[0], statuses.get("sent", 0), failed, told[1], logged)
+
+
+def _last_ids() -> tuple[int, int]:
+    with db.transaction() as session:
+        return (
+            session.scalar(select(func.coalesce(func.max(Notification.id), 0))) or 0,
+            session.scalar(select(func.coalesce(func.max(Delivery.id), 0))) or 0,
+        )
 
 
 def _user_ids() -> dict[str, int]:
@@ -352,6 +392,7 @@ def run_demo() -> DemoResult:
     """Drive every scenario through fire(), then check timelines, end states, refusals and the audit chain; then
     leave one application waiting at each desk."""
     users = _user_ids()
+    before = _last_ids()
     refusals: list[Refusal] = []
     runs = [_run(scenario, users, refusals) for scenario in scenarios()]
     waiting = [_run(scenario, users, refusals) for scenario in at_the_desks()]
@@ -359,7 +400,8 @@ def run_demo() -> DemoResult:
         verification = audit.verify(session)
         ledger = budgets.ledger(session)
     packages = [(run.application_id, _package_problems(run.application_id)) for run in runs if run.state == "archived"]
-    return DemoResult(runs, refusals, verification, waiting, ledger, packages)
+    mail = _mail_since(*before)
+    return DemoResult(runs, refusals, verification, waiting, ledger, packages, mail)
 
 
 def _package_problems(application_id: int) -> list[str]:

@@ -78,6 +78,9 @@ def test_demo_drives_every_kind_to_its_end_and_exits_zero(runner):
     assert "demo passed: 4 applications" in result.output
     assert "finance1" in result.output and "已拨付 (Paid)" in result.output
     assert re.search(r"audit chain intact: \d+ events verified", result.output)
+    told = re.search(r"notifications: (\d+) in the inboxes of (\d+) people \(/inbox\); (\d+) mails sent", result.output)
+    assert told is not None, result.output
+    assert int(told[1]) > 0 and int(told[3]) > 0  # mail went (to the log: SMTP_URL is unset in the tests)
 
 
 def test_demo_result_has_the_expected_end_states_and_refusals(app):

@@ -126,3 +126,17 @@ def test_each_reviewers_queue_once_a_working_day(app, cast):
     assert [r for r in _kinds(_run(app, _at("2027-03-22", 11)), "queue_digest") if r.user_id == mine[0].user_id] == []
     tuesday = _kinds(_run(app, _at("2027-03-23")), "queue_digest")
     assert [r.user_id for r in tuesday if r.user_id == cast.district_reviewer.id] == [cast.district_reviewer.id]
+
+
+def test_the_beat_runs_the_relay_the_reminders_the_retries_and_the_digests(app):
+    schedule = app.config["CELERY"]["beat_schedule"]
+    tasks = {entry["task"] for entry in schedule.values()}
+    assert {
+        "workflow.relay_outbox",
+        "notifications.remind",
+        "notifications.sweep_deliveries",
+        "notifications.send_digests",
+    } <= tasks
+    registered = app.extensions["celery"].tasks
+    assert all(name in registered for name in tasks)  # each names a task the worker knows
+    assert app.config["CELERY"]["timezone"] == "Asia/Shanghai"  # 08:00 is Beijing's

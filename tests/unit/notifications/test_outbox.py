@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from notifications import operations as notification_operations
-from notifications.models import Notification
+from notifications.models import Delivery, Notification
 from notifications.tasks import TASK as NOTIFY_TASK
 from tests import factories
 from workflow import outbox, registry
@@ -71,6 +71,10 @@ def test_relay_dispatches_held_rows(cast, held):
     assert outbox.relay() == len(_outbox(app_id))
     assert all(r.dispatched_at is not None and r.attempts == 1 for r in _outbox(app_id))
     assert cast.district_reviewer.id in _notified(result.event_seq)
+    with db.transaction() as session:  # the notification task planned one mail per person told, through the outbox
+        planned = len(session.scalars(select(Delivery.id)).all())
+    assert planned == len(_notified(result.event_seq))
+    assert outbox.relay() == planned
     assert outbox.relay() == 0
 
 
