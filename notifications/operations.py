@@ -115,6 +115,31 @@ def due_on(session: Session, application: Application) -> dt.date | None:
     return (due_at - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date()
 
 
+def _row(
+    user_id: int,
+    occasion: str,
+    kind: str,
+    *,
+    application_id: int | None,
+    event_seq: int | None = None,
+    note: str = "",
+    due: dt.date | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One notification as its insert's values."""
+    return {
+        "user_id": user_id,
+        "application_id": application_id,
+        "event_seq": event_seq,
+        "occasion": occasion[:120],
+        "kind": kind,
+        "note": note,
+        "due_on": due,
+        "data": data or {},
+        "created_at": utcnow(),
+    }
+
+
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert notifications, skipping any (occasion, user) already told; the ids of the new ones."""
     if not rows:
@@ -141,17 +166,15 @@ def notify_transition(session: Session, application_id: int, event_seq: int) -> 
     due = due_on(session, application)
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(people)))}
     rows = [
-        {
-            "user_id": uid,
-            "application_id": application_id,
-            "event_seq": event_seq,
-            "occasion": occasion_of_event(event_seq),
-            "kind": kind,
-            "note": note_for(session, users[uid], application_id, event),
-            "due_on": due if kind == "your_turn" else None,
-            "data": {},
-            "created_at": utcnow(),
-        }
+        _row(
+            uid,
+            occasion_of_event(event_seq),
+            kind,
+            application_id=application_id,
+            event_seq=event_seq,
+            note=note_for(session, users[uid], application_id, event),
+            due=due if kind == "your_turn" else None,
+        )
         for uid, kind in sorted(people.items())
     ]
     return _insert(session, rows)
@@ -161,18 +184,9 @@ def notify_people(
     session: Session, application_id: int, event_seq: int, user_ids: Iterable[int], kind: str, note: str = ""
 ) -> list[int]:
     """The people a command named hear of its event (an expert drawn before they may see the file, a visit)."""
+    occasion = occasion_of_event(event_seq)
     rows = [
-        {
-            "user_id": uid,
-            "application_id": application_id,
-            "event_seq": event_seq,
-            "occasion": occasion_of_event(event_seq),
-            "kind": kind,
-            "note": note,
-            "due_on": None,
-            "data": {},
-            "created_at": utcnow(),
-        }
+        _row(uid, occasion, kind, application_id=application_id, event_seq=event_seq, note=note)
         for uid in sorted(set(user_ids))
     ]
     return _insert(session, rows)
@@ -192,18 +206,7 @@ def remind(
     if kind not in KINDS or not KINDS[kind].reminder:
         raise ValueError(f"'{kind}' is not a reminder")
     rows = [
-        {
-            "user_id": uid,
-            "application_id": application_id,
-            "event_seq": None,
-            "occasion": occasion[:120],
-            "kind": kind,
-            "note": "",
-            "due_on": due,
-            "data": data or {},
-            "created_at": utcnow(),
-        }
-        for uid in sorted(set(user_ids))
+        _row(uid, occasion, kind, application_id=application_id, due=due, data=data) for uid in sorted(set(user_ids))
     ]
     return _insert(session, rows)
 
