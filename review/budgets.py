@@ -26,6 +26,10 @@ from workflow.errors import InvalidInput, Problem
 from workflow.registry import Context, effect, guard
 from workflow.workdays import today_in_shanghai
 
+# Who reads the ledger: the finance desk keeps it; the administrator sets budgets; the auditor, the regulator and the
+# commission's reviewers oversee it.
+LEDGER_READERS = frozenset({"finance_officer", "admin", "auditor", "market_regulator", "municipal_reviewer"})
+
 MAX_YUAN = Decimal(10) ** 12  # what the ledger's columns hold (14 digits, 2 after the point)
 
 

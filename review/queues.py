@@ -181,7 +181,7 @@ def check_params(
     return problems
 
 
-def _entered_state() -> ColumnElement[Any]:
+def entered_state() -> ColumnElement[Any]:
     """When the application entered the state it is in: the latest transition into that state."""
     entered = (
         select(func.max(AuditEvent.occurred_at))
@@ -256,7 +256,7 @@ def desk_queue(
     by_state: dict[str, int] = {state: n for state, n in session.execute(grouped)}
     counts = {view: sum(by_state.get(s, 0) for s in listed) for view, listed in desk.items()}
 
-    since = _entered_state()
+    since = entered_state()
     if sort == "waiting":
         keys = [since.asc() if order == "desc" else since.desc()]
     else:

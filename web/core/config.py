@@ -161,6 +161,7 @@ def from_environment() -> dict[str, Any]:
             "web.funding",
             "web.archive",
             "web.inbox",
+            "web.overview",
             "web.demo",
         ],
         # --- input limits (issue 10): any string field, a JSON body, its nesting ---

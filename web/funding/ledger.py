@@ -8,12 +8,9 @@ from review import budgets
 from workflow.accounts import User
 from workflow.db import db
 
-# The finance desk keeps the ledger; the administrator sets budgets; the auditor and the regulator oversee.
-READERS = frozenset({"finance_officer", "admin", "auditor", "market_regulator", "municipal_reviewer"})
-
 
 def may_read(user: User) -> bool:
-    return user.role in READERS
+    return user.role in budgets.LEDGER_READERS
 
 
 def lines(programme: str | None = None) -> list[dict[str, Any]]:

@@ -106,6 +106,13 @@ def test_demo_result_has_the_expected_end_states_and_refusals(app):
     assert sorted(r.got for r in result.refusals if r.trigger == "conclude_fail") == ["Forbidden", "GuardFailed"]
     uploads = [e for e in result.runs[0].timeline if e.outcome == "attached"]
     assert [e.detail.split(":")[0] for e in uploads][:2] == ["business_licence", "equipment_list"]
+    # Issue 14: what the demo told people is in their inboxes, and went by mail (to the log here).
+    assert result.mail is not None and result.mail.sent > 0 and result.mail.failed == 0
+    browser = app.test_client()
+    logged_in = browser.post("/login", data={"username": "district_minhang", "password": seed.DEMO_PASSWORD})
+    assert logged_in.status_code == 303
+    inbox = browser.get("/inbox")
+    assert inbox.status_code == 200 and 'data-kind="your_turn"' in inbox.text and "待区级初审" in inbox.text
 
 
 def test_the_demo_experts_see_figures_computed_from_the_simulated_meters(app):
