@@ -25,6 +25,7 @@ from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import InvalidInput, NotFound, Problem
 from workflow.models import Application, AuditEvent
+from workflow.search import MAX_QUERY, search
 from workflow.visibility import current_definitions, programme_definitions, visible_applications
 
 MAX_PER_PAGE = 100
@@ -196,7 +197,8 @@ def create_application() -> Response:
 
 @bp.get("/applications")
 def list_applications() -> Response:
-    """The applications the caller may see, newest first; filters `state` and `programme` (a code)."""
+    """The applications the caller may see, newest first; filters `state`, `programme` (a code) and `q` (a search
+    by unit name, USCC, project name or number)."""
     definitions = programme_definitions(db.session)
     page, page_problem = positive_int("page", 1, MAX_PAGE)
     per_page, per_page_problem = positive_int("per_page", 20, MAX_PER_PAGE)
@@ -214,6 +216,14 @@ def list_applications() -> Response:
             known = ", ".join(sorted({d.code for d in definitions.values()}))
             found.append(Problem("programme", "unknown", f"'{programme}' is not a programme; known: {known}"))
         query = query.where(Application.programme_version_id.in_(ids))
+    text = request.args.get("q")
+    if text is not None:
+        if not text.strip() or len(text) > MAX_QUERY:
+            found.append(
+                Problem("q", "invalid", f"q is 1 to {MAX_QUERY} characters: a unit, a USCC, a project or a number")
+            )
+        else:
+            query = search(query, text)
     if found:
         raise InvalidInput("; ".join(p.message for p in found), found)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))

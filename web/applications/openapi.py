@@ -220,6 +220,12 @@ PATHS: dict[str, Any] = {
                 {"name": "state", "in": "query", "schema": STR},
                 {"name": "programme", "in": "query", "schema": STR, "description": "a programme code"},
                 {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "description": "search: part of the unit's or the project's name, the unit's USCC, or the number",
+                },
+                {
                     "name": "page",
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},

@@ -22,6 +22,7 @@ from workflow.definitions import Definition
 from workflow.engine import allowed_triggers, fire
 from workflow.errors import Forbidden, GuardFailed, InvalidInput, NotAllowedNow, NotFound, StaleVersion
 from workflow.models import Application, Deadline, ProgrammeVersion
+from workflow.search import MAX_QUERY, search
 from workflow.visibility import current_definitions, get_visible, programme_definitions, visible_applications
 from workflow.workdays import SHANGHAI
 
@@ -92,6 +93,9 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
         query = query.join(ProgrammeVersion, ProgrammeVersion.id == Application.programme_version_id).where(
             ProgrammeVersion.code == wanted_programme
         )
+    wanted_text = request.args.get("q", "").strip()[:MAX_QUERY]
+    if wanted_text:
+        query = search(query, wanted_text)
     query = query.order_by(Application.updated_at.desc(), Application.id.desc())
     rows = list(db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)))
     due = _open_deadlines([app.id for app in rows[:PER_PAGE]])
@@ -117,7 +121,7 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
         )
     if new_form is None:
         new_form = _new_application_form(definitions)
-    page_args = {"state": wanted_state or None, "programme": wanted_programme or None}
+    page_args = {"state": wanted_state or None, "programme": wanted_programme or None, "q": wanted_text or None}
     return render_template(
         "applications.html",
         applications=applications,
@@ -125,6 +129,7 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
         programmes=programmes,
         wanted_state=wanted_state,
         wanted_programme=wanted_programme,
+        wanted_text=wanted_text,
         new_form=new_form,
         previous_url=url_for(".applications", page=page - 1, **page_args) if page > 1 else None,
         next_url=url_for(".applications", page=page + 1, **page_args) if len(rows) > PER_PAGE else None,

@@ -1,0 +1,42 @@
+"""Finding applications by what people know them by (issue 15 item 9): the unit's name or its unified social
+credit code, the project's name, or the application's number — always added to the one visibility query, so a
+search never finds what the reader may not see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, or_
+
+from workflow.accounts import Organisation
+from workflow.models import Application
+
+MAX_QUERY = 100
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matching(text: str) -> ColumnElement[bool]:
+    """Applications whose unit name, USCC, project name or number matches `text` (case-insensitive)."""
+    words = text.strip()[:MAX_QUERY]
+    if not words:
+        return false()
+    pattern = _like(words)
+    found: list[ColumnElement[bool]] = [
+        Application.project_name.ilike(pattern, escape="\\"),
+        Organisation.name.ilike(pattern, escape="\\"),
+        Organisation.uscc == words.upper(),
+    ]
+    number = words.removeprefix("#").removeprefix("＃")
+    if number.isdigit() and len(number) < 12:
+        found.append(Application.id == int(number))
+    return or_(*found)
+
+
+def search(query: Select[Any], text: str) -> Select[Any]:
+    """`query` (a visible_applications select) narrowed to the applications `text` finds."""
+    return query.join(Organisation, Organisation.id == Application.organisation_id).where(matching(text))
