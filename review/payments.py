@@ -17,6 +17,7 @@ from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from review.models import Payment
+from storage import sheets
 from workflow.accounts import Actor, Organisation
 from workflow.errors import InvalidInput, Problem
 from workflow.models import Application
@@ -74,7 +75,8 @@ def to_xlsx(lines: list[PaymentLine], since: dt.date, until: dt.date, drawn_up: 
         amount.number_format = "#,##0.00"
         day = WriteOnlyCell(sheet, value=line.value_date)
         day.number_format = "yyyy-mm-dd"
-        sheet.append([n, line.application_id, line.unit, line.uscc, line.project, amount, day, line.reference])
+        texts = [sheets.safe(v) for v in (line.unit, line.uscc, line.project)]
+        sheet.append([n, line.application_id, *texts, amount, day, sheets.safe(line.reference)])
         total += line.amount
     summed = strong(total)
     summed.number_format = "#,##0.00"

@@ -53,3 +53,12 @@ def test_the_page_serves_it_to_finance_only_and_says_what_is_wrong(app, cast):
     assert len(_rows(answer.data)) == 4  # heading, header, one payment, total
     assert finance.get("/funding/payments.xlsx?from=2026-13-01").status_code == 400
     assert log_in(app, cast.applicant).get("/funding/payments.xlsx").status_code == 403
+
+
+def test_a_project_named_like_a_formula_stays_words_in_the_batch(app, cast):
+    app_id = factories.new_application(cast, project_name="=1+1 节能改造")
+    factories.drive_to(cast, app_id, "paid")
+    answer = log_in(app, cast.finance_officer).get("/funding/payments.xlsx")
+    sheet = load_workbook(io.BytesIO(answer.data)).active
+    [row] = [r for r in sheet.iter_rows(min_row=3) if r[1].value == app_id]
+    assert row[4].value == "'=1+1 节能改造" and row[4].data_type == "s"
