@@ -112,7 +112,7 @@ def test_demo_result_has_the_expected_end_states_and_refusals(app):
     logged_in = browser.post("/login", data={"username": "district_minhang", "password": seed.DEMO_PASSWORD})
     assert logged_in.status_code == 303
     inbox = browser.get("/inbox")
-    assert inbox.status_code == 200 and 'data-kind="your_turn"' in inbox.text and "待区级初审" in inbox.text
+    assert inbox.status_code == 200 and 'data-kind="your_turn"' in inbox.text and "区主管部门初审中" in inbox.text
 
 
 def test_the_demo_experts_see_figures_computed_from_the_simulated_meters(app):
