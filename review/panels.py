@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from review.models import PanelDraw, SiteVisit
+from review.models import ExpertProfile, PanelDraw, SiteVisit
 from review.pool import NOTE_MAX, eligible_pool, invalid, text_field, valid_uscc
 from review.seats import PANEL_STATE, in_panel_state
 from review.site_visit import visit_json
@@ -470,10 +470,18 @@ def panel_view(session: Session, actor: Actor, application_id: int) -> dict[str,
             .order_by(Assignment.active.desc(), Assignment.is_leader.desc(), Assignment.id)
         )
     )
+    employers = dict(
+        session.execute(
+            select(ExpertProfile.user_id, ExpertProfile.employer_name).where(
+                ExpertProfile.user_id.in_([a.user_id for a in rows])
+            )
+        ).all()
+    )
     members = [
         {
             "username": a.user.username,
             "name": a.user.display_name or a.user.username,
+            "employer": employers.get(a.user_id, ""),
             "leader": a.is_leader,
             "active": a.active and a.conflict is not True,
             "declared": a.declared_at is not None,

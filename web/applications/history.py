@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from applications.models import category_label
 from web.core.page_forms import FIELD_LABELS, N_
@@ -57,7 +59,20 @@ def _action(event: AuditEvent, definition: Definition, payload: dict[str, Any]) 
     return event.outcome
 
 
-def event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
+def people(user_ids: set[int]) -> dict[int, str]:
+    """Who acted, as a reader knows them: the name, and the unit (or the district) they act for; never the login."""
+    if not user_ids:
+        return {}
+    rows = db.session.scalars(select(User).options(joinedload(User.organisation)).where(User.id.in_(user_ids)))
+    out = {}
+    for user in rows:
+        name = user.display_name or user.username
+        where = user.organisation.name if user.organisation is not None else (user.district or "")
+        out[user.id] = f"{name}（{where}）" if where and where != name else name
+    return out
+
+
+def event_view(event: AuditEvent, definition: Definition, names: dict[int, str] | None = None) -> dict[str, Any]:
     payload = event.payload or {}
     details: list[tuple[str, str | list[str]]] = []
     if event.outcome == "transition":
@@ -80,7 +95,7 @@ def event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
     same_state = event.from_state == event.to_state
     return {
         "time": local_time(event.occurred_at),
-        "actor": event.actor,
+        "actor": (names or {}).get(event.actor_id or 0) or _system_name(event.actor),
         "role": role_label(event.role),
         "action": _action(event, definition, payload),
         "from_state": None if same_state else definition.state_label(event.from_state, lang()),
@@ -93,4 +108,10 @@ def event_view(event: AuditEvent, definition: Definition) -> dict[str, Any]:
 def history_card(app: Application, definition: Definition, user: User) -> list[dict[str, Any]]:
     """Newest first. Denied attempts stay in the audit chain for auditors; the timeline shows what happened."""
     events = [e for e in operations.history(db.session, user, app.id) if e.outcome != "denied"]
-    return [event_view(e, definition) for e in reversed(events)]
+    names = people({e.actor_id for e in events if e.actor_id is not None})
+    return [event_view(e, definition, names) for e in reversed(events)]
+
+
+def _system_name(actor: str) -> str:
+    """An act of no account: the system's own (deadlines, packing), or an operator's command line."""
+    return gettext("the system") if actor == "system" else actor

@@ -44,6 +44,7 @@ SCHEMAS: dict[str, Schema] = {
         {
             "username": STR,
             "name": STR,
+            "employer": {**STR, "description": "the expert's employer, as the pool records it ('' if none)"},
             "leader": BOOL,
             "active": {**BOOL, "description": "on the panel now (false: left on a declared conflict)"},
             "declared": BOOL,

@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -211,10 +212,11 @@ def draw_panel(application_id: int) -> Any:
         abort(404)
     except Forbidden:
         abort(403)
-    flash(
-        gettext("Panel drawn: %(members)s (%(leader)s leads).", members="、".join(draw.drawn), leader=draw.drawn[0]),
-        "success",
+    names = dict(
+        db.session.execute(select(User.username, User.display_name).where(User.username.in_(draw.drawn))).all()
     )
+    shown = [names.get(u) or u for u in draw.drawn]  # people by name, not by their login
+    flash(gettext("Panel drawn: %(members)s (%(leader)s leads).", members="、".join(shown), leader=shown[0]), "success")
     return redirect(detail_url, 303)
 
 

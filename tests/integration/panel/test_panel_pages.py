@@ -14,6 +14,7 @@ from review import pool as expert_pool
 from review.models import ExpertProfile
 from tests import factories
 from tests.support.pages import log_in, text_of
+from workflow.accounts import User
 from workflow.db import db
 from workflow.models import Assignment
 
@@ -22,6 +23,8 @@ SERVICE_USCC = "91310115MA1H7GXL27"
 
 def _expert(cast: factories.Cast) -> Any:
     user = factories.make_user("expert")
+    with db.transaction() as session:
+        session.get(User, user.id).display_name = f"专家{user.id}"
     expert_pool.add_expert(cast.admin, user.username, factories.uscc(), "能效咨询公司", "徐汇区", ["电力"])
     return user
 
@@ -62,7 +65,10 @@ def test_the_coordinator_draws_and_schedules_from_the_application_page(app, cast
     assert members == panels.draw_members("页面抽取", _digest(verifying), sorted(pool), 2)
     page = browser.get(f"/applications/{verifying}")
     shown = text_of(page)
-    assert f"Panel drawn: {'、'.join(members)} ({members[0]} leads)." in shown
+    with db.transaction() as session:
+        names = [session.scalars(select(User.display_name).where(User.username == u)).one() for u in members]
+    assert f"Panel drawn: {'、'.join(names)} ({names[0]} leads)." in shown  # people by name, not their login
+    assert not any(f"({u})" in shown for u in members)
     assert 'id="panel-draw"' not in page.text  # a panel sits: no second draw
     assert all(f'data-username="{name}"' in page.text for name in members)
     assert "页面抽取" in shown and "Has not declared yet" in shown
