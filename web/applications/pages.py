@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from storage import sheets
 from web.applications.blueprints import pages as bp
 from web.core.actor import me
+from web.core.api import xlsx_response
 from web.core.detail import open_supplement_items, render_detail
 from web.core.page_forms import N_, NewApplicationForm, problem_text, transition_form
 from web.core.pages import CAUTION_TRIGGERS, commit_reads, kind_label, lang, local_time
@@ -137,12 +138,7 @@ def export() -> Any:
 
     out = io.BytesIO()
     sheets.write(out, gettext("Applications"), title, header, rows())
-    return send_file(
-        io.BytesIO(out.getvalue()),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name="applications.xlsx",
-    )
+    return xlsx_response(out.getvalue(), "applications.xlsx")
 
 
 def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) -> tuple[str, int]:

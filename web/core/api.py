@@ -23,6 +23,7 @@ from workflow.db import db
 from workflow.errors import NotFound, Problem
 
 PREFIX = "/api/v1"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -106,6 +107,14 @@ def positive_int(name: str, default: int, maximum: int | None = None) -> tuple[i
 def docx_response(data: bytes, filename: str) -> Response:
     """A Word document, always as a download, never cached."""
     response = Response(data, mimetype=DOCX)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    """A spreadsheet (a list taken away), always as a download, never cached."""
+    response = Response(data, mimetype=XLSX)
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import render_template, request, send_file, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext
 from flask_login import login_required
 
@@ -17,6 +17,7 @@ from review import completeness, prereview, queues
 from review.models import CompletenessReview, PreReview, SupplementRequest
 from storage import sheets
 from web.core.actor import me
+from web.core.api import xlsx_response
 from web.core.page_forms import FINDING_LABELS, N_, STATUS_LABELS, TransitionForm, card_form, card_of, posted_card_form
 from web.core.pages import CAUTION_TRIGGERS, kind_label, lang, local_time
 from web.desks.blueprints import pages as bp
@@ -161,12 +162,7 @@ def desk_export() -> Any:
 
     out = io.BytesIO()
     sheets.write(out, gettext("Desk"), title, header, rows())
-    return send_file(
-        io.BytesIO(out.getvalue()),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name="desk.xlsx",
-    )
+    return xlsx_response(out.getvalue(), "desk.xlsx")
 
 
 # --- the cards on the detail page ------------------------------------------------------------------------------------

@@ -6,11 +6,12 @@ import datetime as dt
 import io
 from typing import Any
 
-from flask import abort, render_template, request, send_file
+from flask import abort, render_template, request
 from flask_login import login_required
 
 from review import budgets, payments
 from web.core.actor import me
+from web.core.api import xlsx_response
 from web.funding import ledger
 from web.funding.blueprints import pages as bp
 from workflow.db import db
@@ -43,9 +44,4 @@ def payment_batch() -> Any:
         abort(400, description="from and to are dates (YYYY-MM-DD), from not after to")
     out = io.BytesIO()
     payments.to_xlsx(lines, since, until, dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M"), out)
-    return send_file(
-        io.BytesIO(out.getvalue()),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"payments-{since}-{until}.xlsx",
-    )
+    return xlsx_response(out.getvalue(), f"payments-{since}-{until}.xlsx")
