@@ -250,7 +250,7 @@ def test_detail_shows_form_data_and_history_in_shanghai_time(app, cast):
         "所属地区 闵行区" in text and "接入的能源品种 电力、燃气（天然气）、水" in text
     )  # labels, in the form's order
     assert "提交申报" in text and "草稿 → 区主管部门初审中" in text
-    assert f"{cast.applicant.username} (申报单位)" in text
+    assert f"{cast.applicant.display_name}（{cast.org.name}） (申报单位)" in text  # by name and unit, not login
     today_in_shanghai = dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d")
     assert today_in_shanghai in text
 
