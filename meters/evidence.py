@@ -19,6 +19,7 @@ from meters.models import Meter, MeterEvent, MeterRequirement, Reading
 from meters.rules import EvidenceRules
 from meters.rules import rules as newest_rules
 from meters.series import Event, Series, Window, months_judged, summarise
+from workflow.beijing import beijing_time
 from workflow.db import as_utc, table_of
 from workflow.workdays import SHANGHAI
 
@@ -172,7 +173,7 @@ def amount(value: Decimal) -> str:
 
 
 def shanghai(when: dt.datetime) -> str:
-    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return beijing_time(when)
 
 
 def hours(span: dt.timedelta) -> Decimal:

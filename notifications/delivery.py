@@ -33,11 +33,11 @@ from notifications.models import Delivery, Notification
 from notifications.operations import preferences
 from workflow import outbox
 from workflow.accounts import SYSTEM, User
+from workflow.beijing import beijing_time
 from workflow.db import as_utc, db, utcnow
 from workflow.errors import NotAllowedNow, NotFound
 from workflow.models import AuditEvent
 from workflow.visibility import get_visible, programme_definitions
-from workflow.workdays import SHANGHAI
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,7 @@ def _link(settings: Settings, application_id: int | None) -> str:
 
 
 def _beijing(value: str | dt.datetime) -> str:
-    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return as_utc(when).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return beijing_time(value)
 
 
 def values_for(session: Session, notification: Notification, user: User, settings: Settings) -> dict[str, Any]:
@@ -135,6 +134,7 @@ def values_for(session: Session, notification: Notification, user: User, setting
         values["programme"] = words.fund if lang == "zh" else f"Shanghai energy-saving special fund ({definition.code})"
         values["application"] = {
             "id": app.id,
+            "reference": app.reference,
             "project_name": app.project_name,
             "organisation": app.organisation.name,
             "state": definition.state_label(app.state, lang),

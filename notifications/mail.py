@@ -71,6 +71,7 @@ def sample(kind: str, lang: str) -> dict[str, Any]:
     zh = lang == "zh"
     application = {
         "id": 1024,
+        "reference": "EMC-2026-PD-0007",
         "project_name": "能源管理中心建设项目" if zh else "Energy management centre",
         "organisation": "上海示例制造有限公司" if zh else "Shanghai Example Manufacturing Co.",
         "state": "待区级预审" if zh else "District pre-review",

@@ -164,6 +164,9 @@ def notify_transition(session: Session, application_id: int, event_seq: int) -> 
     if not people:
         return []
     due = due_on(session, application)
+    # The reference number (申报编号) the application has from its first submission on: the notification of that
+    # submission tells the applicant their number, and every later one names it.
+    data = {"reference": application.reference} if application.reference else None
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(people)))}
     rows = [
         _row(
@@ -174,6 +177,7 @@ def notify_transition(session: Session, application_id: int, event_seq: int) -> 
             event_seq=event_seq,
             note=note_for(session, users[uid], application_id, event),
             due=due if kind == "your_turn" else None,
+            data=data,
         )
         for uid, kind in sorted(people.items())
     ]

@@ -28,6 +28,26 @@ class SupplementRequest(Base):
     answered_at: Mapped[dt.datetime | None]
 
 
+class ReturnRequest(Base):
+    """A return to the applicant (退回修改): the points to correct, answered point by point when resubmitting."""
+
+    __tablename__ = "return_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(64))  # the return's trigger (return_for_correction)
+    # [{"id": "1", "text": "..."}] like a supplement request's: answers come back keyed by item id.
+    items: Mapped[list[Any]]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_seq: Mapped[int | None] = mapped_column(BigInteger)
+    returned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set by the resubmission: {} when it came without answers (an API client of the published versions).
+    answers: Mapped[dict[str, Any] | None]
+    answered_at: Mapped[dt.datetime | None]
+    answered_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class Revision(Base):
     """One submission as it stood: the form, the current attachments and any supplement answers, frozen."""
 
@@ -44,6 +64,8 @@ class Revision(Base):
     attachments: Mapped[list[Any]]
     # supply only: {"request_id", "due_date", "items": [{"id", "text", "answer"}]}.
     supplement: Mapped[dict[str, Any] | None]
+    # resubmit after a return only: {"return_id", "trigger", "items": [{"id", "text", "answer"}]}.
+    return_answers: Mapped[dict[str, Any] | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     event_seq: Mapped[int | None] = mapped_column(BigInteger)

@@ -84,13 +84,24 @@ class Overview:
         }
 
 
-def overview(session: Session, actor: Actor, now: dt.datetime | None = None, with_budgets: bool = True) -> Overview:
-    """The figures for `actor`, as of `now` (Beijing's calendar)."""
+def overview(
+    session: Session,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    with_budgets: bool = True,
+    version_id: int | None = None,
+) -> Overview:
+    """The figures for `actor`, as of `now` (Beijing's calendar); of one programme version (a round) if given."""
     now = as_utc(now) if now is not None else utcnow()
     today = workdays.today_in_shanghai(now)
     definitions = programme_definitions(session)
-    code_of = {version_id: d.code for version_id, d in definitions.items()}
-    visible = visible_applications(session, actor, definitions).subquery()
+    code_of = {pv_id: d.code for pv_id, d in definitions.items()}
+
+    def seen() -> Any:
+        query = visible_applications(session, actor, definitions)
+        return query if version_id is None else query.where(Application.programme_version_id == version_id)
+
+    visible = seen().subquery()
 
     grouped = session.execute(
         select(visible.c.programme_version_id, visible.c.state, visible.c.district, func.count()).group_by(
@@ -99,8 +110,8 @@ def overview(session: Session, actor: Actor, now: dt.datetime | None = None, wit
     )
     by_state: dict[tuple[str, str], dict[str | None, int]] = {}
     total = 0
-    for version_id, state, district, count in grouped:
-        cell = by_state.setdefault((code_of[version_id], state), {})
+    for pv_id, state, district, count in grouped:
+        cell = by_state.setdefault((code_of[pv_id], state), {})
         cell[district] = cell.get(district, 0) + count
         total += count
 
@@ -109,7 +120,7 @@ def overview(session: Session, actor: Actor, now: dt.datetime | None = None, wit
         states = views.get("desk", ())
         since = entered_state()
         rows = session.execute(
-            visible_applications(session, actor, definitions)
+            seen()
             .with_only_columns(Application.id, since.label("since"))
             .where(Application.state.in_(states))
             .order_by(Application.id)
@@ -156,5 +167,6 @@ def overview(session: Session, actor: Actor, now: dt.datetime | None = None, wit
         passed, failed = verdicts.get(kind, (0, 0))
         verdicts[kind] = (passed + count, failed) if result == "pass" else (passed, failed + count)
 
-    lines = budgets.ledger(session) if with_budgets else []
+    programme = code_of[version_id] if version_id is not None else None
+    lines = budgets.ledger(session, programme) if with_budgets else []
     return Overview(total, by_state, desks, overdue, due_soon, verdicts, lines, today)

@@ -8,7 +8,9 @@ from review import (  # noqa: F401
     keyunits,
     prereview,
     reminders,
+    returns,
     revisions,
+    rounds,
     site_visit,
     supplements,
 )

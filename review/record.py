@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meters import charts
+from meters import charts, check_names
 from meters.models import EvidenceSnapshot
 from review import site_visit
 from review.checklists import Checklist, for_application
@@ -31,12 +31,12 @@ from review.models import (
 from storage import verification_record as printed
 from storage.blobs import BlobStore
 from workflow.accounts import Actor, User
-from workflow.db import as_utc, utcnow
+from workflow.beijing import beijing_time
+from workflow.db import utcnow
 from workflow.definitions import Definition
 from workflow.errors import Forbidden, NotFound, WorkflowError
 from workflow.models import Application
 from workflow.visibility import programme_definitions, visible_or_not_found
-from workflow.workdays import SHANGHAI
 
 # Who reads the record besides the panel itself (experts see only applications they sit on, by visibility).
 READERS = frozenset({"expert", "agency_coordinator", "municipal_reviewer", "finance_officer", "admin", "auditor"})
@@ -51,7 +51,7 @@ def filename(application: Application) -> str:
 
 
 def _local(value: dt.datetime | None) -> str:
-    return as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return beijing_time(value)
 
 
 def conclusion_of(session: Session, application_id: int) -> PanelConclusion | None:
@@ -120,6 +120,7 @@ def _checklist_part(checklist: Checklist, kind: str, said: dict[str, Any]) -> pr
                     "evidence": [
                         {
                             "check": e["check"],
+                            "name": check_names.name_of(e["check"]),
                             "value": e["result"]["value"],
                             "threshold": e["result"]["threshold"],
                             "passed": e["result"]["passed"],

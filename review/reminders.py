@@ -14,6 +14,7 @@ from review.models import SiteVisit
 from review.queues import DESKS, desk_queue
 from workflow import workdays
 from workflow.accounts import SYSTEM, User
+from workflow.beijing import beijing_time
 from workflow.db import as_utc
 from workflow.engine import awaits
 from workflow.models import Application, Assignment, AuditEvent
@@ -57,7 +58,7 @@ def visits_tomorrow(session: Session, now: dt.datetime, options: dict[str, Any])
         )
         people = tuple(sorted({*panel, *unit}))
         if people:
-            when = as_utc(visit.visit_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            when = beijing_time(visit.visit_at)
             yield Reminder(
                 "visit_tomorrow",
                 f"remind:visit:{app.id}:{day.isoformat()}",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from applications.models import CATEGORIES, Attachment
+from review import returns
 from review.models import Revision, RevisionRead, SupplementRequest
 from workflow.accounts import Actor
 from workflow.db import db, utcnow
@@ -83,7 +84,12 @@ def record_revision(ctx: Context) -> None:
     """Freeze the application as submitted: revision n+1 (the row is locked by fire(), so n+1 is unique)."""
     app = ctx.application
     # Order-free: whether record_supplement_answers ran before or after, the answers come from the command.
-    supplement = _answered_supplement(ctx.session, app.id, ctx.payload["answers"]) if "answers" in ctx.payload else None
+    supplement = None
+    return_answers = None
+    if returns.is_resubmission(ctx.definition, ctx.transition, ctx.from_state):
+        return_answers = returns.answered_return(ctx.session, app.id, ctx.payload)
+    elif "answers" in ctx.payload:
+        supplement = _answered_supplement(ctx.session, app.id, ctx.payload["answers"])
     ctx.session.add(
         Revision(
             application_id=app.id,
@@ -92,6 +98,7 @@ def record_revision(ctx: Context) -> None:
             form=copy.deepcopy(dict(app.form or {})),
             attachments=attachments_snapshot(ctx.session, app.id),
             supplement=supplement,
+            return_answers=return_answers,
             created_by_id=ctx.actor.id,
             event_seq=ctx.event_seq,
         )
@@ -253,3 +260,39 @@ def mark_read(actor_id: int, application_id: int, number: int) -> ReadMarker:
             marker.read_at = utcnow()
         session.flush()
         return ReadMarker(marker.number, marker.read_at)
+
+
+def answered_points(row: Revision) -> dict[str, Any] | None:
+    """The points `row` answered, each beside its answer: {"kind": "return" | "supplement", "revision", "items"}
+    (a resubmission's answers to a return's points, or a supply's to a supplement request's items)."""
+    if row.return_answers:
+        return {"kind": "return", "revision": row.number, **row.return_answers}
+    if row.supplement:
+        return {"kind": "supplement", "revision": row.number, **row.supplement}
+    return None
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    """What a reviewer opening the application is shown: the changes they have not read, and the points the
+    latest revision answered (shown whether or not it has been read: the reviewer decides on them)."""
+
+    report: ChangeReport
+    read_before: bool  # False: the reader had read no revision, so `report` runs from the previous submission
+    answered: dict[str, Any] | None
+
+
+def reader_view(session: Session, actor: Actor, application_id: int) -> ReaderView:
+    """Changes since the revision the reader last read; one who has read none sees those since the previous
+    submission (everything, if there is only one), not the whole application as new."""
+    rows = revisions_of(session, actor, application_id)
+    latest = rows[-1] if rows else None
+    marker = last_read(session, actor.id, application_id)
+    if marker is not None:
+        report = changes_for(session, actor, application_id)
+    else:
+        report = changes_for(session, actor, application_id, since=max((latest.number if latest else 0) - 1, 0))
+    answered = answered_points(latest) if latest is not None else None
+    if answered is not None and not any(str(i.get("answer") or "").strip() for i in answered["items"]):
+        answered = None  # resubmitted without answers (an API client of the published versions): nothing to show
+    return ReaderView(report, marker is not None, answered)

@@ -46,6 +46,7 @@ class ExpertResult(TypedDict):
 
 class EvidenceLine(TypedDict):
     check: str
+    name: str  # the check's Chinese name (the code is the data's key, not what a reader reads)
     value: str | None
     threshold: str | None
     passed: bool | None
@@ -355,7 +356,7 @@ PASSED_WORDS = {True: "达到", False: "未达到", None: "无从判断"}
 
 def _evidence_words(line: EvidenceLine) -> str:
     threshold = line["threshold"] or "—"
-    return f"计量证据 {line['check']}：{line['value'] or '—'}（阈值 {threshold}，{PASSED_WORDS[line['passed']]}）"
+    return f"计量证据 {line['name']}：{line['value'] or '—'}（阈值 {threshold}，{PASSED_WORDS[line['passed']]}）"
 
 
 def _evidence(doc: Any, dossier: Dossier) -> None:

@@ -339,8 +339,9 @@ def declare_clear(application_id: int, user_id: int) -> None:
         row.declared_at, row.conflict = utcnow(), False
 
 
-def ensure_leader(cast: Cast, application_id: int) -> None:
-    """Seat the cast's expert as the panel's leader, declared clear of conflicts.
+def ensure_leader(cast: Cast, application_id: int, declare: bool = True) -> None:
+    """Seat the cast's expert as the panel's leader, declared clear of conflicts (unless `declare` is False: the
+    declaration is then the expert's own, on the page).
 
     In site verification with nobody on the panel yet, through the panel's own operations: the expert joins the
     pool, a panel of one is drawn under the first seed that puts them first, and they declare no conflict. Where
@@ -373,10 +374,12 @@ def ensure_leader(cast: Cast, application_id: int) -> None:
             seeds = (f"leader-{n}" for n in itertools.count())
             seed = next(s for s in seeds if panels.draw_members(s, digest, names, 1) == [cast.expert.username])
             panels.draw_panel(cast.agency_coordinator, application_id, 1, seed)
-            panels.declare(cast.expert, application_id, False)
+            if declare:
+                panels.declare(cast.expert, application_id, False)
             return
     operations.assign(cast.agency_coordinator, application_id, cast.expert.id, leader=True)
-    declare_clear(application_id, cast.expert.id)
+    if declare:
+        declare_clear(application_id, cast.expert.id)
 
 
 def visit_day_arrives(application_id: int, place: str = "申报单位能源管理中心") -> None:

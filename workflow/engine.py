@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import audit, outbox, registry, workdays
+from workflow import audit, outbox, references, registry, workdays
 from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, ActorSnapshot, SystemActor, User
 from workflow.db import db, table_of, utcnow
 from workflow.definitions import DeadlineDef, Definition, TransitionDef, canonical_json
@@ -149,6 +149,8 @@ def check_guards(ctx: Context) -> list[Problem]:
         if fn is None:
             raise RuntimeError(f"guard '{name}' used by {ctx.definition.label} is not registered")
         problems.extend(fn(ctx, *args))
+    for standing in registry.STANDING_GUARDS:
+        problems.extend(standing(ctx))
     return problems
 
 
@@ -211,8 +213,11 @@ def _move_deadlines(ctx: Context, new_state: str, now: dt.datetime) -> None:
         )
 
 
-def _move_application(session: Session, app: Application, state: str, now: dt.datetime, submits: bool) -> None:
-    """UPDATE the locked row, and keep the loaded object in step without marking it dirty."""
+def _move_application(
+    session: Session, app: Application, state: str, now: dt.datetime, submits: bool, programme: str
+) -> None:
+    """UPDATE the locked row, and keep the loaded object in step without marking it dirty. The first submission
+    stamps the time and takes the reference number (申报编号); a resubmission keeps both."""
     version = app.version + 1
     conn = session.connection()
     conn.execute(_MOVE_APPLICATION, {"b_id": app.id, "b_state": state, "b_version": version, "b_now": now})
@@ -220,6 +225,10 @@ def _move_application(session: Session, app: Application, state: str, now: dt.da
     if submits and app.submitted_at is None:
         conn.execute(update(_applications).where(_applications.c.id == app.id).values(submitted_at=now))
         changed["submitted_at"] = now
+    if submits and app.reference is None:
+        reference = references.assign(session, programme, app.district, now)
+        conn.execute(update(_applications).where(_applications.c.id == app.id).values(reference=reference))
+        changed["reference"] = reference
     for name, value in changed.items():
         set_committed_value(app, name, value)
 
@@ -299,7 +308,7 @@ def _fire(
 
     new_state = next_state(definition, from_state, trigger)
     now = utcnow()
-    _move_application(session, app, new_state, now, transition.submits)
+    _move_application(session, app, new_state, now, transition.submits, definition.code)
     event = audit.append(
         session,
         actor=actor,
@@ -321,6 +330,8 @@ def _fire(
         if fn is None:
             raise RuntimeError(f"effect '{name}' used by {definition.label} is not registered")
         fn(ctx, *args)
+    for standing in registry.STANDING_EFFECTS:
+        standing(ctx)
     outbox.publish(
         session,
         TRANSITIONED,

@@ -10,6 +10,7 @@ from workflow.db import utcnow
 from workflow.errors import Problem
 from workflow.models import Assignment, AuditEvent
 from workflow.registry import Context, guard, rule
+from workflow.round_models import LateAdmission
 from workflow.workdays import today_in_shanghai
 
 
@@ -37,13 +38,17 @@ def four_eyes(ctx: Context, trigger: str) -> Iterator[Problem]:
 @guard("within_application_window")
 def within_application_window(ctx: Context) -> Iterator[Problem]:
     """Today (Shanghai date) lies in the version's window, both days included (seed 000 §二(四) "于2022年9月30日前…
-    提交申请"). Read from `workflow.guards.utcnow`, so a test can set the day."""
+    提交申请"). Read from `workflow.guards.utcnow`, so a test can set the day. After the close, an application an
+    administrator admitted late (with a recorded reason) passes."""
     window = ctx.definition.window
     if window is None:
         return
     today = today_in_shanghai(utcnow())
     if window.contains(today):
         return
+    late = window.closes is not None and today > window.closes
+    if late and ctx.session.scalar(select(LateAdmission.id).where(LateAdmission.application_id == ctx.application.id)):
+        return  # an administrator admitted this late submission, the reason in the audit chain (workflow.admissions)
     opens = f"{window.opens} 起" if window.opens else ""
     closes = f"至 {window.closes} 止" if window.closes else ""
     span = f"{opens}{closes}（含首尾两日，上海时间）"

@@ -49,6 +49,8 @@ class Application(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None]
+    # 申报编号 (workflow.references): set once, by the first submission; None for a draft never submitted.
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     programme_version: Mapped[ProgrammeVersion] = relationship()
     organisation: Mapped[Organisation] = relationship()
@@ -165,3 +167,12 @@ class Deadline(Base):
     opened_seq: Mapped[int | None] = mapped_column(BigInteger)
     closed_at: Mapped[dt.datetime | None]
     fired_at: Mapped[dt.datetime | None]
+
+
+class ReferenceCounter(Base):
+    """The last number taken in one reference series (programme, year, district): workflow.references."""
+
+    __tablename__ = "reference_counters"
+
+    series: Mapped[str] = mapped_column(String(24), primary_key=True)
+    last: Mapped[int]

@@ -147,3 +147,48 @@ ATTENDANTS: dict[str, Attendants] = {}
 
 def attendants(name: str) -> Callable[[Attendants], Attendants]:
     return _register(ATTENDANTS, "attendants", name)
+
+
+# Rounds (issue 15): what a stage reads from a definition it checks before a draft is published as a round (the
+# checklists exist, the award rule holds), since the engine cannot; and what a round sets outside the definition
+# (the year's budget), by name.
+DefinitionCheck = Callable[["Definition"], Iterable[Problem]]
+DEFINITION_CHECKS: list[DefinitionCheck] = []
+# (session, actor, programme code, settings) -> None; raises InvalidInput to refuse the publishing.
+RoundHook = Callable[[Session, "Actor", str, dict[str, Any]], None]
+ROUND_HOOKS: dict[str, RoundHook] = {}
+
+
+def definition_check(fn: DefinitionCheck) -> DefinitionCheck:
+    """Run `fn` on a draft's definition before it is published; its problems refuse the publishing."""
+    if fn not in DEFINITION_CHECKS:
+        DEFINITION_CHECKS.append(fn)
+    return fn
+
+
+def definition_problems(definition: Definition) -> list[Problem]:
+    return [problem for check in DEFINITION_CHECKS for problem in check(definition)]
+
+
+def round_hook(name: str) -> Callable[[RoundHook], RoundHook]:
+    return _register(ROUND_HOOKS, "round hook", name)
+
+
+# Standing guards and effects: a stage's rules for every transition of a certain shape (a return to the applicant,
+# the resubmission that answers it), whatever the definition lists. Published definitions are immutable, so a
+# record every version needs cannot wait for each to name it; each function decides from the Context whether the
+# transition concerns it. They run after the definition's own guards and effects.
+STANDING_GUARDS: list[Guard] = []
+STANDING_EFFECTS: list[Effect] = []
+
+
+def standing_guard(fn: Guard) -> Guard:
+    if fn not in STANDING_GUARDS:
+        STANDING_GUARDS.append(fn)
+    return fn
+
+
+def standing_effect(fn: Effect) -> Effect:
+    if fn not in STANDING_EFFECTS:
+        STANDING_EFFECTS.append(fn)
+    return fn

@@ -14,6 +14,7 @@ from workflow.db import Base
 MODEL_MODULES = (
     "workflow.accounts",
     "workflow.models",
+    "workflow.round_models",
     "review.models",
     "applications.models",
     "notifications.models",

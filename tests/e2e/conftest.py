@@ -44,9 +44,11 @@ def live_server(app, committed_db) -> Iterator[str]:  # type: ignore[no-untyped-
     """The session app served from a thread on a free port.
 
     It needs `committed_db`: the per-test rollback shares one connection between all sessions, which a
-    server thread must not use concurrently with the test; here every request commits for real instead.
+    server thread must not use concurrently with the test; here every request commits for real instead. Each
+    connection is served in a thread of its own: the document viewer's frame keeps one open (Chromium's PDF
+    viewer), which would hold a one-at-a-time server up for everyone else.
     """
-    server = make_server("127.0.0.1", 0, app, threaded=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -18,21 +18,28 @@ SCREENSHOT = "/tmp/emc-page.png"
 
 
 def fill_in_the_form(page: Page, form: dict[str, object]) -> None:
-    """Type the whole application form on its page, as an applicant would, and save the draft."""
+    """Type the application form section by section from its task list, as an applicant would, saving each."""
     page.get_by_role("link", name="填写申报表").click()
-    for key, value in form.items():
-        field = page.locator(f"#{key}")
-        if isinstance(value, bool):
-            field.set_checked(value)
-        elif isinstance(value, list):  # several choices: tick each box by its label
-            for choice in value:
-                page.locator(f'input[name="{key}"][value="{choice}"]').check()
-        elif key in ("district", "investment_mode"):
-            field.select_option(str(value))
-        else:
-            field.fill(str(value))
-    page.get_by_role("button", name="保存草稿").click()
-    expect(page.locator("body")).to_contain_text("草稿已保存")
+    tasks = page.url
+    sections = page.locator("#tasks .task-name a").evaluate_all("links => links.map(a => a.href)")
+    for section in [url for url in sections if "/form/" in url]:
+        page.goto(section)
+        for key, value in form.items():
+            field = page.locator(f"#{key}")
+            if not field.count():  # another section's field
+                continue
+            if isinstance(value, bool):
+                field.set_checked(value)
+            elif isinstance(value, list):  # several choices: tick each box by its label
+                for choice in value:
+                    page.locator(f'input[name="{key}"][value="{choice}"]').check()
+            elif key in ("district", "investment_mode"):
+                field.select_option(str(value))
+            else:
+                field.fill(str(value))
+        page.locator('button[name="then"][value="list"]').click()
+        expect(page.locator(".flash-success")).to_have_count(1)
+    page.goto(tasks)
     expect(page.locator("#still-needed")).to_have_count(0)
 
 
@@ -60,23 +67,29 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         new.get_by_role("button", name="创建草稿").click()
         expect(applicant.locator("#state")).to_have_text("草稿")
         detail_url = applicant.url
-        # An empty draft is refused, and the page says which fields the rules want.
-        applicant.get_by_role("button", name="提交申报").click()
-        expect(applicant.locator("#state")).to_have_text("草稿")
-        expect(applicant.locator("body")).to_contain_text("请填写“统一社会信用代码”")
+        # Submitting goes through "check your answers": an empty draft cannot be sent, and the page says which
+        # fields the rules want, each linked to its section.
+        applicant.locator("#go-check").click()
+        expect(applicant.locator("#blocking")).to_contain_text("统一社会信用代码")
+        expect(applicant.locator("#submit-application")).to_be_visible()
         form = {**sample_form("emc-acceptance", "enterprise"), "district": cast.org.district}
+        applicant.goto(detail_url)
         fill_in_the_form(applicant, form)
         applicant.goto(detail_url)
-        # Without the documents, submit is refused naming each one; then they are uploaded on the page.
-        applicant.get_by_role("button", name="提交申报").click()
-        expect(applicant.locator("#state")).to_have_text("草稿")
-        expect(applicant.locator("body")).to_contain_text("缺少必需附件：营业执照扫描件")
+        # Without the documents it is still blocked, naming each one; then they are uploaded on the page.
+        applicant.locator("#go-check").click()
+        expect(applicant.locator("#blocking")).to_contain_text("营业执照扫描件")
+        expect(applicant.locator("#blocking")).not_to_contain_text("统一社会信用代码")
+        applicant.goto(detail_url)
         for category in required_categories(factories.newest_definition("emc-acceptance"), "enterprise", form):
             scan = tmp_path / f"{category}.pdf"
             scan.write_bytes(factories.SAMPLE_PDF + category.encode())
             upload_on_the_page(applicant, category, scan)
         expect(applicant.locator("#attachments-missing")).to_have_count(0)
-        applicant.get_by_role("button", name="提交申报").click()
+        applicant.locator("#go-check").click()
+        expect(applicant.locator("#blocking")).to_have_count(0)
+        applicant.locator("#submit-application").click()
+        expect(applicant.locator("#reference")).to_contain_text("EMC-")
         expect(applicant.locator("#state")).to_have_text("区主管部门初审中")
 
         reviewer = tablet.new_page()
@@ -90,7 +103,7 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         applicant.goto(detail_url)
         expect(applicant.locator("#state")).to_have_text("退回修改")
         expect(applicant.locator("#history")).to_contain_text("请补充法定代表人签字和单位盖章页")
-        expect(applicant.get_by_role("button", name="重新提交")).to_be_visible()
+        expect(applicant.locator("#go-check")).to_have_text("重新提交")
         applicant.screenshot(path=SCREENSHOT, full_page=True)
 
         # The correction: a signed and sealed commitment replaces the first one, which is kept as version 1.
@@ -102,7 +115,13 @@ def test_applicant_and_reviewer_return_an_application_for_correction(browser, li
         )
         applicant.get_by_role("link", name="English").click()
         expect(applicant.locator("#state")).to_have_text("Returned for correction")
-        applicant.get_by_role("button", name="Resubmit").click()
+        applicant.locator("#go-check").click()
+        # The returned point is answered beside itself, then the application goes back to the district.
+        points = applicant.locator("#answer-points")
+        expect(points).to_contain_text("请补充法定代表人签字和单位盖章页")
+        for box in points.locator("textarea, input[type=text]").all():
+            box.fill("已补充签字盖章页 / Signed and sealed page added")
+        applicant.locator("#submit-application").click()
         expect(applicant.locator("#state")).to_have_text("District pre-review")
     finally:
         phone.close()

@@ -280,7 +280,7 @@ def test_the_evidence_pictures_stay_beside_the_criteria_offline(browser, live_se
         open_checklist(page, url)
         expect(page.locator("#checklist")).to_have_attribute("data-offline-ready", "true")
         access = criterion(page, "2.2")
-        expect(access.locator(".evidence li.figure").first).to_contain_text("ACCESS_RATIO_T1")
+        expect(access.locator(".evidence li.figure").first).to_have_attribute("data-check", "ACCESS_RATIO_T1")
         expect(access.locator(".evidence li.figure").first).to_contain_text("1.0000")
         expect(access.locator("img.evidence-chart")).to_have_count(1)
         page.wait_for_function(drawn)

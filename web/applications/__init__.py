@@ -18,16 +18,19 @@ from web.applications import (
     openapi_revisions,
     pages,
     revisions,
+    submission,
+    viewer,
 )
 from web.applications.blueprints import api as api_blueprint
 from web.applications.blueprints import pages as pages_blueprint
 from web.core.areas import Area, Card, NavLink, openapi_parts
 
 # The modules above add their routes to the area's blueprints when imported.
-_ROUTES = (api, api_documents, api_revisions, attachments, documents, form_page, pages, revisions)
+_ROUTES = (api, api_documents, api_revisions, attachments, documents, form_page, pages, revisions, submission, viewer)
 
 CARDS = (
     Card("changes", revisions.changes_card, position=10),
+    Card("viewer", viewer.viewer_card, position=15),
     Card("documents", documents.documents_card, position=80),
     Card("attachments", attachments.attachments_context, position=90),
     Card("events", history.history_card, position=100),

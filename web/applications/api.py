@@ -95,6 +95,7 @@ def application_summary(app: Application, definition: Definition) -> dict[str, A
     organisation = app.organisation
     return {
         "id": app.id,
+        "reference": app.reference,
         "programme": definition.label,
         "kind": app.kind,
         "project_name": app.project_name,
@@ -198,7 +199,7 @@ def create_application() -> Response:
 @bp.get("/applications")
 def list_applications() -> Response:
     """The applications the caller may see, newest first; filters `state`, `programme` (a code) and `q` (a search
-    by unit name, USCC, project name or number)."""
+    by unit name, USCC, project name, reference number (申报编号, or its start) or number)."""
     definitions = programme_definitions(db.session)
     page, page_problem = positive_int("page", 1, MAX_PAGE)
     per_page, per_page_problem = positive_int("per_page", 20, MAX_PER_PAGE)
@@ -220,7 +221,11 @@ def list_applications() -> Response:
     if text is not None:
         if not text.strip() or len(text) > MAX_QUERY:
             found.append(
-                Problem("q", "invalid", f"q is 1 to {MAX_QUERY} characters: a unit, a USCC, a project or a number")
+                Problem(
+                    "q",
+                    "invalid",
+                    f"q is 1 to {MAX_QUERY} characters: a unit, a USCC, a project, a reference or a number",
+                )
             )
         else:
             query = search(query, text)

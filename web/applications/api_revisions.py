@@ -41,6 +41,7 @@ def revision_json(row: Revision, full: bool = False) -> dict[str, Any]:
         body["form"] = row.form
         body["attachments"] = row.attachments
         body["supplement"] = row.supplement
+        body["return_answers"] = row.return_answers
     return body
 
 
@@ -62,7 +63,7 @@ def list_revisions(application_id: int) -> Response:
 
 @bp.get("/applications/<int:application_id>/revisions/<int:number>")
 def get_revision(application_id: int, number: int) -> Response:
-    """One submission as it stood: the form, the current attachments, the supplement answers."""
+    """One submission as it stood: the form, the current attachments, the answers to a supplement or a return."""
     if number > MAX_ID:
         raise NotFound(f"application {application_id} has no revision {number}")
     return jsonify(revision_json(revisions.revision(db.session, me(), application_id, number), full=True))

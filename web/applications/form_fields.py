@@ -5,6 +5,7 @@ They only render and collect; `forms.rules` decides what is right, so the pages 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -15,19 +16,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import fields as F
 from forms.checker import MAX_DIGITS
-from forms.fields import SECTIONS, FormVersion
+from forms.fields import FormVersion
 from workflow.accounts import DISTRICTS
 
 
-def sections_of(form: FormVersion, kind: str, lang: str = "zh") -> dict[str, str]:
-    """Field key → the heading that starts before it, each heading once, for the fields this kind fills."""
-    keys = {f.key for f in form.fields_for(kind)}
-    out: dict[str, str] = {}
-    for key, (zh, en) in SECTIONS.items():
-        heading = en if lang == "en" else zh
-        if key in keys and heading not in out.values():
-            out[key] = heading
-    return out
+def _fields(form: FormVersion, kind: str, keys: Collection[str] | None) -> list[F.Field]:
+    return [f for f in form.fields_for(kind) if keys is None or f.key in keys]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -65,20 +59,25 @@ def _field(f: F.Field, label: str, lang: str) -> WTField:
     return StringField(label, render_kw={"maxlength": f.max_length})
 
 
-def form_class(form: FormVersion, kind: str, lang: str = "zh") -> type[FlaskForm]:
+def form_class(form: FormVersion, kind: str, lang: str = "zh", keys: Collection[str] | None = None) -> type[FlaskForm]:
+    """The page's form: every field of the kind, or only `keys` (one section)."""
     optional = " (optional)" if lang == "en" else "（选填）"
     attrs: dict[str, Any] = {}
-    for f in form.fields_for(kind):
+    for f in _fields(form, kind, keys):
         label = f.en if lang == "en" else f.zh
         attrs[f.key] = _field(f, label if f.required else label + optional, lang)
     attrs["expected_version"] = HiddenField()
     return type("ApplicationForm", (FlaskForm,), attrs)
 
 
-def to_form_data(form: FormVersion, kind: str, submitted: FlaskForm) -> dict[str, Any]:
-    """What the page sent, as the form's JSON (None removes a field); typing mistakes are kept for the rules."""
+def to_form_data(
+    form: FormVersion, kind: str, submitted: FlaskForm, keys: Collection[str] | None = None
+) -> dict[str, Any]:
+    """What the page sent, as the form's JSON (None removes a field); typing mistakes are kept for the rules.
+
+    With `keys` (one section's page) only those fields, so a merge leaves the other sections as they were."""
     data: dict[str, Any] = {}
-    for f in form.fields_for(kind):
+    for f in _fields(form, kind, keys):
         raw = getattr(submitted, f.key).data
         if f.type == F.FLAG:
             data[f.key] = bool(raw)
@@ -94,10 +93,12 @@ def to_form_data(form: FormVersion, kind: str, submitted: FlaskForm) -> dict[str
     return data
 
 
-def from_form_data(form: FormVersion, kind: str, stored: dict[str, Any]) -> dict[str, Any]:
+def from_form_data(
+    form: FormVersion, kind: str, stored: dict[str, Any], keys: Collection[str] | None = None
+) -> dict[str, Any]:
     """The stored JSON as the page's fields show it."""
     out: dict[str, Any] = {}
-    for f in form.fields_for(kind):
+    for f in _fields(form, kind, keys):
         value = stored.get(f.key)
         if f.type == F.FLAG:
             out[f.key] = bool(value)

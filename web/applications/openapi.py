@@ -23,9 +23,17 @@ from web.core.openapi import (
     problem_responses,
     ref,
 )
+from workflow import references
 
 SUMMARY: dict[str, Schema] = {
     "id": INT,
+    "reference": nullable(
+        {
+            "type": "string",
+            "pattern": references.PATTERN,
+            "description": "申报编号: programme, year, district, sequence; set at the first submission, then kept",
+        }
+    ),
     "programme": {"type": "string", "description": "code@version the application is pinned to"},
     "kind": STR,
     "project_name": STR,
@@ -223,7 +231,8 @@ PATHS: dict[str, Any] = {
                     "name": "q",
                     "in": "query",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 100},
-                    "description": "search: part of the unit's or the project's name, the unit's USCC, or the number",
+                    "description": "search: part of the unit's or the project's name, the unit's USCC, "
+                    "the reference number (申报编号, whole or its start), or the number",
                 },
                 {
                     "name": "page",

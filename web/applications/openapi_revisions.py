@@ -47,6 +47,10 @@ SCHEMAS: dict[str, Schema] = {
                     }
                 )
             ),
+            # A resubmission after a return: each point to correct beside the applicant's answer.
+            "return_answers": nullable(
+                obj({"return_id": INT, "trigger": STR, "items": {"type": "array", "items": _ANSWERED_ITEM}})
+            ),
         }
     ),
     "FieldChange": obj({"field": STR, "label": ref("Label"), "before": {}, "after": {}}),

@@ -16,8 +16,8 @@ from storage import sheets
 from web.applications.blueprints import pages as bp
 from web.core.actor import me
 from web.core.api import xlsx_response
-from web.core.detail import open_supplement_items, render_detail
-from web.core.page_forms import N_, NewApplicationForm, problem_text, transition_form
+from web.core.detail import decision_form, render_detail
+from web.core.page_forms import N_, NewApplicationForm, problem_text
 from web.core.pages import CAUTION_TRIGGERS, commit_reads, kind_label, lang, local_time
 from workflow import operations
 from workflow.accounts import User
@@ -119,6 +119,7 @@ def export() -> Any:
         N_("Applicant kind"),
         N_("State"),
         N_("Last change"),
+        N_("Reference number"),
     )
     header = [gettext(w) for w in words]
 
@@ -134,6 +135,7 @@ def export() -> Any:
                 kind_label(app.kind),
                 definition.state_label(app.state, lang()),
                 local_time(app.updated_at),
+                app.reference or "",
             ]
 
     out = io.BytesIO()
@@ -161,6 +163,7 @@ def _render_list(new_form: NewApplicationForm | None = None, status: int = 200) 
         applications.append(
             {
                 "id": app.id,
+                "reference": app.reference,
                 "project_name": app.project_name,
                 "state": app.state,
                 "state_label": definition.state_label(app.state, lang()),
@@ -236,9 +239,7 @@ def transition(application_id: int, trigger: str) -> Any:
     if app is None:
         abort(404)
     definition = programme_definitions(db.session)[app.programme_version_id]
-    spec = definition.transition(trigger, app.state)
-    items = open_supplement_items(app.id) if spec is not None and "answers" in spec.requires else []
-    form = transition_form(trigger, spec, items)
+    form = decision_form(app, definition, trigger)
     detail_url = url_for(".application", application_id=application_id)
     if not form.validate_on_submit():
         if form.expected_version.errors:

@@ -20,17 +20,17 @@ from docx.shared import Pt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meters import charts, figures
+from meters import charts, check_names, figures
 from meters.models import EvidenceSnapshot
 from review.models import Award, CompletenessReview, PanelConclusion, Payment, PreReview, SupplementRequest
 from review.prereview import CHECKS
 from storage import binding
 from storage.documents import ERHAO, HEITI, east_asian_font, new_document
 from workflow.accounts import SYSTEM, User
+from workflow.beijing import beijing_time
 from workflow.errors import NotFound
 from workflow.models import AuditEvent
 from workflow.visibility import get_visible, programme_definitions
-from workflow.workdays import SHANGHAI
 
 SMALL = Pt(10.5)
 FINDINGS = {"ok": "无问题", "problem": "发现问题", "not_checked": "未核查"}
@@ -40,7 +40,7 @@ PARTS = ("一、区级初审", "二、完整性审核与补充材料", "三、�
 
 
 def _when(value: Any) -> str:
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return beijing_time(value)  # a naive time from SQLite is UTC, not the machine's zone
 
 
 def _line(doc: Any, text: str, *, bold: bool = False) -> None:
@@ -134,7 +134,7 @@ def _verification(doc: Any, session: Session, application_id: int) -> None:
             bold=True,
         )
         rows = [
-            (r["check"], str(r.get("value") or "—"), str(r.get("threshold") or "—"),
+            (check_names.name_of(r["check"]), str(r.get("value") or "—"), str(r.get("threshold") or "—"),
              "符合" if r.get("passed") is True else "不符合" if r.get("passed") is False else "无从判断")
             for r in snapshot.results
         ]  # fmt: skip

@@ -162,6 +162,7 @@ def from_environment() -> dict[str, Any]:
             "web.archive",
             "web.inbox",
             "web.overview",
+            "web.rounds",
             "web.demo",
         ],
         # --- input limits (issue 10): any string field, a JSON body, its nesting ---

@@ -8,12 +8,16 @@ from flask import abort, current_app, render_template
 from sqlalchemy import select
 
 from forms.fields import form_sections
+from review import returns
 from review.models import SupplementRequest
 from web.core.actor import me
 from web.core.page_forms import TransitionForm, transition_form
 from web.core.pages import CAUTION_TRIGGERS, lang
+from web.core.stepper import stepper_context
 from workflow.db import db
+from workflow.definitions import Definition
 from workflow.engine import allowed_triggers
+from workflow.models import Application
 from workflow.visibility import get_visible, programme_definitions
 
 
@@ -28,6 +32,15 @@ def open_supplement_items(application_id: int) -> list[dict[str, str]]:
     return list(request_row.items) if request_row else []
 
 
+def decision_form(app: Application, definition: Definition, trigger: str, **kwargs: Any) -> TransitionForm:
+    """The form of one decision on the page: an answer per point it answers (a supplement's items, a return's
+    points), the points to correct for a return (review.returns)."""
+    spec = definition.transition(trigger, app.state)
+    items = returns.points_to_answer(db.session, app, definition, trigger)
+    returning = spec is not None and returns.is_return(definition, spec)
+    return transition_form(trigger, spec, items, returning=returning, **kwargs)
+
+
 def render_detail(
     application_id: int,
     failed: tuple[str, TransitionForm] | None = None,
@@ -40,7 +53,6 @@ def render_detail(
         abort(404)
     definition = programme_definitions(db.session)[app.programme_version_id]
     triggers = allowed_triggers(db.session, app, user, definition)
-    items = open_supplement_items(app.id) if "supply" in triggers else []
     overrides = sections or {}
     cards = {
         card.name: card.build(app, definition, user, **overrides.get(card.name, {}))
@@ -57,7 +69,7 @@ def render_detail(
         if failed is not None and failed[0] == trigger:
             form = failed[1]
         else:
-            form = transition_form(trigger, definition.transition(trigger, app.state), items, formdata=None)
+            form = decision_form(app, definition, trigger, formdata=None)
             form.expected_version.data = app.version
         actions.append(
             {
@@ -77,5 +89,6 @@ def render_detail(
         local_settings=[s.en if lang() == "en" else s.zh for s in definition.local_settings],
         can_edit_form=user.role == "applicant" and app.state in definition.editable,
         actions=actions,
+        stepper=stepper_context(app, definition, user),
         **cards,
     ), status

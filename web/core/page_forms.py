@@ -71,6 +71,7 @@ FIELD_LABELS = {
     "checks": _l("Checks"),
     "opinion": _l("Opinion"),
     "points": _l("Points to correct, or reasons (one per line)"),
+    "return_points": _l("Points to correct (one per line; the applicant answers each)"),
     "documents": _l("Documents"),
     "access_reason": _l("Reason to pass with tier-1 access below 100%"),
 }
@@ -142,6 +143,8 @@ class TransitionForm(FlaskForm):
     # (field name, check) for each pre-review check; the id of each checklist document (doc_, note_, label_ fields).
     check_fields: list[tuple[str, str]] = []  # noqa: RUF012 - replaced per subclass, never mutated
     doc_fields: list[str] = []  # noqa: RUF012 - replaced per subclass, never mutated
+    # A return to the applicant outside a card: it takes the points to correct, one per line (review.returns).
+    returns_points: bool = False
 
     @property
     def from_card(self) -> bool:
@@ -170,6 +173,8 @@ class TransitionForm(FlaskForm):
         documents = self._documents()
         if documents:
             out["documents"] = documents
+        if "comment" in self and "comment" not in out and self.returns_points and out.get("points"):
+            out["comment"] = "\n".join(out["points"])  # the points are what the applicant is told
         if "comment" in self and "comment" not in out and self.card == "prereview":
             # The card asks for an opinion and points, not a comment: they are the comment the decision needs.
             told = "\n".join([out.get("opinion", ""), *out.get("points", [])]).strip()
@@ -305,15 +310,18 @@ def transition_form(
     *,
     checklist: list[dict[str, Any]] | None = None,
     prefix: str | None = None,
+    returning: bool = False,
     **kwargs: Any,
 ) -> TransitionForm:
-    """A form for `trigger` with an input for each field the transition requires (one per open supplement item).
+    """A form for `trigger` with an input for each field the transition requires, and an answer for each of
+    `open_items` (a supplement request's items, or the points of the return a resubmission answers).
 
     A decision that records a review card's findings also takes the card's inputs (the pre-review checks, opinion
     and points; each document's status and note from `checklist`); posted from the card, its prefix is the card's.
     Without a transition (not possible from this state) the form carries the version alone and the engine says why.
+    `returning`: the decision returns the application to the applicant, so it lists the points to correct.
     """
-    form = _build(trigger, [transition] if transition else [], open_items, checklist, prefix, **kwargs)
+    form = _build(trigger, [transition] if transition else [], open_items, checklist, prefix, returning, **kwargs)
     if "formdata" not in kwargs and has_request_context() and request.method == "POST":
         g.posted_transition_form = form  # a card shows it again, with the reasons, if the decision is refused
     return form
@@ -338,6 +346,7 @@ def _build(
     open_items: list[dict[str, str]] | None,
     checklist: list[dict[str, Any]] | None,
     prefix: str | None,
+    returning: bool = False,
     **kwargs: Any,
 ) -> TransitionForm:
     """One form class for the inputs of `transitions` (one decision, or all of a card's), bound once."""
@@ -354,13 +363,20 @@ def _build(
     for name in names:
         if name in CARD_INPUTS.get(card or "", ()):
             continue  # the card's own inputs below make it
-        if name == "answers":
-            for n, item in enumerate(open_items or []):
-                field_name = f"answer_{n}"
-                setattr(Form, field_name, TextAreaField(item["text"], render_kw={"rows": 2, "required": True}))
-                answer_fields.append((field_name, item["id"]))
-        else:
+        if name != "answers":  # one answer per open item, below
             setattr(Form, name, _field(name))
+    for n, item in enumerate(open_items or []):
+        field_name = f"answer_{n}"
+        # Left empty, the engine's guard names each unanswered item beside its box.
+        answer = TextAreaField(item["text"], render_kw={"rows": 2, "required": True, "maxlength": 4000})
+        setattr(Form, field_name, answer)
+        answer_fields.append((field_name, item["id"]))
+    returns_points = returning and card is None and "points" not in names
+    if returns_points:
+        # Optional beside the comment: listed, the points are what the applicant answers; else the comment is one.
+        Form.points = TextAreaField(FIELD_LABELS["return_points"], render_kw={"rows": 4, "maxlength": 4000})
+        if "comment" in names:
+            Form.comment = TextAreaField(FIELD_LABELS["comment"], render_kw={"rows": 3, "maxlength": 4000})
     for name in dict.fromkeys(name for t in transitions for name in t.accepts):
         if name not in names:  # optional: a guard accepts it instead of a fact (the reason, when access falls short)
             label = FIELD_LABELS.get(name, name)
@@ -394,6 +410,7 @@ def _build(
     if trigger in CONFIRMATIONS:
         Form.confirm = BooleanField(CONFIRMATIONS[trigger], validators=[DataRequired()])
     Form.answer_fields = answer_fields
+    Form.returns_points = returns_points
     Form.card = card
     Form.check_fields = check_fields
     Form.doc_fields = doc_fields

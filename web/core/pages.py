@@ -14,12 +14,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import Field
 
+from meters.check_names import name_of
 from web.core.actor import me
 from web.core.extensions import login_manager
 from web.core.page_forms import N_, LogoutForm
 from workflow.accounts import User
-from workflow.db import as_utc, db
-from workflow.workdays import SHANGHAI
+from workflow.beijing import beijing_date, beijing_time
+from workflow.db import db
 
 bp = Blueprint("pages", __name__)
 
@@ -72,11 +73,29 @@ def kind_label(kind: str | None) -> str:
     return str(KIND_LABELS.get(kind or "", kind or ""))
 
 
-def local_time(value: dt.datetime | None) -> str:
-    """A stored (UTC) time as Shanghai reads it."""
-    if value is None:
-        return ""
-    return as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+def check_name(code: str) -> str:
+    """An evidence check by its name in the reader's language (the code stays the data's key)."""
+    return name_of(code, lang())
+
+
+def local_time(value: dt.datetime | str | None) -> str:
+    """A stored (UTC) time as Beijing reads it, `2026-12-06 14:05`: every time a page shows goes through here."""
+    return beijing_time(value)
+
+
+def local_date(value: dt.date | dt.datetime | str | None) -> str:
+    """A day as pages show it, `2026-12-06` (a moment's day in Beijing)."""
+    return beijing_date(value)
+
+
+@bp.app_template_filter("local_time")
+def _local_time_filter(value: dt.datetime | str | None) -> str:
+    return local_time(value)
+
+
+@bp.app_template_filter("local_date")
+def _local_date_filter(value: dt.date | dt.datetime | str | None) -> str:
+    return local_date(value)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -145,6 +164,8 @@ def _globals() -> dict[str, Any]:
         "role_label": role_label,
         "kind_label": kind_label,
         "local_time": local_time,
+        "local_date": local_date,
+        "check_name": check_name,
         "logout_form": LogoutForm(formdata=None) if current_user.is_authenticated else None,
         "nav_links": _nav_links(),
     }

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from web.core.areas import Area, Card, NavLink, openapi_parts
-from web.funding import api, card, cli, ledger, openapi, pages
+from web.funding import api, card, cli, exports, ledger, openapi, pages
 from web.funding.blueprints import api as api_blueprint
 from web.funding.blueprints import pages as pages_blueprint
 
-_ROUTES = (api, pages)  # imported for the routes they add to the blueprints
+_ROUTES = (api, exports, pages)  # imported for the routes they add to the blueprints
 
 AREA = Area(
     "funding",

@@ -12,9 +12,10 @@ from flask_login import login_required
 from review import budgets, payments
 from web.core.actor import me
 from web.core.api import xlsx_response
+from web.core.pages import local_time
 from web.funding import ledger
 from web.funding.blueprints import pages as bp
-from workflow.db import db
+from workflow.db import db, utcnow
 from workflow.errors import InvalidInput
 from workflow.workdays import SHANGHAI
 
@@ -43,5 +44,5 @@ def payment_batch() -> Any:
     except (ValueError, InvalidInput):
         abort(400, description="from and to are dates (YYYY-MM-DD), from not after to")
     out = io.BytesIO()
-    payments.to_xlsx(lines, since, until, dt.datetime.now(SHANGHAI).strftime("%Y-%m-%d %H:%M"), out)
+    payments.to_xlsx(lines, since, until, local_time(utcnow()), out)
     return xlsx_response(out.getvalue(), f"payments-{since}-{until}.xlsx")

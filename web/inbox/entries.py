@@ -28,6 +28,7 @@ def entry(notification: Notification, app: Application | None) -> dict[str, Any]
         definition = programme_definitions(db.session)[app.programme_version_id]
         application = {
             "id": app.id,
+            "reference": app.reference,
             "project_name": app.project_name,
             "organisation": app.organisation.name,
             "state": app.state,

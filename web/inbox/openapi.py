@@ -32,6 +32,7 @@ SCHEMAS: dict[str, Any] = {
                 obj(
                     {
                         "id": INT,
+                        "reference": {**nullable(STR), "description": "申报编号, once submitted"},
                         "project_name": STR,
                         "organisation": STR,
                         "state": STR,
@@ -42,7 +43,10 @@ SCHEMAS: dict[str, Any] = {
             "event": nullable(obj({"trigger": nullable(STR), "label": ref("Label")})),
             "note": {**STR, "description": "the comment or the points addressed to the reader ('' if none)"},
             "due_on": {"type": ["string", "null"], "format": "date", "description": "act by this day (Beijing)"},
-            "data": {**FREE, "description": "a reminder's figures: days_left, waited_days, visit, items"},
+            "data": {
+                **FREE,
+                "description": "a reminder's figures: days_left, waited_days, visit, items; an event's reference",
+            },
             "link": {**STR, "description": "the page to open (the application's)"},
             "created_at": TIME,
             "read_at": nullable(TIME),

@@ -12,30 +12,12 @@ from flask_wtf import FlaskForm
 
 from meters import figures, snapshots
 from meters.rules import rules
-from web.core.pages import lang, local_time
+from web.core.pages import check_name, lang, local_time
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition
 from workflow.models import Application
 
-CHECK_LABELS = {
-    "EQUIPMENT_RATIO": _l("Equipment ratio (GB 17167)"),
-    "CALIBRATION_VALID": _l("Meters within calibration"),
-    "ACCESS_RATIO_T1": _l("Tier-1 (gateway) access ratio"),
-    "ACCESS_RATIO_T2": _l("Tier-2 access ratio"),
-    "ACCESS_RATIO_T3": _l("Tier-3 access ratio"),
-    "COMPLETENESS": _l("Data completeness"),
-    "LONG_GAP": _l("Longest gap (hours)"),
-    "COUNTER_INTEGRITY": _l("Counter faults"),
-    "DAY_MONTH_CONSISTENCY": _l("Daily against monthly"),
-    "ONLINE_DAYS": _l("Days online"),
-    "STABLE_RUN_6M": _l("Days of stable running"),
-    "TIER_BALANCE": _l("Tier-2 against tier-1"),
-    "ANNUAL_TCE": _l("Annual energy use (tce)"),
-    "SAVING_RATE": _l("Energy-saving rate"),
-    "PUE_METERED": _l("Metered PUE"),
-    "PARK_COVERAGE": _l("Park enterprises connected"),
-}
 CHART_LABELS = {
     "daily": _l("Daily consumption"),
     "completeness": _l("Completeness"),
@@ -77,7 +59,7 @@ def evidence_card(app: Application, definition: Definition, user: User, **_: Any
     rows = [
         {
             "check": r["check"],
-            "label": CHECK_LABELS.get(r["check"], r["check"]),
+            "label": check_name(r["check"]),
             "value": r["value"],
             "threshold": r["threshold"],
             "passed": r["passed"],

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from web.core.areas import Area, NavLink, openapi_parts
-from web.overview import api, figures, openapi, pages
+from web.overview import api, figures, openapi, pages, rounds
 from web.overview.blueprints import api as api_blueprint
 from web.overview.blueprints import pages as pages_blueprint
 
-_ROUTES = (api, pages)  # imported for the routes they add to the blueprints
+_ROUTES = (api, pages, rounds)  # imported for the routes they add to the blueprints
 
 AREA = Area(
     "overview",

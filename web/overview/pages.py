@@ -9,11 +9,13 @@ from flask import Response, abort, render_template
 from flask_babel import gettext
 from flask_login import login_required
 
+from review.round_summary import rounds
 from web.core.actor import me
 from web.core.pages import kind_label, lang, role_label
 from web.overview import charts
 from web.overview.blueprints import pages as bp
 from web.overview.figures import figures, may_read, programme_titles, state_labels
+from workflow.db import db
 
 
 def _reader() -> Any:
@@ -60,6 +62,10 @@ def dashboard() -> Any:
         states=states,
         desks=desks,
         verdicts=verdicts,
+        rounds=[
+            {"code": d.code, "version": d.version, "title": d.title.get(lang()) or d.code, "label": d.label}
+            for d in rounds(db.session)
+        ],
     )
 
 

@@ -11,6 +11,7 @@ from web.panel import (
     checklist,
     cli,
     consensus,
+    exports,
     openapi,
     openapi_checklist,
     openapi_record,
@@ -21,7 +22,8 @@ from web.panel import (
 from web.panel.blueprints import api as api_blueprint
 from web.panel.blueprints import pages as pages_blueprint
 
-_ROUTES = (api, api_checklist, checklist, pages, pool, record)  # imported for the routes they add to the blueprints
+# Imported for the routes they add to the blueprints.
+_ROUTES = (api, api_checklist, checklist, exports, pages, pool, record)
 
 CARDS = (
     Card("panel", pages.panel_card, position=40),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from review.checklists import RESULTS
+from review import aggregates
+from review.checklists import RESULTS, for_application
 from review.consensus import consensus_for
 from web.core.pages import lang, local_time
 from workflow.db import db
@@ -28,7 +29,15 @@ def consensus_card(app: Application, definition: Definition, user: Any, **_: Any
     names = {e["username"]: e["name"] for e in view["experts"]}
     experts = [{**e, "submitted_at": _local(e["submitted_at"])} for e in view["experts"]]
     findings = [{**f, "name": names.get(f["username"], f["username"])} for f in view["overall"]["findings"]]
-    return {**view, "experts": experts, "overall": {**view["overall"], "findings": findings}, "words": words}
+    # The scores on their scale, each expert's total and the panel's spread (review.aggregates).
+    scores = aggregates.scores(for_application(definition, app.kind), view)
+    return {
+        **view,
+        "experts": experts,
+        "overall": {**view["overall"], "findings": findings},
+        "words": words,
+        "scores": scores,
+    }
 
 
 def _local(stamp: str | None) -> str | None:

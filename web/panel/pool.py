@@ -39,13 +39,20 @@ class ExpertForm(FlaskForm):
         return [s for s in SPECIALITY_SEPARATORS.split(self.specialities.data or "") if s.strip()]
 
 
-def _render_experts(form: ExpertForm | None = None, status: int = 200) -> tuple[str, int]:
+def listed() -> tuple[list[dict[str, Any]], str, str]:
+    """The pool with the request's filters (district, speciality), and the filters as taken. The page and its
+    export share it, so the export holds the rows the page shows."""
     wanted_district = request.args.get("district", "")
     wanted_speciality = request.args.get("speciality", "").strip()
     rows = expert_pool.experts(
         db.session(), wanted_district if wanted_district in DISTRICTS else None, wanted_speciality or None
     )
     pool = [{**profile_json(row), "ties": expert_pool.relationships_of(db.session(), row.user_id)} for row in rows]
+    return pool, wanted_district, wanted_speciality
+
+
+def _render_experts(form: ExpertForm | None = None, status: int = 200) -> tuple[str, int]:
+    pool, wanted_district, wanted_speciality = listed()
     return render_template(
         "experts.html",
         pool=pool,

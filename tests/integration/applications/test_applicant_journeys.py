@@ -68,12 +68,14 @@ def test_through_the_pages_alone(app, programme, kind, state_zh, _state):
     page = browser.get(detail)
     assert 'id="attachments-missing"' not in page.text
 
-    version = re.search(r'name="submit-expected_version" type="hidden" value="(\d+)"', page.text)
+    # Submit leads to "check your answers"; its button submits and the confirmation follows.
+    assert f'href="/applications/{app_id}/check"' in page.text
+    check = browser.get(f"/applications/{app_id}/check")
+    version = re.search(r'name="submit-expected_version" type="hidden" value="(\d+)"', check.text)
     assert version is not None
-    submitted = browser.post(
-        f"/applications/{app_id}/transitions/submit", data={"submit-expected_version": version.group(1)}
-    )
+    submitted = browser.post(f"/applications/{app_id}/check", data={"submit-expected_version": version.group(1)})
     assert submitted.status_code == 303, text_of(submitted)
+    assert submitted.headers["Location"].endswith(f"/applications/{app_id}/submitted")
     assert state_badge(browser.get(detail)) == state_zh
 
 

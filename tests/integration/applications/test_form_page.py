@@ -26,15 +26,22 @@ def _page_data(form: dict, version: int) -> dict:  # type: ignore[type-arg]
 
 
 def test_the_page_has_every_field_of_the_kind_in_its_sections(app, cast):
+    """The form page lists the seed's parts (附件2); each part's page has its fields (issue 15: a task list)."""
+    app_id = _draft(cast, "park")
     browser = log_in(app, cast.applicant)
-    page = text_of(browser.get(f"/applications/{_draft(cast, 'park')}/form"))
-    for text in ("一、申报（投资）主体基本情况", "二、申报项目基本情况", "三、能源管理中心建设情况", "验收申请报告",
-                 "统一社会信用代码", "园区综合能耗2000tce以上企业数量", "第六章 下一步计划", "保存草稿"):  # fmt: skip
-        assert text in page
-    assert "已接入“上海市数据中心能耗在线监测平台”" not in page  # a data centre's field, not a park's
+    tasks = browser.get(f"/applications/{app_id}/form")
+    headings = ("一、申报（投资）主体基本情况", "二、申报项目基本情况", "三、能源管理中心建设情况", "验收申请报告")
+    assert all(h in text_of(tasks) for h in headings)
+    slugs = re.findall(rf'href="/applications/{app_id}/form/(\w+)"', tasks.text)
+    pages = "".join(text_of(browser.get(f"/applications/{app_id}/form/{slug}")) for slug in dict.fromkeys(slugs))
+    for text in ("统一社会信用代码", "园区综合能耗2000tce以上企业数量", "第六章 下一步计划"):
+        assert text in pages
+    assert "已接入“上海市数据中心能耗在线监测平台”" not in pages  # a data centre's field, not a park's
 
 
 def test_saving_keeps_what_was_typed_and_shows_each_problem_beside_its_field(app, cast):
+    """The whole form posted at once (as before the task list) is still saved; the problems are counted in a
+    warning, not a green "草稿已保存" (issue 15), and shown beside their fields on the sections' pages."""
     app_id = _draft(cast)
     browser = log_in(app, cast.applicant)
     saved = browser.post(
@@ -45,12 +52,16 @@ def test_saving_keeps_what_was_typed_and_shows_each_problem_beside_its_field(app
     assert saved.status_code == 303
     page = browser.get(saved.headers["Location"])
     text = text_of(page)
-    assert "草稿已保存" in text
-    assert "“12345”不是有效的手机号码或座机号码" in text
-    assert "一级（关口）表具接入率 75.00%（3/4）低于要求的 100.00%" in text
-    assert "提交前还需填写" in text and "请填写“统一社会信用代码”" in text
-    assert 'value="12345"' in page.text  # nothing typed is lost
-    assert "75.00%" in text  # the ratio, computed
+    assert "草稿已保存" not in text and 'class="flash flash-warning"' in page.text
+    assert "提交前还需填写" in text
+    applicant = browser.get(f"/applications/{app_id}/form/applicant")
+    assert "“12345”不是有效的手机号码或座机号码" in text_of(applicant)
+    assert 'value="12345"' in applicant.text  # nothing typed is lost
+    metering = text_of(browser.get(f"/applications/{app_id}/form/metering"))
+    assert "一级（关口）表具接入率 75.00%（3/4）低于要求的 100.00%" in metering
+    assert "75.00%" in metering  # the ratio, computed
+    english = text_of(log_in(app, cast.applicant, lang="en").get(f"/applications/{app_id}/form"))
+    assert "Fill in “Unified social credit code”" in english
 
 
 def test_a_form_completed_on_the_page_can_be_submitted(app, cast):
@@ -86,8 +97,8 @@ def test_only_the_applicant_edits_and_only_while_editable(app, cast):
 
 
 def test_english_labels_on_request(app, cast):
-    page = text_of(log_in(app, cast.applicant, lang="en").get(f"/applications/{_draft(cast)}/form"))
-    assert "Unified social credit code" in page and "Save draft" in page
+    page = text_of(log_in(app, cast.applicant, lang="en").get(f"/applications/{_draft(cast)}/form/applicant"))
+    assert "Unified social credit code" in page and "Save and continue" in page
 
 
 def test_the_list_says_what_is_expected_of_the_reader_and_by_when(app, cast):
@@ -110,7 +121,7 @@ def test_energy_types_are_ticked_on_the_page_and_the_seed_conditions_show_beside
     saving rate under 5 % are named beside their fields (seed 002 §四(一)(3), §四(二)(4))."""
     app_id = _draft(cast)
     browser = log_in(app, cast.applicant)
-    page = browser.get(f"/applications/{app_id}/form")
+    page = browser.get(f"/applications/{app_id}/form/metering")
     assert '<fieldset class="choices"><legend>接入的能源品种</legend>' in page.text
     assert page.text.count('name="energy_types"') == 7
     recent = (dt.date.today() - dt.timedelta(days=30)).isoformat()
@@ -121,7 +132,7 @@ def test_energy_types_are_ticked_on_the_page_and_the_seed_conditions_show_beside
         stored = session.get(Application, app_id)
         assert stored is not None
         assert stored.form["energy_types"] == ["electricity", "water"]  # the field's order, not the ticking order
-    shown = browser.get(f"/applications/{app_id}/form")
+    shown = browser.get(f"/applications/{app_id}/form/metering")
     assert re.search(r'<input checked id="energy_types-0" name="energy_types" type="checkbox" value="electricity">',
                      shown.text)  # fmt: skip
-    assert "须稳定运行6个月以上" in text_of(shown)
+    assert "须稳定运行6个月以上" in text_of(browser.get(f"/applications/{app_id}/form/applicant"))

@@ -1,4 +1,4 @@
-"""The page side of revisions: the "changed since revision N you last read" partial and its "mark as read" form."""
+"""The page side of revisions: the "changed since revision N you last read" partial and the "mark as read" form."""
 
 from __future__ import annotations
 
@@ -59,15 +59,14 @@ def test_the_reviewer_sees_what_changed_since_the_revision_they_last_read(app, c
     assert "自您上次阅读的第 1 版以来的变更" in html
     assert "<dt>其他（建设创新点）</dt>" in html and "<ins>空压站群控</ins>" in html
     assert re.search(r"<dt>用于能源管理中心信息化管理及控制系统设备清单[^<]*</dt> <dd><strong>已替换</strong>", html)
-    assert f'action="/applications/{resubmitted}/revisions/read"' in html
-    assert re.search(r'id="read-revision" name="revision" type="hidden" value="2"', html)
-    assert "将第 2 版标记为已读" in html
-
-    page = re.sub(r"\s+", " ", client.get(f"/applications/{resubmitted}").text)  # the card on the page itself
-    assert 'id="changes"' in page and "<ins>空压站群控</ins>" in page
+    # Issue 15 (4): no button to press: opening the page is what records the read.
+    assert "/revisions/read" not in html and "<button" not in html
 
     _context, english = _render(app, reviewer, resubmitted, "en")
     assert "Changed since revision 1, which you last read" in english and "<dt>Other: innovations</dt>" in english
+
+    page = re.sub(r"\s+", " ", client.get(f"/applications/{resubmitted}").text)  # the card on the page itself
+    assert 'id="changes"' in page and "<ins>空压站群控</ins>" in page
 
 
 def test_marking_the_latest_read_leaves_nothing_to_show(app, cast, resubmitted):
@@ -80,10 +79,20 @@ def test_marking_the_latest_read_leaves_nothing_to_show(app, cast, resubmitted):
     assert context is None and html.strip() == ""
 
 
-def test_a_reader_who_has_read_nothing_is_told_everything_is_new(app, cast, resubmitted):
+def test_a_reader_who_has_read_nothing_sees_the_changes_since_the_previous_submission(app, cast, resubmitted):
+    """Issue 15 (4): never having read a revision, the reader compares the latest with the one before it."""
     context, html = _render(app, cast.municipal_reviewer, resubmitted)
+    assert context is not None and not context["first_read"] and not context["read_before"]
+    assert (context["since"], context["latest"]) == (1, 2)
+    assert "<ins>空压站群控</ins>" in html and "<dt>其他（建设创新点）</dt>" in html
+
+
+def test_a_reader_of_a_first_submission_is_told_everything_is_new(app, cast):
+    app_id = factories.new_application(cast)
+    fire(app_id, "submit", cast.applicant)
+    context, html = _render(app, cast.district_reviewer, app_id)
     assert context is not None and context["first_read"] and context["since"] == 0
-    assert "您尚未阅读：第 2 版" in html and "<del>" not in html
+    assert "您尚未阅读：第 1 版" in html and "<del>" not in html
 
 
 def test_the_applicant_gets_no_changes_panel(app, cast, resubmitted):

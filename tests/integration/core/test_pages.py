@@ -204,7 +204,8 @@ def test_applicant_creates_an_application_from_the_list(app, cast):
     detail = client.get(response.headers["Location"])
     assert state_badge(detail) == "草稿"
     assert "已创建申报草稿" in detail.text
-    assert "submit" in action_urls(detail)
+    # Submitting is offered through "check your answers" (web/applications/submission.py), not a one-click post.
+    assert f'id="go-check" href="/applications/{app_id}/check"' in detail.text
 
 
 def test_new_application_refuses_a_kind_the_programme_does_not_take(app, cast):
@@ -268,7 +269,7 @@ def test_firing_from_the_form_moves_the_application_and_shows_in_history(app, ca
     text = text_of(applicant_view)
     assert "请补充盖章页和审计报告" in text
     assert "区主管部门初审中 → 退回修改" in text
-    assert "resubmit" in action_urls(applicant_view)
+    assert f'id="go-check" href="/applications/{app_id}/check"' in applicant_view.text  # resubmit, after checking
 
 
 def test_missing_comment_shows_the_guards_reason_beside_the_field(app, cast):

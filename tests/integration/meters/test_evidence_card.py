@@ -25,7 +25,7 @@ def test_the_card_shows_the_figures_and_the_coordinator_takes_a_fresh_snapshot(a
     factories.drive_to(cast, app_id, "site_verification")
     page = log_in(app, cast.applicant).get(f"/applications/{app_id}")
     card = text_of(page)
-    assert 'id="evidence"' in page.text and "ACCESS_RATIO_T1" in page.text
+    assert 'id="evidence"' in page.text and 'data-check="ACCESS_RATIO_T1"' in page.text
     assert "/evidence/" in page.text and "/charts/completeness.svg" in page.text
     # The sample form declares 5200.5 tce; one register rising 10 kWh a day meters next to nothing.
     assert "5200.5" in card and 'id="evidence-take"' not in page.text

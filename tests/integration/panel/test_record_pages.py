@@ -207,10 +207,10 @@ def test_the_record_and_the_consensus_show_the_figures_the_sheets_showed(app, ca
         snapshot_id, digest = frozen.id, frozen.sha256
     page = log_in(app, cast.expert).get(f"/applications/{app_id}")
     card = page.text[page.text.index('id="consensus"') :]
-    assert "<code>ACCESS_RATIO_T1</code> 1.0000" in card
+    assert 'data-check="ACCESS_RATIO_T1">一级（关口）表接入率 1.0000' in card  # by its name (issue 15 item 5)
     conclude(cast, app_id)
     doc = _doc(log_in(app, cast.municipal_reviewer).get(page_url(app_id)))
-    assert "计量证据 ACCESS_RATIO_T1：1.0000（阈值 1.00，达到）" in _result_of(doc, "2.2")
+    assert "计量证据 一级（关口）表接入率：1.0000（阈值 1.00，达到）" in _result_of(doc, "2.2")
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"证据快照 {snapshot_id}" in text and digest in text
     assert "各表计每日数据完整率（红色为缺失，绿色为完整）" in text

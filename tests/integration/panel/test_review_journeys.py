@@ -182,7 +182,8 @@ def test_through_the_pages_alone(app, cast, kind, disputed, conclusion, state, s
     app_id = application_of_kind(cast, kind)
     detail = f"/applications/{app_id}"
     applicant = log_in(app, cast.applicant)
-    submitted = post_form(applicant, applicant.get(detail), f"{detail}/transitions/submit")
+    # Submit goes through "check your answers" (the detail page's button leads there).
+    submitted = post_form(applicant, applicant.get(f"{detail}/check"), f"{detail}/check")
     assert submitted.status_code == 303, text_of(submitted)
 
     # The district authority finds it on its desk and passes it on the pre-review card: four checks, an opinion.
