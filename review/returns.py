@@ -9,7 +9,7 @@ resubmission is the applicant's move out of that state with a new revision.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from workflow.models import Application
 from workflow.registry import Context, standing_effect, standing_guard
 
 MAX_ANSWER = 4000
+Request = TypeVar("Request", ReturnRequest, SupplementRequest)
 
 
 def return_states(definition: Definition) -> frozenset[str]:
@@ -52,23 +53,24 @@ def items_of(points: list[str]) -> list[dict[str, str]]:
     return [{"id": str(n), "text": text} for n, text in enumerate(points, start=1)]
 
 
-def open_return(session: Session, application_id: int) -> ReturnRequest | None:
-    """The newest return not yet answered by a resubmission."""
+def _newest_open(session: Session, model: type[Request], application_id: int) -> Request | None:
+    """The newest request of its kind not yet answered."""
     return session.scalars(
-        select(ReturnRequest)
-        .where(ReturnRequest.application_id == application_id, ReturnRequest.answered_at.is_(None))
-        .order_by(ReturnRequest.id.desc())
+        select(model)
+        .where(model.application_id == application_id, model.answered_at.is_(None))
+        .order_by(model.id.desc())
         .limit(1)
     ).one_or_none()
+
+
+def open_return(session: Session, application_id: int) -> ReturnRequest | None:
+    """The newest return not yet answered by a resubmission."""
+    return _newest_open(session, ReturnRequest, application_id)
 
 
 def open_supplement(session: Session, application_id: int) -> SupplementRequest | None:
-    return session.scalars(
-        select(SupplementRequest)
-        .where(SupplementRequest.application_id == application_id, SupplementRequest.answered_at.is_(None))
-        .order_by(SupplementRequest.id.desc())
-        .limit(1)
-    ).one_or_none()
+    """The newest supplement request not yet answered by a `supply`."""
+    return _newest_open(session, SupplementRequest, application_id)
 
 
 def points_to_answer(

@@ -233,10 +233,14 @@ def upload_attachment(application_id: int) -> Any:
 @login_required
 def download_attachment(attachment_id: int) -> Response:
     """The stored bytes as a download, for whoever may see the application (others get the same 404 as for none)."""
+    return attachment_response(readable_attachment(attachment_id))
+
+
+def readable_attachment(attachment_id: int) -> Any:
+    """The attachment the caller may read, else the same 404 as for none."""
     if attachment_id > MAX_ID:
         abort(404)
     try:
-        row = attachments.for_download(db.session, me(), attachment_id)
+        return attachments.for_download(db.session, me(), attachment_id)
     except NotFound:
         abort(404)
-    return attachment_response(row)

@@ -158,28 +158,28 @@ def _not_now(app: Application, definition: Definition) -> Any:
     return redirect(url_for("applications.application", application_id=app.id), 303)
 
 
-@bp.route("/applications/<int:application_id>/check", methods=["GET"])
-@login_required
-def check_answers(application_id: int) -> Any:
+def _submitting(application_id: int) -> tuple[Application, Definition, User, str]:
+    """The application the applicant may submit now, and the trigger that submits it; else the answer to give."""
     app, definition, user = _applicant_app(application_id)
     if user.role != "applicant":
         abort(403, description=gettext("Only the applicant submits the application."))
     trigger = submission_trigger(app, user, definition)
     if trigger is None:
-        return _not_now(app, definition)
-    return _render_check(app, definition, user, trigger)
+        abort(_not_now(app, definition))
+    return app, definition, user, trigger
+
+
+@bp.route("/applications/<int:application_id>/check", methods=["GET"])
+@login_required
+def check_answers(application_id: int) -> Any:
+    return _render_check(*_submitting(application_id))
 
 
 @bp.route("/applications/<int:application_id>/check", methods=["POST"])
 @login_required
 def submit_checked(application_id: int) -> Any:
     """Submit from the check page: the submission trigger, with the version the applicant checked."""
-    app, definition, user = _applicant_app(application_id)
-    if user.role != "applicant":
-        abort(403, description=gettext("Only the applicant submits the application."))
-    trigger = submission_trigger(app, user, definition)
-    if trigger is None:
-        return _not_now(app, definition)
+    app, definition, user, trigger = _submitting(application_id)
     form = decision_form(app, definition, trigger)
     check_url = url_for("applications.check_answers", application_id=app.id)
     if not form.validate_on_submit():

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from applications import attachments
 from applications.models import category_label
+from web.applications.attachments import readable_attachment
 from web.applications.blueprints import pages as bp
-from web.core.actor import me
-from web.core.api import MAX_ID
 from web.core.pages import lang
 from web.core.transfers import attachment_response
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition
 from workflow.engine import allowed_triggers
-from workflow.errors import NotFound
 from workflow.models import Application
 
 # What a browser shows by itself and runs nothing in (uploads are typed by their bytes: applications.attachments).
@@ -58,12 +56,7 @@ def viewer_card(app: Application, definition: Definition, user: User, **_: Any) 
 def view_attachment(attachment_id: int) -> Response:
     """The stored bytes shown inline, framed only by this site, where the browser can show the type; a download
     otherwise. Whoever may not see the application gets the same 404 as for no attachment."""
-    if attachment_id > MAX_ID:
-        abort(404)
-    try:
-        row = attachments.for_download(db.session, me(), attachment_id)
-    except NotFound:
-        abort(404)
+    row = readable_attachment(attachment_id)
     if row.content_type not in VIEWABLE:
         return redirect(url_for("applications.download_attachment", attachment_id=row.id), 303)  # type: ignore[return-value]
     response = attachment_response(row)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, render_template
-from sqlalchemy import select
 
 from forms.fields import form_sections
 from review import returns
-from review.models import SupplementRequest
 from web.core.actor import me
 from web.core.page_forms import TransitionForm, transition_form
 from web.core.pages import CAUTION_TRIGGERS, lang
@@ -23,12 +21,7 @@ from workflow.visibility import get_visible, programme_definitions
 
 def open_supplement_items(application_id: int) -> list[dict[str, str]]:
     """The items of the application's open supplement request (what a `supply` must answer)."""
-    request_row = db.session.scalars(
-        select(SupplementRequest)
-        .where(SupplementRequest.application_id == application_id, SupplementRequest.answered_at.is_(None))
-        .order_by(SupplementRequest.id.desc())
-        .limit(1)
-    ).one_or_none()
+    request_row = returns.open_supplement(db.session, application_id)
     return list(request_row.items) if request_row else []
 
 
