@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from review.models import PreReview, ReturnRequest, SupplementRequest
@@ -93,11 +93,23 @@ def points_to_answer(
 def _points(ctx: Context) -> list[str]:
     """The points listed with the return; a comment alone is one point. The pre-review recorded in the same
     transition (emc-acceptance) already read them: its list is the one the applicant is shown."""
-    recorded = ctx.session.scalars(
-        select(PreReview.points).where(
-            PreReview.application_id == ctx.application.id, PreReview.event_seq == ctx.event_seq
-        )
-    ).first()
+    # Still pending in this session (the effect ran just before): read there, without a flush and a SELECT.
+    recorded = next(
+        (
+            row.points
+            for row in ctx.session.new
+            if isinstance(row, PreReview)
+            and row.application_id == ctx.application.id
+            and row.event_seq == ctx.event_seq
+        ),
+        None,
+    )
+    if recorded is None and "record_prereview" in ctx.transition.effects:  # already flushed: read it back
+        recorded = ctx.session.scalars(
+            select(PreReview.points).where(
+                PreReview.application_id == ctx.application.id, PreReview.event_seq == ctx.event_seq
+            )
+        ).first()
     if recorded:
         return [str(p) for p in recorded]
     listed = normalise_points(ctx.payload.get("points"))
@@ -140,11 +152,13 @@ def return_points_valid(ctx: Context) -> Iterator[Problem]:
 
 def answered_return(session: Session, application_id: int, payload: dict[str, Any]) -> dict[str, Any] | None:
     """What a resubmission's revision keeps: the open return's points, each beside the answer the command gives."""
+    raw = payload.get("answers")
+    if not isinstance(raw, dict):
+        return None  # resubmitted without answers (an API client of the published versions): nothing to keep
     returned = open_return(session, application_id)
     if returned is None:
         return None
-    raw = payload.get("answers")
-    answers = raw if isinstance(raw, dict) else {}
+    answers = raw
     return {
         "return_id": returned.id,
         "trigger": returned.trigger,
@@ -170,9 +184,15 @@ def record_return_points(ctx: Context) -> None:
             )
         )
     elif is_resubmission(ctx.definition, ctx.transition, ctx.from_state):
-        returned = open_return(ctx.session, ctx.application.id)
-        if returned is not None:
-            raw = ctx.payload.get("answers")
-            returned.answers = {str(k): str(v).strip() for k, v in raw.items()} if isinstance(raw, dict) else {}
-            returned.answered_at = utcnow()
-            returned.answered_seq = ctx.event_seq
+        # One UPDATE, no load: fire() holds the application's row lock, and only the newest return is open.
+        raw = ctx.payload.get("answers")
+        ctx.session.execute(
+            update(ReturnRequest)
+            .where(ReturnRequest.application_id == ctx.application.id, ReturnRequest.answered_at.is_(None))
+            .values(
+                answers={str(k): str(v).strip() for k, v in raw.items()} if isinstance(raw, dict) else {},
+                answered_at=utcnow(),
+                answered_seq=ctx.event_seq,
+            )
+            .execution_options(synchronize_session=False)
+        )
