@@ -35,7 +35,8 @@ def _start(client, code: str = EMC) -> int:  # type: ignore[no-untyped-def]
 
 def _changes(response) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
     rows = re.findall(
-        r'<tr data-key="([^"]+)"><th scope="row">[^<]*</th><td>([^<]*)</td><td>([^<]*)</td></tr>', response.text
+        r'<tr data-key="([^"]+)"><th scope="row">[^<]*</th><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>',
+        response.text,
     )
     return {key: (before, after) for key, before, after in rows}
 
