@@ -56,6 +56,15 @@ def normalise_points(raw: Any) -> list[str]:
     return [str(p).strip() for p in raw if str(p).strip()]
 
 
+def points_of(payload: dict[str, Any], trigger: str) -> list[str]:
+    """The points a decision lists: its `points`, or else (a return, a refusal) its comment, one point per line.
+    The pre-review card and the return's points to answer both read them here."""
+    points = normalise_points(payload.get("points"))
+    if not points and trigger != "pass_prereview":
+        points = normalise_points(str(payload.get("comment") or ""))
+    return points
+
+
 @guard("prereview_record_valid")
 def prereview_record_valid(ctx: Context) -> Iterator[Problem]:
     """`checks`, when given, maps each known check to ok / problem / not_checked; `points` is a list of text."""
@@ -97,9 +106,7 @@ def record_prereview(ctx: Context) -> None:
         {name: (raw or {}).get(name, "not_checked") for name in CHECKS} if isinstance(raw, dict) or raw is None else {}
     )
     comment = str(ctx.payload.get("comment") or "").strip()
-    points = normalise_points(ctx.payload.get("points"))
-    if not points and ctx.trigger != "pass_prereview":
-        points = normalise_points(comment)  # a comment alone lists the points (or the reasons), one per line
+    points = points_of(ctx.payload, ctx.trigger)
     opinion = str(ctx.payload.get("opinion") or "").strip()
     if not opinion and comment and normalise_points(comment) != points:
         opinion = comment  # a comment beside the points (or with a pass) is the opinion

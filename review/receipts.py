@@ -3,8 +3,6 @@ attachments frozen in it and their sizes, handed to storage.receipt as plain dat
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,16 +10,11 @@ from applications.models import Attachment, category_label
 from applications.programme_words import programme_words
 from review.models import Revision
 from storage.receipt import Receipt, ReceivedAttachment, receipt
-from workflow.db import as_utc
+from workflow.beijing import beijing_time
 from workflow.definitions import Definition
 from workflow.models import Application
-from workflow.workdays import SHANGHAI
 
 FILENAME = "申报回执.docx"
-
-
-def _beijing(value: dt.datetime) -> str:
-    return as_utc(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def latest_revision(session: Session, application_id: int) -> Revision | None:
@@ -43,7 +36,6 @@ def receipt_of(session: Session, app: Application, definition: Definition) -> Re
         ReceivedAttachment(category_label(a["category"], "zh"), a["filename"], int(sizes.get(a["attachment_id"], 0)))
         for a in frozen
     ]
-    first = as_utc(app.submitted_at)
     later = revision is not None and revision.number > 1
     organisation = app.organisation
     return Receipt(
@@ -53,9 +45,9 @@ def receipt_of(session: Session, app: Application, definition: Definition) -> Re
         uscc=organisation.uscc,
         district=app.district or "",
         project=app.project_name,
-        submitted_at=_beijing(first),
+        submitted_at=beijing_time(app.submitted_at),
         revision=revision.number if revision is not None else None,
-        revision_at=_beijing(revision.created_at) if later and revision is not None else "",
+        revision_at=beijing_time(revision.created_at) if later and revision is not None else "",
         authority=programme_words(definition).authority,
         attachments=received,
     )

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from review.models import PreReview, ReturnRequest, SupplementRequest
-from review.prereview import normalise_points
+from review.models import ReturnRequest, SupplementRequest
+from review.prereview import points_of
 from workflow.db import utcnow
 from workflow.definitions import Definition, TransitionDef
 from workflow.errors import Problem
@@ -90,35 +90,6 @@ def points_to_answer(
     return []
 
 
-def _points(ctx: Context) -> list[str]:
-    """The points listed with the return; a comment alone is one point. The pre-review recorded in the same
-    transition (emc-acceptance) already read them: its list is the one the applicant is shown."""
-    # Still pending in this session (the effect ran just before): read there, without a flush and a SELECT.
-    recorded = next(
-        (
-            row.points
-            for row in ctx.session.new
-            if isinstance(row, PreReview)
-            and row.application_id == ctx.application.id
-            and row.event_seq == ctx.event_seq
-        ),
-        None,
-    )
-    if recorded is None and "record_prereview" in ctx.transition.effects:  # already flushed: read it back
-        recorded = ctx.session.scalars(
-            select(PreReview.points).where(
-                PreReview.application_id == ctx.application.id, PreReview.event_seq == ctx.event_seq
-            )
-        ).first()
-    if recorded:
-        return [str(p) for p in recorded]
-    listed = normalise_points(ctx.payload.get("points"))
-    if listed:
-        return listed
-    comment = str(ctx.payload.get("comment") or "").strip()
-    return [comment] if comment else []
-
-
 @standing_guard
 def return_points_valid(ctx: Context) -> Iterator[Problem]:
     """A return's `points` are text (a list, or lines); a resubmission's `answers`, when given, answer each point."""
@@ -177,7 +148,7 @@ def record_return_points(ctx: Context) -> None:
             ReturnRequest(
                 application_id=ctx.application.id,
                 trigger=ctx.trigger,
-                items=items_of(_points(ctx)),
+                items=items_of(points_of(ctx.payload, ctx.trigger)),
                 comment=str(ctx.payload.get("comment") or "").strip(),
                 returned_by_id=ctx.actor.id,
                 returned_seq=ctx.event_seq,

@@ -131,12 +131,13 @@ def test_the_monitoring_reviewer_lists_points_on_the_return_form(app, cast):
     assert "<dt>1. 补充关口表清单</dt><dd>已补充</dd>" in card and "<dt>2. 更正接入率</dt><dd>已更正</dd>" in card
 
 
-def test_a_return_with_a_comment_alone_is_one_point(cast):
+def test_a_return_with_a_comment_alone_lists_one_point_per_line(cast):
+    """As the pre-review card reads a comment (review.prereview.points_of): the monitoring fund's return alike."""
     app_id = factories.new_application(cast, programme="monitoring-fund")
     factories.drive_to(cast, app_id, "technical_review")
     fire(app_id, "return_for_correction", cast.monitoring_reviewer, {"comment": "请补充盖章页\n并更正投资额"})
     (returned,) = _returns(app_id)
-    assert returned.items == [{"id": "1", "text": "请补充盖章页\n并更正投资额"}]
+    assert returned.items == [{"id": "1", "text": "请补充盖章页"}, {"id": "2", "text": "并更正投资额"}]
 
 
 def test_the_api_checks_the_answers_and_keeps_them_with_the_revision(client, cast):
