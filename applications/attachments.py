@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from applications.models import CATEGORIES, Attachment, category_label
+from storage import contents
 from storage.blobs import BlobStore
 from storage.multipart import Received, blob_key, clean_filename, receive
 from storage.sniff import Kind, refusal, sniff
@@ -78,8 +79,15 @@ def _check_fields(received: Received, lang: str) -> Kind:
         problems.append(Problem("file", "required", "send the document as the multipart file part 'file'"))
     else:
         kind = sniff(received.file)
+        name = contents.shown_name(received.filename)
         if not kind.allowed:
-            problems.append(Problem("file", "type_not_allowed", refusal(kind, lang)))
+            shown = f"“{name}”：" if lang == "zh" else f"“{name}”: "
+            problems.append(Problem("file", "type_not_allowed", shown + refusal(kind, lang)))
+        else:
+            try:  # the rules for what is inside: polyglots, formulas, archives (storage.contents)
+                contents.check(received.file, kind)
+            except contents.Refused as refused:
+                problems.append(Problem("file", refused.code, refused.message(name, lang)))
     if problems:
         raise InvalidInput("; ".join(p.message for p in problems), problems)
     assert kind is not None
@@ -131,7 +139,10 @@ def upload(
 def _register(
     actor: Actor | int, application_id: int, received: Received, kind: Kind, key: str, request_id: str | None
 ) -> Attachment:
-    """The row and its audit event, in one transaction; the previous version of the category is superseded."""
+    """The row and its audit event, in one transaction; the previous version of the category is superseded.
+
+    The same bytes as the current version are not a new version: that row comes back, marked `unchanged`.
+    """
     category = received.fields["category"]
     with db.transaction() as session:
         user = resolve_actor(session, actor)
@@ -143,6 +154,10 @@ def _register(
             .order_by(Attachment.version.desc())
             .limit(1)
         ).one_or_none()
+        if previous is not None and previous.superseded_at is None and previous.sha256 == received.sha256:
+            previous.unchanged = True  # the same bytes again: still the current version, no new one
+            _ = previous.uploaded_by  # loaded now: the caller reads it after the session is gone
+            return previous
         now = utcnow()
         if previous is not None and previous.superseded_at is None:
             previous.superseded_at = now
@@ -201,12 +216,34 @@ def attachments_of(session: Session, actor: Actor, application_id: int, all_vers
     return sorted(rows, key=lambda a: _ORDER.get(a.category, len(_ORDER)))
 
 
+def _visible_attachment(session: Session, actor: Actor, attachment_id: int) -> tuple[Attachment, Application]:
+    """One attachment with its application, only for someone who may see it; otherwise NotFound as for none."""
+    row = session.get(Attachment, attachment_id)
+    app = get_visible(session, actor, row.application_id) if row is not None else None
+    if row is None or app is None:
+        raise NotFound(f"attachment {attachment_id} not found")
+    return row, app
+
+
 def for_download(session: Session, actor: Actor, attachment_id: int) -> Attachment:
     """One attachment, only for someone who may see its application; otherwise exactly as if it did not exist."""
-    row = session.get(Attachment, attachment_id)
-    if row is None or get_visible(session, actor, row.application_id) is None:
-        raise NotFound(f"attachment {attachment_id} not found")
-    return row
+    return _visible_attachment(session, actor, attachment_id)[0]
+
+
+def opened(actor: Actor | int, attachment_id: int, how: str, request_id: str | None = None) -> Attachment:
+    """The attachment `actor` may read, its reading audited (`how`: download or view); else NotFound as for none."""
+    with db.transaction() as session:
+        user = resolve_actor(session, actor)
+        row, app = _visible_attachment(session, user, attachment_id)
+        audit.note(
+            session,
+            user,
+            app,
+            "attachment_read",
+            payload={"attachment_id": row.id, "how": how, "sha256": row.sha256, "version": row.version},
+            request_id=request_id,
+        )
+        return row
 
 
 def open_blob(store: BlobStore, row: Attachment) -> Iterator[bytes]:
@@ -367,6 +404,7 @@ __all__ = [
     "for_download",
     "missing_categories",
     "open_blob",
+    "opened",
     "required_categories",
     "rules_for",
     "supplement_states",

@@ -71,7 +71,8 @@ def run(build_id: int, store: BlobStore) -> BinderBuild | None:
     _progress(build_id, 0, 0)
     try:
         with tempfile.TemporaryFile() as spool:
-            with db.transaction() as session:
+            # Read only, and without SQLite's write lock: each attachment's progress is committed on its own meanwhile.
+            with db.reading() as session:
                 binder.bind(session, SYSTEM, application_id, store, spool, lambda d, t, _w: _progress(build_id, d, t))
             spool.seek(0)
             digest, size = hashlib.sha256(), 0

@@ -68,6 +68,8 @@ class Attachment(Base):
     superseded_at: Mapped[dt.datetime | None]
 
     uploaded_by: Mapped[User | None] = relationship()
+    # Not a column: set on the row an upload returns when its bytes were already the current version.
+    unchanged = False
 
     @property
     def current(self) -> bool:

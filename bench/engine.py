@@ -36,7 +36,7 @@ from sqlalchemy import event, insert, make_url, select
 from web.app import load_plugins
 from web.core import migrate
 from web.core.config import from_environment
-from workflow import audit, operations, outbox
+from workflow import audit, engine_pg, operations, outbox
 from workflow.db import db
 from workflow.engine import allowed_triggers, fire, resolve_actor
 from workflow.machine import machine_count, next_state
@@ -125,7 +125,7 @@ def prepare(url: str, pool_size: int, live: int) -> dict[str, Any]:
         operations.seed_programmes(session)
     cast = make_cast(POOL_DISTRICT)
     pools: dict[str, list[int]] = {}
-    for method in ("fire", "raw6", "rawsame"):
+    for method in ("fire", "raw6", "rawsame", "plain"):
         pools[method] = [new_application(cast, attach=False) for _ in range(pool_size)]
         attach_required_rows(pools[method], cast.applicant.id)
         for app_id in pools[method]:
@@ -324,7 +324,25 @@ def round_trips(step: Callable[[], None]) -> list[str]:
     return seen
 
 
-def measure_commands(url: str, setup: dict[str, Any], rounds: int, n: int, profile: int) -> dict[str, Any]:
+def plain_step(pool: Pool, cast: Any) -> Callable[[], None]:
+    """fire() as before run I: the plain write path (engine_pg off) and the pool's pre-ping on every checkout."""
+    inner = fire_step(pool, cast)
+    assert db.engine is not None
+    sql_pool: Any = db.engine.pool
+
+    def step() -> None:
+        engine_pg.enabled, sql_pool._pre_ping = False, True
+        try:
+            inner()
+        finally:
+            engine_pg.enabled, sql_pool._pre_ping = True, False
+
+    return step
+
+
+def measure_commands(
+    url: str, setup: dict[str, Any], rounds: int, n: int, profile: int, plain: bool = False
+) -> dict[str, Any]:
     cast, pools = setup["cast"], setup["pools"]
     with db.transaction() as session:
         pv_ids = list(session.scalars(select(ProgrammeVersion.id)))
@@ -335,6 +353,8 @@ def measure_commands(url: str, setup: dict[str, Any], rounds: int, n: int, profi
         "rawsame": rawsame_step(Pool(pools["rawsame"]), cast, raw_conn, pv_ids),
         "fire": fire_step(fire_pool, cast),
     }
+    if plain:
+        steps["plain"] = plain_step(Pool(pools["plain"]), cast)
     for step in steps.values():  # warm: server-side prepared statements, compiled-SQL cache, definition cache
         timed(step, 50)
     trips = round_trips(steps["fire"])
@@ -501,6 +521,17 @@ def report_commands(m: dict[str, Any], rounds: int, n: int) -> None:
         spread = f"{min(m['medians'][name]):,.0f}–{max(m['medians'][name]):,.0f}"
         ratio = med[name] / med["raw6"]
         print(f"  {title:<33}{count:>12}{med[name]:>11,.0f}{spread:>19}{cpu[name]:>15,.0f}{ratio:>7.2f}×")
+    if "plain" in m["medians"]:
+        name = "plain"
+        spread = f"{min(m['medians'][name]):,.0f}–{max(m['medians'][name]):,.0f}"
+        title = "fire(), plain path + pre-ping"
+        times = f"{med[name]:>11,.0f}{spread:>19}{cpu[name]:>15,.0f}"
+        print(f"  {title:<33}{'':>12}{times}{med[name] / med['raw6']:>7.2f}×")
+        plain = [f / r for f, r in zip(m["medians"]["plain"], m["medians"]["raw6"], strict=True)]
+        print(
+            f"  ratio plain/raw6 = {statistics.median(plain):.2f}× ({min(plain):.2f}×–{max(plain):.2f}×): the "
+            "write path before run I, interleaved with the others"
+        )
     ratio = statistics.median(ratios)
     print(
         f"  RATIO fire/raw6 = {ratio:.2f}× (median of the {rounds} rounds' ratios; "
@@ -557,6 +588,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live", type=int, default=10000, help="live applications held (default 10,000)")
     parser.add_argument("--baseline-machines", type=int, default=1000, help="per-application Machines (default 1,000)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="also cProfile N fire() calls")
+    parser.add_argument(
+        "--plain", action="store_true", help="also time fire() on the plain path with pre-ping (as before run I)"
+    )
     parser.add_argument("--probe", choices=("live", "machines"), help=argparse.SUPPRESS)
     parser.add_argument("--probe-actor", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -569,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"EMC engine benchmark on {describe_machine(url)}; load average {load_average()}")
         setup = prepare(url, args.apps, args.live)
         print(f"setup: 3 pools x {args.apps} applications in district_review, {args.live:,} live rows")
-        commands = measure_commands(url, setup, args.rounds, args.fires, args.profile)
+        commands = measure_commands(url, setup, args.rounds, args.fires, args.profile, args.plain)
         assert db.engine is not None
         db.engine.dispose()
         live = run_probe("live", url, setup["live_reviewer"], args.live)

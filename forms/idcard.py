@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"  # indexed by (weighted sum mod 11)
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 
 def check_character(first17: str) -> str:
@@ -17,7 +19,7 @@ def problem(number: str, today: dt.date | None = None) -> str | None:
     value = number.strip().upper()
     if len(value) != 18:
         return f"身份证号码应为18位，现为{len(value)}位"
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _SHAPE.fullmatch(value):  # ASCII digits only: str.isdigit() also takes "᧕", and int() reads it as 5
         return "身份证号码前17位应为数字，末位为数字或X"
     try:
         born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -62,7 +62,10 @@ def parse_time(text: str) -> dt.datetime:
     when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=SHANGHAI)
-    return when.astimezone(dt.UTC)
+    try:
+        return when.astimezone(dt.UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset: a time that does not parse
+        raise ValueError(f"{text!r} is outside the calendar in UTC") from None
 
 
 def parse_value(text: str) -> Decimal:

@@ -86,6 +86,8 @@ class BlobStore(Protocol):
 
     def sweep_staging(self, older_than: float) -> int: ...
 
+    def iter_keys(self) -> Iterator[str]: ...
+
 
 STAGING_PREFIX = ".part-"
 
@@ -191,6 +193,12 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every stored key, sorted (a backup's listing); staging files are no blobs."""
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not any(p.startswith(STAGING_PREFIX) for p in path.relative_to(self.root).parts):
+                yield path.relative_to(self.root).as_posix()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -340,6 +348,12 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.client.remove_object(self.bucket, _check_key(key))
+
+    def iter_keys(self) -> Iterator[str]:
+        """Every object's key in the bucket (listed page by page, never held whole)."""
+        for obj in self.client.list_objects(self.bucket, recursive=True):
+            if obj.object_name is not None:
+                yield obj.object_name
 
 
 def from_url(url: str) -> BlobStore:

@@ -69,6 +69,7 @@ BAD_ZIP = Kind("zip-damaged", "application/zip", "损坏的 ZIP 文件", "a dama
 HTML = Kind("html", "text/html", "HTML 网页", "an HTML page")
 XML = Kind("xml", "application/xml", "XML 文档", "an XML document")
 SVG = Kind("svg", "image/svg+xml", "SVG 图形", "an SVG image")
+PHP = Kind("php", "application/x-httpd-php", "PHP 脚本", "a PHP script")
 TEXT = Kind("text", "text/plain", "纯文本（不是逐行一致分隔的 CSV）", "plain text (not consistently delimited CSV)")
 UNKNOWN = Kind("unknown", "application/octet-stream", "无法识别的二进制文件", "an unrecognised binary file")
 
@@ -167,6 +168,8 @@ def _markup(text: str) -> Kind | None:
     start = text.lstrip().lower()[:1024]
     if not start.startswith("<"):
         return None
+    if start.startswith("<?php"):
+        return PHP
     if start.startswith("<?xml"):
         return SVG if "<svg" in start else XML
     if start.startswith("<svg"):
@@ -188,11 +191,20 @@ def _text_kind(fh: BinaryIO) -> Kind:
     markup = _markup(text)
     if markup is not None:
         return markup
-    return csv_kind if _consistent_rows(text, complete) else TEXT
+    return csv_kind if _consistent_rows(text, complete) is not None else TEXT
 
 
-def _consistent_rows(text: str, complete: bool) -> bool:
-    """At least two rows, all with the same number (≥ 2) of fields under one delimiter."""
+def delimiter(fh: BinaryIO) -> str | None:
+    """The delimiter under which the CSV in `fh` has consistent rows (judged on its first 64 KB, as `sniff` does)."""
+    fh.seek(0)
+    window = fh.read(TEXT_WINDOW + 1)
+    complete = len(window) <= TEXT_WINDOW
+    decoded = _decode(window[:TEXT_WINDOW], complete)
+    return None if decoded is None else _consistent_rows(decoded[0], complete)
+
+
+def _consistent_rows(text: str, complete: bool) -> str | None:
+    """The delimiter giving at least two rows, all with the same number (≥ 2) of fields; None if none does."""
     for delimiter in _DELIMITERS:
         if delimiter not in text:
             continue
@@ -204,15 +216,19 @@ def _consistent_rows(text: str, complete: bool) -> bool:
             rows = rows[:-1]  # the window may have cut the last row
         widths = {len(row) for row in rows}
         if len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 2:
-            return True
-    return False
+            return delimiter
+    return None
 
 
 def refusal(kind: Kind, lang: str = "zh") -> str:
     """Why a file of this kind is not kept, naming what was detected and what is allowed."""
+    if kind is EMPTY:  # nothing to type: say so, not "type not allowed" alone
+        if lang == "zh":
+            return f"文件为空（0 字节，{kind.content_type}）；请选择要上传的文件"
+        return f"the file is empty (0 bytes, {kind.content_type}); choose the file to upload"
     if lang == "zh":
         return f"不支持的文件类型：检测到{kind.zh}（{kind.content_type}）；仅接受 {'、'.join(_ALLOWED_NAMES)}"
     return f"file type not allowed: detected {kind.en} ({kind.content_type}); allowed: {', '.join(_ALLOWED_NAMES)}"
 
 
-__all__ = ["ALLOWED", "Kind", "refusal", "sniff"]
+__all__ = ["ALLOWED", "Kind", "delimiter", "refusal", "sniff"]

@@ -111,6 +111,12 @@ class User(Base):
     # Every page session carries the generation it was opened under; logout and deactivation move it on, so a
     # captured cookie stops working everywhere at once.
     session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Optional second factor for staff (TOTP, RFC 6238): the secret sealed with FIELD_ENCRYPTION_KEYS, the time it
+    # was confirmed (NULL: not in use, or enrolment not yet confirmed), and the last 30-second step a code was
+    # accepted for, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    totp_last_step: Mapped[int | None]
 
     organisation: Mapped[Organisation | None] = relationship()
 

@@ -121,7 +121,8 @@ class Appended:
     hash: str
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
+def lock_head(session: Session) -> tuple[int, str]:
+    """Lock the chain's tip for this transaction: (last seq, last hash)."""
     conn = session.connection()
     head = conn.execute(_LOCK_HEAD).first()
     if head is None:
@@ -150,9 +151,43 @@ def append(
 
     `app_version` is the application's version after this event, for every event that changes or notes one.
     """
+    values = event_values(
+        *lock_head(session),
+        actor=actor,
+        outcome=outcome,
+        application_id=application_id,
+        payload=payload,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=to_state,
+        definition=definition,
+        request_id=request_id,
+        app_version=app_version,
+    )
+    conn = session.connection()
+    conn.execute(_INSERT_EVENT, values)
+    conn.execute(_MOVE_HEAD, {"b_seq": values["seq"], "b_hash": values["hash"]})
+    return Appended(values["seq"], values["hash"])
+
+
+def event_values(
+    last_seq: int,
+    last_hash: str,
+    *,
+    actor: Actor,
+    outcome: str,
+    application_id: int | None,
+    payload: dict[str, Any] | None = None,
+    trigger: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    definition: str | None = None,
+    request_id: str | None = None,
+    app_version: int | None = None,
+) -> dict[str, Any]:
+    """The next event's row after the locked tip (`last_seq`, `last_hash`), its keyed hash included."""
     if _keys.signing_id is None:
         raise AuditKeyError("the audit chain needs a key: call workflow.audit.configure (AUDIT_KEY)")
-    last_seq, last_hash = _lock_head(session)
     values: dict[str, Any] = {
         "seq": last_seq + 1,
         "occurred_at": utcnow(),
@@ -173,10 +208,7 @@ def append(
         "app_version": app_version,
     }
     values["hash"] = _digest(values)
-    conn = session.connection()
-    conn.execute(_INSERT_EVENT, values)
-    conn.execute(_MOVE_HEAD, {"b_seq": values["seq"], "b_hash": values["hash"]})
-    return Appended(values["seq"], values["hash"])
+    return values
 
 
 @dataclass

@@ -77,7 +77,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _sqlite_pragmas(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip on every checkout): a connection the server dropped fails on its first statement
+    # instead, which invalidates the pool, and fire() retries that command once (workflow/engine.py).
+    kwargs.setdefault("pool_pre_ping", False)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
@@ -129,6 +131,19 @@ class Database:
         if self.engine is None:
             raise RuntimeError("database is not configured: call db.configure(url) or create_app()")
         session = self.sessionmaker()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads: on SQLite it takes no write lock (BEGIN DEFERRED), so a long read may
+        record its progress meanwhile in transactions of its own (a worker's binder build)."""
+        if self.engine is None:
+            raise RuntimeError("database is not configured: call db.configure(url) or create_app()")
+        session = self._read_sessionmaker()
         try:
             with session.begin():
                 yield session

@@ -11,10 +11,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workflow import audit, outbox, references, registry, workdays
+from workflow import audit, engine_pg, outbox, references, registry, workdays
 from workflow.accounts import SYSTEM, SYSTEM_ROLE, Actor, ActorSnapshot, SystemActor, User
 from workflow.db import db, table_of, utcnow
 from workflow.definitions import DeadlineDef, Definition, TransitionDef, canonical_json
@@ -214,14 +215,17 @@ def _move_deadlines(ctx: Context, new_state: str, now: dt.datetime) -> None:
 
 
 def _move_application(
-    session: Session, app: Application, state: str, now: dt.datetime, submits: bool, programme: str
+    session: Session, app: Application, state: str, now: dt.datetime, submits: bool, programme: str, move: bool = True
 ) -> None:
     """UPDATE the locked row, and keep the loaded object in step without marking it dirty. The first submission
-    stamps the time and takes the reference number (申报编号); a resubmission keeps both."""
-    version = app.version + 1
+    stamps the time and takes the reference number (申报编号); a resubmission keeps both. `move` False: only those
+    (the one-statement path moves the row itself)."""
     conn = session.connection()
-    conn.execute(_MOVE_APPLICATION, {"b_id": app.id, "b_state": state, "b_version": version, "b_now": now})
-    changed: dict[str, Any] = {"state": state, "version": version, "updated_at": now}
+    changed: dict[str, Any] = {}
+    if move:
+        version = app.version + 1
+        conn.execute(_MOVE_APPLICATION, {"b_id": app.id, "b_state": state, "b_version": version, "b_now": now})
+        changed = {"state": state, "version": version, "updated_at": now}
     if submits and app.submitted_at is None:
         conn.execute(update(_applications).where(_applications.c.id == app.id).values(submitted_at=now))
         changed["submitted_at"] = now
@@ -247,8 +251,9 @@ def _fire(
     expected_version: int | None,
     idempotency_key: str | None,
     request_id: str | None,
+    definitions: dict[int, Definition],
+    one_statement: bool,
 ) -> FireResult:
-    definitions = programme_definitions(session)
     # Lock the row and check that the actor may see it in one statement: unseen is "not found".
     app = visible_or_not_found(session, actor, application_id, lock=True, definitions=definitions)
 
@@ -308,40 +313,17 @@ def _fire(
 
     new_state = next_state(definition, from_state, trigger)
     now = utcnow()
+    idempotency = {"key": idempotency_key, "request_digest": digest} if idempotency_key else None
+    if one_statement:
+        return _write_one_statement(ctx, new_state, now, idempotency)
     _move_application(session, app, new_state, now, transition.submits, definition.code)
-    event = audit.append(
-        session,
-        actor=actor,
-        outcome="transition",
-        application_id=app.id,
-        payload=payload,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=new_state,
-        definition=definition.label,
-        request_id=request_id,
-        app_version=app.version,
-    )
+    event = audit.append(session, **_event_fields(ctx, new_state))
     ctx.event_seq = event.seq
     _move_deadlines(ctx, new_state, now)
-    for ref in transition.effects:
-        name, args = registry.split(ref)
-        fn = registry.EFFECTS.get(name)
-        if fn is None:
-            raise RuntimeError(f"effect '{name}' used by {definition.label} is not registered")
-        fn(ctx, *args)
-    for standing in registry.STANDING_EFFECTS:
-        standing(ctx)
-    outbox.publish(
-        session,
-        TRANSITIONED,
-        {"application_id": app.id, "event_seq": event.seq},
-        application_id=app.id,
-    )
+    _run_effects(ctx)
+    outbox.publish(session, TRANSITIONED, {"application_id": app.id, "event_seq": event.seq}, application_id=app.id)
     result = FireResult(app.id, trigger, from_state, new_state, app.version, event.seq)
-    if idempotency_key:
-        response = result.as_dict()
-        response.pop("replayed")
+    if idempotency:
         session.connection().execute(
             _idempotency.insert(),
             {
@@ -350,10 +332,78 @@ def _fire(
                 "application_id": app.id,
                 "trigger": trigger,
                 "request_digest": digest,
-                "response": response,
+                "response": _response(result),
                 "created_at": now,
             },
         )
+    return result
+
+
+def _response(result: FireResult) -> dict[str, Any]:
+    """What an idempotency record keeps: the result, replayed from it later."""
+    response = result.as_dict()
+    response.pop("replayed")
+    return response
+
+
+def _event_fields(ctx: Context, new_state: str) -> dict[str, Any]:
+    return {
+        "actor": ctx.actor,
+        "outcome": "transition",
+        "application_id": ctx.application.id,
+        "payload": ctx.payload,
+        "trigger": ctx.trigger,
+        "from_state": ctx.from_state,
+        "to_state": new_state,
+        "definition": ctx.definition.label,
+        "request_id": ctx.request_id,
+        "app_version": ctx.application.version,
+    }
+
+
+def _run_effects(ctx: Context) -> None:
+    """The definition's effects, then the stages' standing ones: in the command's transaction, after its event."""
+    for ref in ctx.transition.effects:
+        name, args = registry.split(ref)
+        fn = registry.EFFECTS.get(name)
+        if fn is None:
+            raise RuntimeError(f"effect '{name}' used by {ctx.definition.label} is not registered")
+        fn(ctx, *args)
+    for standing in registry.STANDING_EFFECTS:
+        standing(ctx)
+
+
+def _write_one_statement(
+    ctx: Context, new_state: str, now: dt.datetime, idempotency: dict[str, Any] | None
+) -> FireResult:
+    """PostgreSQL: lock the chain's tip, hash the event, then one statement moves the application and writes the
+    event, the tip, the deadlines, the outbox and the key's record; the effects follow, as on the plain path."""
+    session, app, definition = ctx.session, ctx.application, ctx.definition
+    # The first submission's stamp and reference number: rare, so plain statements (and the version unchanged).
+    _move_application(session, app, new_state, now, ctx.transition.submits, definition.code, move=False)
+    version = app.version + 1
+    set_committed_value(app, "version", version)
+    event = audit.event_values(*audit.lock_head(session), **_event_fields(ctx, new_state))
+    result = FireResult(app.id, ctx.trigger, ctx.from_state, new_state, version, event["seq"])
+    spec = definition.deadlines.get(new_state)
+    due_at = _due_at(definition, new_state, ctx.payload, now)
+    move = engine_pg.Write(
+        app_id=app.id,
+        state=new_state,
+        version=version,
+        now=now,
+        close_deadlines=ctx.from_state in definition.deadlines,
+        deadline=(spec.trigger, due_at) if spec is not None and due_at is not None else None,
+        outbox_tasks=registry.SUBSCRIBERS.get(TRANSITIONED, []),
+        outbox_kwargs={"application_id": app.id, "event_seq": event["seq"]},
+        outbox_at=utcnow(),
+        idempotency={**idempotency, "response": _response(result)} if idempotency else None,
+    )
+    engine_pg.write(session, event, move)
+    for name, value in (("state", new_state), ("updated_at", now)):
+        set_committed_value(app, name, value)
+    ctx.event_seq = event["seq"]
+    _run_effects(ctx)
     return result
 
 
@@ -410,13 +460,33 @@ def fire(
 ) -> FireResult:
     """Fire `trigger` on an application as `actor`; raise a WorkflowError saying why not."""
     clean = _normalise(payload)
-    try:
-        with db.transaction() as session:
-            who = resolve_actor(session, actor)
-            result = _fire(session, application_id, trigger, who, clean, expected_version, idempotency_key, request_id)
-    except WorkflowError as exc:
-        record_denial(actor, application_id, trigger, exc, clean, request_id)
-        raise
+    for attempt in (1, 2):
+        committing = False
+        try:
+            with db.transaction() as session:
+                one_statement = engine_pg.enabled and session.get_bind().dialect.name == "postgresql"
+                if one_statement:
+                    who, definitions = engine_pg.actor_and_definitions(session, actor)
+                else:
+                    who, definitions = resolve_actor(session, actor), programme_definitions(session)
+                result = _fire(
+                    session, application_id, trigger, who, clean, expected_version, idempotency_key, request_id,
+                    definitions, one_statement,
+                )  # fmt: skip
+                committing = True
+            break
+        except WorkflowError as exc:
+            record_denial(actor, application_id, trigger, exc, clean, request_id)
+            raise
+        except DBAPIError as exc:
+            # No pre-ping on checkout (workflow/db.py): a connection the server dropped fails here instead, and the
+            # pool discards it and every connection as old. Before COMMIT the server rolled the work back, so one
+            # retry is safe; at COMMIT the outcome is unknown, and only an idempotency key makes a retry safe (it
+            # replays what did commit).
+            if attempt == 2 or not exc.connection_invalidated or (committing and not idempotency_key):
+                raise
+            where = "at" if committing else "before"
+            log.warning("connection lost %s COMMIT; retrying %s on %s once", where, trigger, application_id)
     if not result.replayed:
         outbox.kick()
     return result

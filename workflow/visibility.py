@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select, true
@@ -19,9 +20,11 @@ _versions = table_of(ProgrammeVersion)
 _VERSION_DIGESTS = select(_versions.c.id, _versions.c.digest)
 
 
-def programme_definitions(session: Session) -> dict[int, Definition]:
-    """Every published version by id; definition JSON is fetched once per digest."""
-    rows = session.connection().execute(_VERSION_DIGESTS).all()
+def programme_definitions(session: Session, rows: Iterable[tuple[int, str]] | None = None) -> dict[int, Definition]:
+    """Every published version by id; definition JSON is fetched once per digest. `rows`: the (id, digest) pairs,
+    when the caller read them along with something else (fire() on PostgreSQL, in the actor's round trip)."""
+    if rows is None:
+        rows = session.connection().execute(_VERSION_DIGESTS).all()
     out: dict[int, Definition] = {}
     for pv_id, digest in rows:
         cached = _stored.get(pv_id)

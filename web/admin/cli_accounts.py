@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from web.core import security
 from web.core.cli import checked_uscc, find_organisation, operator
 from web.core.security import hash_password, issue_token, password_problem
-from workflow import operations
+from workflow import duties, operations
 from workflow.accounts import DISTRICTS, ORGANISATION_KINDS, ROLES, Organisation, User
 from workflow.db import as_utc, db
 from workflow.errors import InvalidInput
@@ -206,6 +206,26 @@ def users_deactivate(username: str) -> None:
             raise click.ClickException(f"'{username}' is already deactivated")
         revoked = security.deactivate(session, user, operator())
     click.echo(f"deactivated {username}: its sessions ended and {revoked} API token(s) were revoked")
+
+
+@users_group.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--by", "by_username", required=True, help="The system administrator (admin) making the change.")
+@click.option("--district", type=click.Choice(DISTRICTS), help="A district reviewer's district.")
+@with_appcontext
+def users_role(username: str, role: str, by_username: str, district: str | None) -> None:
+    """Give USERNAME another role, on behalf of an administrator who is not USERNAME (separation of duties)."""
+    with db.transaction() as session:
+        user = _user(session, username)
+        by = session.scalars(select(User).where(User.username == by_username)).one_or_none()
+        if by is None or not by.active:
+            raise click.BadParameter(f"no active user '{by_username}'", param_hint="--by")
+        try:
+            before = duties.change_role(session, user, role, by, district=district)
+        except (duties.SeparationOfDuties, InvalidInput) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{username} is now {role} (was {before}); its page sessions ended")
 
 
 @click.group("tokens")

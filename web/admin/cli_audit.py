@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from applications import authorisers
 from storage import sealed
+from web.core import totp
 from workflow import audit
 from workflow.db import db
 
@@ -65,9 +66,11 @@ def keys_rotate() -> None:
     try:
         with db.transaction() as session:
             count = authorisers.reseal_all(session, sealer)
+            secrets = totp.reseal_all(session, sealer)
     except sealed.SealError as exc:
         raise click.ClickException(f"{exc}; nothing was changed (is the key that sealed it still listed?)") from None
     click.echo(f"re-sealed {count} credit authoriser ID numbers with key 1 of {sealer.key_count}")
+    click.echo(f"re-sealed {secrets} second-factor secrets with key 1 of {sealer.key_count}")
     if sealer.key_count > 1:
         click.echo("every value now opens with the first key: the others can be removed from FIELD_ENCRYPTION_KEYS")
 

@@ -18,7 +18,13 @@ from web.applications.blueprints import api as bp
 from web.core.actor import me, visible_or_404
 from web.core.api import MAX_ID, label_pair, positive_int, with_etag
 from web.core.problems import ApiProblem, if_match_version, language, read_body
-from web.core.transfers import attachment_response, too_large_by_header, upload_from_request, upload_limit
+from web.core.transfers import (
+    attachment_response,
+    audited_attachment,
+    too_large_by_header,
+    upload_from_request,
+    upload_limit,
+)
 from workflow import operations
 from workflow.db import db, iso_utc
 from workflow.definitions import Definition
@@ -327,7 +333,7 @@ def attachment_json(row: Attachment) -> dict[str, Any]:
 
 @bp.post("/applications/<int:application_id>/attachments")
 def upload_attachment(application_id: int) -> Response:
-    """Upload one document (multipart `file`, `category`), streamed to the blob store; a re-upload adds a version."""
+    """Upload one document (multipart `file`, `category`), streamed to the blob store; new bytes add a version."""
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not boundary:
         raise ApiProblem(415, "unsupported_media_type", "send multipart/form-data with the parts 'file' and 'category'")
@@ -335,7 +341,7 @@ def upload_attachment(application_id: int) -> Response:
         raise multipart.UploadTooLarge(upload_limit())  # known from the header: refused before a byte is read
     row = upload_from_request(me(), application_id, boundary, language())
     response = jsonify(attachment_json(row))
-    response.status_code = 201
+    response.status_code = 200 if row.unchanged else 201  # the same bytes again: the current version, as it was
     response.headers["Location"] = url_for("api.applications.download_attachment", attachment_id=row.id)
     return response
 
@@ -363,4 +369,4 @@ def download_attachment(attachment_id: int) -> Response:
     """The stored bytes, always as a download, only for someone who may see the application."""
     if attachment_id > MAX_ID:
         raise NotFound(f"attachment {attachment_id} not found")
-    return attachment_response(attachments.for_download(db.session, me(), attachment_id))
+    return attachment_response(audited_attachment(attachment_id, "download"))

@@ -34,7 +34,13 @@ from web.core.detail import render_detail
 from web.core.extensions import csrf
 from web.core.page_forms import N_
 from web.core.pages import CSRF_TEXTS, commit_reads, lang, local_time
-from web.core.transfers import attachment_response, too_large_by_header, upload_from_request, upload_limit
+from web.core.transfers import (
+    attachment_response,
+    audited_attachment,
+    too_large_by_header,
+    upload_from_request,
+    upload_limit,
+)
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import Definition
@@ -214,18 +220,18 @@ def upload_attachment(application_id: int) -> Any:
         return _refused(application_id, _problems(exc), exc.status, wants_json)
     except WorkflowError as exc:  # any other refusal: say it; nothing was kept
         return _refused(application_id, _problems(exc), exc.status, wants_json)
-    flash(
-        gettext(
-            "“%(file)s” uploaded as %(document)s (version %(version)s).",
-            file=row.filename,
-            document=category_label(row.category, lang()),
-            version=row.version,
-        ),
-        "success",
-    )
+    said = {"file": row.filename, "document": category_label(row.category, lang()), "version": row.version}
+    if row.unchanged:  # the same bytes again: no new version
+        flash(
+            gettext("“%(file)s” is already the current %(document)s (version %(version)s); nothing changed.", **said),
+            "info",
+        )
+    else:
+        flash(gettext("“%(file)s” uploaded as %(document)s (version %(version)s).", **said), "success")
     target = url_for("applications.application", application_id=application_id, _anchor="attachments")
     if wants_json:
-        return jsonify(id=row.id, filename=row.filename, version=row.version, redirect=target), 201
+        status = 200 if row.unchanged else 201
+        return jsonify(id=row.id, filename=row.filename, version=row.version, redirect=target), status
     return redirect(target, 303)
 
 
@@ -233,14 +239,14 @@ def upload_attachment(application_id: int) -> Any:
 @login_required
 def download_attachment(attachment_id: int) -> Response:
     """The stored bytes as a download, for whoever may see the application (others get the same 404 as for none)."""
-    return attachment_response(readable_attachment(attachment_id))
+    return attachment_response(readable_attachment(attachment_id, "download"))
 
 
-def readable_attachment(attachment_id: int) -> Any:
-    """The attachment the caller may read, else the same 404 as for none."""
+def readable_attachment(attachment_id: int, how: str) -> Any:
+    """The attachment the caller may read, its reading audited, else the same 404 as for none."""
     if attachment_id > MAX_ID:
         abort(404)
     try:
-        return attachments.for_download(db.session, me(), attachment_id)
+        return audited_attachment(attachment_id, how)
     except NotFound:
         abort(404)

@@ -177,7 +177,8 @@ SCHEMAS: dict[str, Schema] = {
                 "enum": [
                     *("created", "edited", "transition", "denied", "assigned", "attached", "authoriser_set"),
                     *("panel_drawn", "panel_short", "declared", "visit_scheduled"),
-                    *("scored", "photo_added", "sheet_submitted"),
+                    *("scored", "photo_added", "sheet_submitted", "visit_steps"),
+                    *("evidence_asked", "binder_asked", "late_admitted", "archive_packed"),
                 ]
             },
             "trigger": nullable(STR),

@@ -85,7 +85,10 @@ PATHS: dict[str, Any] = {
             "summary": "Upload a document (the applicant, while the form is editable or a supplement is requested)",
             "description": "Streamed to storage; refused with 413 past the size limit (MAX_UPLOAD_BYTES, 200 MB by "
             "default) and with 422 `type_not_allowed` unless the bytes are PDF, JPEG, PNG, OFD, DOCX, XLSX, CSV "
-            "(UTF-8 or GB18030) or ZIP. A second upload in a category is a new version; the old one is kept.",
+            "(UTF-8 or GB18030) or ZIP, and with 422 naming the file and the rule when what is inside breaks one (web "
+            "markup at the start of a PDF or image, a formula in a CSV, an archive's unsafe path, bomb, nesting, "
+            "name encoding, or an Office file's DOCTYPE or macros: storage.contents). Other bytes in a category are "
+            "a new version and the old one is kept; the same bytes as the current version answer 200 with it.",
             "requestBody": {
                 "required": True,
                 "content": {
@@ -96,6 +99,11 @@ PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
+                "200": ok(
+                    "Unchanged: the same bytes are already the current version, which is returned",
+                    ref("Attachment"),
+                    {"Location": {"description": "The download URL", "schema": STR}},
+                ),
                 "201": ok(
                     "Stored",
                     ref("Attachment"),

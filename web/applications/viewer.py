@@ -56,7 +56,7 @@ def viewer_card(app: Application, definition: Definition, user: User, **_: Any) 
 def view_attachment(attachment_id: int) -> Response:
     """The stored bytes shown inline, framed only by this site, where the browser can show the type; a download
     otherwise. Whoever may not see the application gets the same 404 as for no attachment."""
-    row = readable_attachment(attachment_id)
+    row = readable_attachment(attachment_id, "view")
     if row.content_type not in VIEWABLE:
         return redirect(url_for("applications.download_attachment", attachment_id=row.id), 303)  # type: ignore[return-value]
     response = attachment_response(row)

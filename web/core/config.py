@@ -75,6 +75,13 @@ def _archive_signing_key(instance: Path) -> str:
     )
 
 
+def _visibility(seconds: int) -> dict[str, int]:
+    """Redis' redelivery of unacknowledged tasks: after `seconds` (longer than any task runs, or it runs twice), looked
+    for every few seconds (kombu's default sweep, every 100 s, would add to the wait)."""
+    return {"visibility_timeout": seconds, "unacked_restore_interval": max(1, min(10, seconds // 4)),
+            "unacked_restore_throttle": 1}  # fmt: skip
+
+
 def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
@@ -106,6 +113,8 @@ def from_environment() -> dict[str, Any]:
             # One broker may serve several installations (or test runs): each keeps to its own queue.
             "task_default_queue": os.environ.get("CELERY_QUEUE", "celery"),
             "broker_connection_retry_on_startup": True,
+            # Redis: a task a killed worker held unacknowledged (acks_late) is handed out again after this long.
+            "broker_transport_options": _visibility(int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))),
             # Crontab entries below are Beijing time; every time the app stores stays UTC.
             "timezone": "Asia/Shanghai",
             "enable_utc": True,
@@ -164,6 +173,7 @@ def from_environment() -> dict[str, Any]:
             "web.overview",
             "web.rounds",
             "web.demo",
+            "web.audit",
         ],
         # --- input limits (issue 10): any string field, a JSON body, its nesting ---
         "MAX_FIELD_CHARS": int(os.environ.get("MAX_FIELD_CHARS", "20000")),

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from web.core import totp, two_factor
 from web.core.actor import me
 from web.core.extensions import limiter, login_rate_limit, open_session
 from web.core.page_forms import LoginForm, LogoutForm
@@ -33,7 +34,8 @@ def index() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, methods=["POST"])
+# One count per client for the password and the second factor's code (web.core.two_factor.login_code) alike.
+@limiter.shared_limit(login_rate_limit, scope="login", methods=["POST"])
 def login() -> Any:
     target = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -52,7 +54,11 @@ def login() -> Any:
                 channel="page",
                 client=request.remote_addr,
                 request_id=g.get("request_id"),
+                code_later=True,
             )
+        if user is not None and totp.enabled(user):
+            # The password was right; the login finishes only with the authenticator's code.
+            return two_factor.ask_for_code(user, target)
         if user is not None:
             # A fresh session at login (no fixation); only the chosen language carries over.
             chosen = session.get("lang")

@@ -95,7 +95,14 @@ SCHEMAS: dict[str, Schema] = {
         "description": "RFC 7807 problem details; `title` is Chinese unless Accept-Language or ?lang asks for en",
     },
     "ProblemType": obj({"type": STR, "code": STR, "status": INT, "title": ref("Label")}),
-    "TokenRequest": obj({"username": STR, "password": STR}),
+    "TokenRequest": obj(
+        {
+            "username": STR,
+            "password": STR,
+            "code": {**STR, "description": "the 6-digit code of the account's second factor (TOTP), where it is on"},
+        },
+        ["username", "password"],
+    ),
     "Token": obj({"token": STR, "token_type": {"const": "Bearer"}, "expires_at": TIME}),
 }
 
@@ -118,9 +125,10 @@ PATHS: dict[str, Any] = {
             "summary": "Exchange a username and password for a bearer token",
             "security": [],
             "description": "Rate-limited per client (LOGIN_RATE_LIMIT); an account is locked for LOCKOUT_MINUTES "
-            "after LOCKOUT_FAILURES wrong passwords in a row, and the answer does not say which happened.",
+            "after LOCKOUT_FAILURES wrong passwords or second-factor codes in a row, and the answer does not say "
+            "which happened. An account with a second factor (TOTP) must send its current `code`.",
             "requestBody": json_body(ref("TokenRequest")),
-            "responses": {"200": ok("A token, shown once", ref("Token")), **problem_responses(400, 401, 422, 429)},
+            "responses": {"200": ok("A token, shown once", ref("Token")), **problem_responses(400, 401, 415, 422, 429)},
         },
         "delete": {
             "operationId": "revokeToken",

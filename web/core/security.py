@@ -15,6 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.sealed import Sealer
+from web.core import totp
 from workflow import audit
 from workflow.accounts import ApiToken, User
 from workflow.db import as_utc, utcnow
@@ -90,6 +92,34 @@ def locked(user: User, now: dt.datetime | None = None) -> bool:
     return user.locked_until is not None and as_utc(user.locked_until) > (now or utcnow())
 
 
+def _failed(
+    session: Session,
+    user: User,
+    policy: LockoutPolicy,
+    now: dt.datetime,
+    reason: str,
+    where: dict[str, str],
+    request_id: str | None,
+) -> None:
+    """A wrong password or a wrong second-factor code: counted in a row toward the account's lockout."""
+    recent = user.last_failed_at is not None and now - as_utc(user.last_failed_at) < policy.period
+    user.failed_logins = (user.failed_logins if recent else 0) + 1
+    user.last_failed_at = now
+    _record(session, user, "login_failed", request_id, reason=reason, failures=user.failed_logins, **where)
+    if user.failed_logins >= policy.failures:
+        user.locked_until = now + policy.period
+        user.failed_logins = 0
+        _record(session, user, "locked_out", request_id, until=as_utc(user.locked_until).isoformat(), **where)
+
+
+def _logged_in(session: Session, user: User, now: dt.datetime, request_id: str | None, **where: str) -> User:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    _record(session, user, "logged_in", request_id, **where)
+    return user
+
+
 def authenticate(
     session: Session,
     username: str,
@@ -99,10 +129,16 @@ def authenticate(
     channel: str = "page",
     client: str | None = None,
     request_id: str | None = None,
+    code: str | None = None,
+    sealer: Sealer | None = None,
+    code_later: bool = False,
 ) -> User | None:
     """The user whose password this is, if the account is active and not locked; the attempt is audited.
 
-    The caller commits even when None comes back: the failure count and the audit event must stay.
+    An account with a second factor (web.core.totp) also needs its current `code`, or, with `code_later` (the
+    pages' two steps), comes back not yet logged in: the caller asks for the code and finishes with `second_step`.
+    A wrong code counts toward the lockout like a wrong password. The caller commits even when None comes back:
+    the failure count and the audit event must stay.
     """
     policy = policy or LockoutPolicy()
     # Locked for the count: two wrong passwords at once are two failures, not one.
@@ -118,27 +154,50 @@ def authenticate(
         _record(session, user, "login_failed", request_id, reason="locked", **where)
         return None
     if not check_password(user, password):
-        recent = user.last_failed_at is not None and now - as_utc(user.last_failed_at) < policy.period
-        user.failed_logins = (user.failed_logins if recent else 0) + 1
-        user.last_failed_at = now
-        _record(
-            session, user, "login_failed", request_id, reason="wrong_password", failures=user.failed_logins, **where
-        )
-        if user.failed_logins >= policy.failures:
-            user.locked_until = now + policy.period
-            user.failed_logins = 0
-            _record(session, user, "locked_out", request_id, until=as_utc(user.locked_until).isoformat(), **where)
+        _failed(session, user, policy, now, "wrong_password", where, request_id)
         return None
     if not user.active:
         _record(session, user, "login_failed", request_id, reason="deactivated", **where)
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    _record(session, user, "logged_in", request_id, **where)
-    return user
+    if totp.enabled(user):
+        if code_later:
+            # Half way: the failure count stays until the code is right, so a known password buys no extra guesses.
+            _record(session, user, "password_ok", request_id, **where)
+            return user
+        if sealer is None or not totp.check_code(user, sealer, code):
+            _failed(session, user, policy, now, "wrong_code", where, request_id)
+            return None
+        return _logged_in(session, user, now, request_id, second_factor="totp", **where)
+    return _logged_in(session, user, now, request_id, **where)
+
+
+def second_step(
+    session: Session,
+    user_id: int,
+    code: str | None,
+    *,
+    sealer: Sealer,
+    policy: LockoutPolicy | None = None,
+    channel: str = "page",
+    client: str | None = None,
+    request_id: str | None = None,
+) -> User | None:
+    """The pages' second step: the user whose password was right, if `code` is their current code (audited)."""
+    policy = policy or LockoutPolicy()
+    user = session.get(User, user_id, with_for_update=True)
+    where = {"channel": channel, **({"client": client} if client else {})}
+    now = utcnow()
+    if user is None or not user.active or not totp.enabled(user):
+        return None
+    if locked(user, now):
+        _record(session, user, "login_failed", request_id, reason="locked", **where)
+        return None
+    if not totp.check_code(user, sealer, code):
+        _failed(session, user, policy, now, "wrong_code", where, request_id)
+        return None
+    return _logged_in(session, user, now, request_id, second_factor="totp", **where)
 
 
 def unlock(session: Session, user: User, by: User | Unknown, request_id: str | None = None) -> bool:

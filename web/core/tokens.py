@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from storage import sealed
 from web.core import security
 from web.core.api import public
 from web.core.extensions import limiter, login_rate_limit
@@ -20,8 +21,9 @@ bp = Blueprint("tokens", __name__)
 @public
 @limiter.limit(login_rate_limit)
 def issue_token() -> Response:
-    """Exchange a username and password for a bearer token (shown once; only its hash is stored)."""
-    body = read_body({"username": str, "password": str}, required=("username", "password"))
+    """Exchange a username and password (and the second factor's code, where it is on) for a bearer token (shown
+    once; only its hash is stored)."""
+    body = read_body({"username": str, "password": str, "code": str}, required=("username", "password"))
     config = current_app.config
     policy = security.LockoutPolicy(int(config["LOCKOUT_FAILURES"]), int(config["LOCKOUT_MINUTES"]))
     # Committed whatever the outcome: a failure's count and its audit event must stay.
@@ -34,6 +36,8 @@ def issue_token() -> Response:
             channel="api",
             client=request.remote_addr,
             request_id=g.get("request_id"),
+            code=body.get("code"),
+            sealer=sealed.sealer(config["FIELD_ENCRYPTION_KEYS"]),
         )
         issued = security.issue_token(session, user, config["TOKEN_TTL_HOURS"], label="api") if user else None
         expires: dt.datetime | None = issued[1].expires_at if issued else None
@@ -41,8 +45,8 @@ def issue_token() -> Response:
         raise ApiProblem(
             401,
             "invalid_credentials",
-            f"wrong username or password, or the account is deactivated; after {policy.failures} failed attempts "
-            f"in a row an account is locked for {policy.minutes} minutes",
+            "wrong username or password (or second-factor code), or the account is deactivated; after "
+            f"{policy.failures} failed attempts in a row an account is locked for {policy.minutes} minutes",
         )
     response = jsonify(token=issued[0], token_type="Bearer", expires_at=as_utc(expires).isoformat())
     response.headers["Cache-Control"] = "no-store"

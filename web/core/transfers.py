@@ -11,7 +11,9 @@ from werkzeug.wrappers import Response
 from applications import attachments
 from applications.models import Attachment
 from storage import multipart
+from web.core.actor import me
 from web.core.extensions import blob_store
+from workflow.db import db
 
 UPLOAD_OVERHEAD = 64 * 1024  # the multipart framing, a token and the category around the file
 
@@ -45,6 +47,13 @@ def upload_from_request(actor: Any, application_id: int, boundary: str, lang: st
         lang=lang,
         **options,
     )
+
+
+def audited_attachment(attachment_id: int, how: str) -> Attachment:
+    """The attachment the caller may read, the reading (`download` or `view`) audited; NotFound as for none."""
+    actor = me().id
+    db.session.commit()  # the view's read transaction ends before the audit's write (SQLite allows one writer)
+    return attachments.opened(actor, attachment_id, how, request_id=g.request_id)
 
 
 def attachment_response(row: Attachment) -> Response:

@@ -36,7 +36,7 @@ PATHS: dict[str, Any] = {
             "{payment_reference, amount, value_date} pays — the approved award exactly (not_the_award), on a value "
             "date not after today in Beijing time (in_future), once.",
             "parameters": [{"name": "programme", "in": "query", "required": False, "schema": STR}],
-            "responses": {"200": ok("The ledger", ref("BudgetLedger")), **problem_responses(401, 403)},
+            "responses": {"200": ok("The ledger", ref("BudgetLedger")), **problem_responses(401, 403, 422)},
         }
     },
 }

@@ -135,7 +135,7 @@ PATHS: dict[str, Any] = {
             "operationId": "setMailPreferences",
             "summary": "Change any of them; deadlines are always sent at once (422 deadline_always_sent)",
             "requestBody": json_body(ref("MailPreferencesChange")),
-            "responses": {"200": ok("Preferences", ref("MailPreferences")), **problem_responses(401, 415, 422)},
+            "responses": {"200": ok("Preferences", ref("MailPreferences")), **problem_responses(400, 401, 415, 422)},
         },
     },
 }

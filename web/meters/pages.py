@@ -36,7 +36,10 @@ class ReadingsUploadForm(FlaskForm):
 @login_required
 def evidence_chart(application_id: int, snapshot_id: int, chart: str, fmt: str) -> Response:
     """A picture of the snapshot's frozen figures (the tablet keeps it with the sheet for the visit offline)."""
-    return chart_response(application_id, snapshot_id, chart, fmt)
+    try:
+        return chart_response(application_id, snapshot_id, chart, fmt)
+    except NotFound:
+        abort(404)  # the page's 404, as for anything not there (the engine's NotFound is the API's to word)
 
 
 @bp.route("/applications/<int:application_id>/evidence", methods=["POST"])

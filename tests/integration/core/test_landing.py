@@ -15,7 +15,7 @@ from tests import factories
         ("municipal_reviewer", "/desk"),
         ("finance_officer", "/desk"),
         ("expert", "/assignments"),
-        ("auditor", "/applications"),
+        ("auditor", "/audit"),
     ],
 )
 def test_each_role_lands_on_its_own_work(app, cast, who, lands_on):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from workflow.schema import metadata as all_tables
 metadata = all_tables()
 
 APPEND_ONLY = {
-    "postgresql": {"audit_events_append_only"},
+    "postgresql": {"audit_events_append_only", "audit_events_no_truncate"},
     "sqlite": {"audit_events_no_update", "audit_events_no_delete"},
 }
 

@@ -11,12 +11,8 @@ SMTP server on 127.0.0.1.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -25,13 +21,14 @@ from sqlalchemy import select
 from notifications import delivery
 from notifications.models import Delivery
 from tests import factories
-from workflow import outbox
+from tests.support.worker import Worker
+from tests.support.worker import wait_for as _wait
+from workflow import engine_pg, outbox
 from workflow.db import db
 from workflow.engine import fire
 from workflow.models import OutboxMessage
 
 pytestmark = pytest.mark.broker
-ROOT = Path(__file__).resolve().parents[3]
 LEASE = 3  # seconds: the worker's DELIVERY_LEASE_SECONDS, so a killed claim frees quickly
 
 
@@ -40,45 +37,6 @@ def _deliveries() -> list[Delivery]:
         rows = list(session.scalars(select(Delivery).where(Delivery.channel == "email").order_by(Delivery.id)))
         session.expunge_all()
         return rows
-
-
-def _wait(condition, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {seconds} s for {what}")
-        time.sleep(0.2)
-
-
-class Worker:
-    """`manage.py worker` in a process of its own (its own process group, so SIGKILL takes all of it)."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.env, self.log, self.process = env, log, None
-
-    def start(self) -> None:
-        out = self.log.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "worker", "--loglevel=INFO", "--pool=solo", "-n", "killme@%h"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -170,16 +128,20 @@ def test_a_rolled_back_command_sends_nothing_through_the_broker(
     app, cast, committed_db, broker_celery, via_broker, mailbox, monkeypatch
 ):
     app_id = factories.new_application(cast)
-    written = outbox.publish
 
-    def then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
-        written(*args, **kwargs)  # the command's outbox rows are in its transaction ...
-        raise RuntimeError("... and then it fails before committing")
+    def then_fail(written):  # type: ignore[no-untyped-def]
+        def write(*args, **kwargs):  # type: ignore[no-untyped-def]
+            written(*args, **kwargs)  # the command's outbox rows are in its transaction ...
+            raise RuntimeError("... and then it fails before committing")
 
-    monkeypatch.setattr(outbox, "publish", then_fail)
-    with pytest.raises(RuntimeError):
-        fire(app_id, "submit", cast.applicant)
-    monkeypatch.setattr(outbox, "publish", written)
+        return write
+
+    # The plain path publishes through outbox.publish; PostgreSQL's one statement writes the rows itself.
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "publish", then_fail(outbox.publish))
+        patched.setattr(engine_pg, "write", then_fail(engine_pg.write))
+        with pytest.raises(RuntimeError):
+            fire(app_id, "submit", cast.applicant)
     with start_worker(broker_celery, perform_ping_check=False, shutdown_timeout=30):
         assert outbox.relay() == 0  # nothing was left to send
         time.sleep(2)

@@ -199,7 +199,7 @@ def test_the_applicant_uploads_in_editable_states_and_for_a_supplement_not_under
         factories.upload(app, cast, app_id, "other")
     assert refused.value.state == "district_review"
     fire(app_id, "return_for_correction", cast.district_reviewer, {"comment": "补盖章页"})
-    assert factories.upload(app, cast, app_id, "other").version == 2  # returned
+    assert factories.upload(app, cast, app_id, "other", factories.SAMPLE_PDF + b"% corrected\n").version == 2
     factories.drive_to(cast, app_id, "supplement_requested")
     assert factories.upload(app, cast, app_id, "supplement").version == 1
 
@@ -265,12 +265,12 @@ def test_an_upload_is_received_into_the_store_and_adopted_with_its_hash(app, cas
         assert (own_store.root / row.blob_key).stat().st_ino == inodes[0]
 
 
-def test_the_same_bytes_again_are_a_new_version_of_the_one_blob(app, cast, own_store, uploads):
+def test_the_same_bytes_again_keep_one_version_and_one_blob(app, cast, own_store, uploads):
     app_id = factories.new_application(cast, attach=False)
     data = b"%PDF-1.7\n twice"
     first = upload_to(own_store, cast, app_id, uploads, data)
     second = upload_to(own_store, cast, app_id, uploads, data)
-    assert (first.version, second.version, first.blob_key) == (1, 2, second.blob_key)
+    assert (first.id, first.version, second.unchanged, first.unchanged) == (second.id, 1, True, False)
     assert everything_in(own_store, uploads) == [first.blob_key]
 
 
