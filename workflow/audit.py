@@ -133,37 +133,13 @@ def lock_head(session: Session) -> tuple[int, str]:
     return head.last_seq, head.last_hash
 
 
-def append(
-    session: Session,
-    *,
-    actor: Actor,
-    outcome: str,
-    application_id: int | None,
-    payload: dict[str, Any] | None = None,
-    trigger: str | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    definition: str | None = None,
-    request_id: str | None = None,
-    app_version: int | None = None,
-) -> Appended:
+def append(session: Session, **fields: Any) -> Appended:
     """Append one event under the chain lock; the caller's transaction commits it.
 
-    `app_version` is the application's version after this event, for every event that changes or notes one.
+    `fields` are event_values' (actor, outcome, application_id, payload, trigger, …); `app_version` is the
+    application's version after this event, for every event that changes or notes one.
     """
-    values = event_values(
-        *lock_head(session),
-        actor=actor,
-        outcome=outcome,
-        application_id=application_id,
-        payload=payload,
-        trigger=trigger,
-        from_state=from_state,
-        to_state=to_state,
-        definition=definition,
-        request_id=request_id,
-        app_version=app_version,
-    )
+    values = event_values(*lock_head(session), **fields)
     conn = session.connection()
     conn.execute(_INSERT_EVENT, values)
     conn.execute(_MOVE_HEAD, {"b_seq": values["seq"], "b_hash": values["hash"]})

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from web.core import totp, two_factor
 from web.core.actor import me
-from web.core.extensions import limiter, login_rate_limit, open_session
+from web.core.extensions import limiter, login_rate_limit
 from web.core.page_forms import LoginForm, LogoutForm
 from web.core.pages import bp, commit_reads, landing_url, safe_next
 from web.core.security import LockoutPolicy, authenticate, log_out
@@ -60,14 +60,7 @@ def login() -> Any:
             # The password was right; the login finishes only with the authenticator's code.
             return two_factor.ask_for_code(user, target)
         if user is not None:
-            # A fresh session at login (no fixation); only the chosen language carries over.
-            chosen = session.get("lang")
-            session.clear()
-            if chosen:
-                session["lang"] = chosen
-            login_user(user)
-            open_session(user)
-            return redirect(target or landing_url(me()), 303)
+            return two_factor.logged_in(user, target)
         # The same words whether the username exists, the password is wrong or the account is locked.
         flash(
             gettext(

@@ -56,6 +56,17 @@ def _no_store(response: Any) -> Response:
 # --- the login's second step ---------------------------------------------------------------------------------------
 
 
+def logged_in(user: User, target: str | None) -> Response:
+    """A fresh session at login (no fixation; only the chosen language carries over), then where the user was going."""
+    chosen = session.get("lang")
+    session.clear()
+    if chosen:
+        session["lang"] = chosen
+    login_user(user)
+    open_session(user)
+    return redirect(target or landing_url(me()), 303)
+
+
 def ask_for_code(user: User, target: str | None) -> Response:
     """The password was right and the account has a second factor: remember who, for a few minutes, and ask."""
     chosen = session.get("lang")
@@ -96,13 +107,7 @@ def login_code() -> Any:
             )
             fresh = user is not None and user.session_generation == pending.get("gen")
         if user is not None and fresh:
-            chosen = session.get("lang")
-            session.clear()
-            if chosen:
-                session["lang"] = chosen
-            login_user(user)
-            open_session(user)
-            return redirect(safe_next(pending.get("next")) or landing_url(me()), 303)
+            return logged_in(user, safe_next(pending.get("next")))
         flash(
             gettext(
                 "Wrong code. After %(failures)d failed attempts in a row an account is locked for %(minutes)d minutes.",
