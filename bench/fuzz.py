@@ -24,7 +24,6 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from web.core import migrate
-from web.core.config import from_environment
 from workflow import operations
 from workflow.db import db
 
@@ -51,20 +50,10 @@ def main() -> int:
     os.environ.setdefault("EMC_INSTANCE", str(folder))
     with database(args.database_url, folder) as url:
         from tests import factories
-        from tests.support import fuzz
+        from tests.support import config, fuzz
         from web.app import create_app
 
-        app = create_app(
-            {
-                "TESTING": False,  # a route's exception becomes a 500, as in production, and is reported
-                "DATABASE_URL": url,
-                "INSTANCE_PATH": str(folder),
-                "SECRET_KEY": "fuzz-secret-key",
-                "STORAGE_URL": f"file://{folder / 'blobs'}",
-                "LOGIN_RATE_LIMIT": "1000000 per minute",
-                "CELERY": {**from_environment()["CELERY"], "broker_url": "memory://", "task_always_eager": True},
-            }
-        )
+        app = create_app(config.in_process(url, folder, testing=False, secret_key="fuzz-secret-key"))
         migrate.upgrade(url)
         with db.transaction() as session:
             operations.seed_programmes(session)

@@ -18,10 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from tests import factories
-from tests.support import smtp
+from tests.support import config, smtp
 from web.app import create_app
 from web.core import migrate
-from web.core.config import from_environment
 from workflow import operations
 from workflow.db import db
 
@@ -50,21 +49,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     instance: Path = tmp_path_factory.mktemp("instance")
     os.environ.setdefault("EMC_INSTANCE", str(instance))
-    application = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "INSTANCE_PATH": str(instance),
-            "SECRET_KEY": "test-secret-key",
-            "WTF_CSRF_ENABLED": False,
-            "STORAGE_URL": f"file://{instance / 'blobs'}",
-            # Every test client is 127.0.0.1: the per-client login limit would trip across tests. The tests of the
-            # limit set the shipped value (from_environment) for a client address of their own.
-            "LOGIN_RATE_LIMIT": "100000 per minute",
-            # Tasks run in-process even when CELERY_BROKER_URL is set (CI); the broker test builds its own Celery.
-            "CELERY": {**from_environment()["CELERY"], "broker_url": "memory://", "task_always_eager": True},
-        }
-    )
+    application = create_app(config.in_process(database_url, instance))
     migrate.upgrade(database_url)
     with db.transaction() as session:
         operations.seed_programmes(session)

@@ -133,6 +133,13 @@ def upload_body(category: str, n: int) -> tuple[bytes, str]:
     return head + _PAYLOAD + tail, f"multipart/form-data; boundary={BOUNDARY}"
 
 
+def get_detail_api(client: Any, headers: dict[str, str], ids: list[int]) -> None:
+    """One of the queue's applications through the detail API (the scenario's reviewers and the throughput pair)."""
+    client.get(
+        f"/api/v1/applications/{random.choice(ids)}", headers=headers, name="/api/v1/applications/[id] [detail API]"
+    )
+
+
 class Person(HttpUser):
     """Logs in through the login page (as a browser: its CSRF token, then the cookie) and takes an API token."""
 
@@ -275,11 +282,7 @@ class Reviewer(Person):
     @task(2)
     def detail_api(self) -> None:
         if self.ids:
-            self.client.get(
-                f"/api/v1/applications/{random.choice(self.ids)}",
-                headers=self.api,
-                name="/api/v1/applications/[id] [detail API]",
-            )
+            get_detail_api(self.client, self.api, self.ids)
 
 
 # --- the throughput pair (bench.load.run): no think time, the lighter client ----------------------------------------
@@ -298,11 +301,7 @@ class DetailApi(FastHttpUser):
 
     @task
     def detail_api(self) -> None:
-        self.client.get(
-            f"/api/v1/applications/{random.choice(self.ids)}",
-            headers=self.api,
-            name="/api/v1/applications/[id] [detail API]",
-        )
+        get_detail_api(self.client, self.api, self.ids)
 
 
 class Bare(FastHttpUser):

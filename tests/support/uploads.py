@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import io
 import struct
+import tracemalloc
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PREFIX = "/api/v1"
 
 
 MB = 1024 * 1024
+
+
+def peak_allocation(call: Callable[[], T]) -> tuple[T, int]:
+    """What the call returns, and the peak of Python's allocations (bytes) while it ran."""
+    tracemalloc.start()
+    try:
+        answer = call()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return answer, peak
 
 
 def upload(client: Any, headers: dict[str, str], app_id: int, category: str, data: bytes, filename: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from storage.multipart import blob_key
 from tests import factories
 from tests.support.api import bearer
 from tests.support.openapi import Conformance
-from tests.support.uploads import MB, DiesHalfway, upload
+from tests.support.uploads import MB, DiesHalfway, peak_allocation, upload
 from web.core.extensions import blob_store
 from workflow.db import db
 from workflow.models import AuditEvent
@@ -302,12 +301,7 @@ def test_a_50_mb_upload_is_never_held_in_memory(client, cast, tmp_path):
             out.write(block)
             digest.update(block)
     with path.open("rb") as fh:
-        tracemalloc.start()
-        try:
-            response = upload_file(client, applicant, app_id, fh)
-            _current, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        response, peak = peak_allocation(lambda: upload_file(client, applicant, app_id, fh))
     assert response.status_code == 201, response.get_json()
     assert (response.get_json()["size"], response.get_json()["sha256"]) == (path.stat().st_size, digest.hexdigest())
     assert peak < 16 * MB, f"peak Python allocation {peak / MB:.1f} MB for a 50 MB upload"

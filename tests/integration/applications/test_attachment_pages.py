@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import tracemalloc
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from applications.models import Attachment
 from storage.multipart import blob_key
 from tests import factories
 from tests.support.pages import csrf_app, log_in, text_of
-from tests.support.uploads import MB, DiesHalfway, post_upload
+from tests.support.uploads import MB, DiesHalfway, peak_allocation, post_upload
 from web.core.extensions import blob_store
 from workflow.db import db
 from workflow.engine import fire
@@ -212,16 +211,13 @@ def test_a_50_mb_page_upload_is_never_held_in_memory(app, cast, tmp_path):
         for block in (PDF, *(bytes([i]) * MB for i in range(50))):
             out.write(block)
     with path.open("rb") as fh:
-        tracemalloc.start()
-        try:
-            response = client.post(
+        response, peak = peak_allocation(
+            lambda: client.post(
                 f"/applications/{app_id}/attachments",
                 data={"category": "other", "file": (fh, "big.pdf")},
                 headers=as_json(),
             )
-            _current, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        )
     assert response.status_code == 201, response.json
     assert rows_of(app_id)[0].size == path.stat().st_size
     assert peak < 16 * MB, f"peak Python allocation {peak / MB:.1f} MB for a 50 MB upload"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from tests import factories
 from tests.support import corpus
 from tests.support.api import bearer
 from tests.support.pages import log_in
-from tests.support.uploads import MB, post_upload, upload
+from tests.support.uploads import MB, peak_allocation, post_upload, upload
 from workflow.accounts import SYSTEM, Organisation
 from workflow.db import db
 from workflow.engine import fire
@@ -110,12 +109,7 @@ def test_a_zip_bomb_is_refused_in_bounded_memory(client, cast, bomb, code):
     data = bomb()
     app_id = factories.new_application(cast, attach=False)
     applicant = bearer(client, cast.applicant)
-    tracemalloc.start()
-    try:
-        answer = upload(client, applicant, app_id, "other", data, "材料.zip")
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    answer, peak = peak_allocation(lambda: upload(client, applicant, app_id, "other", data, "材料.zip"))
     assert answer.status_code == 422
     [error] = answer.get_json()["errors"]
     assert error["code"] == code and error["message"].startswith("“材料.zip”未接收")
@@ -134,16 +128,13 @@ def test_a_large_archive_is_checked_in_bounded_memory(client, cast, tmp_path: Pa
                     entry.write(os.urandom(MB))
     app_id = factories.new_application(cast, attach=False)
     with path.open("rb") as fh:
-        tracemalloc.start()
-        try:
-            answer = client.post(
+        answer, peak = peak_allocation(
+            lambda: client.post(
                 f"{PREFIX}/applications/{app_id}/attachments",
                 data={"category": "other", "file": (fh, "扫描件.zip")},
                 headers=bearer(client, cast.applicant),
             )
-            _current, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        )
     assert answer.status_code == 201, answer.get_json()
     assert answer.get_json()["size"] == path.stat().st_size
     assert peak < 16 * MB, f"peak Python allocation {peak / MB:.1f} MB for a 40 MB archive"
