@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -18,10 +19,12 @@ BOLD = Font(bold=True)
 
 
 def safe(value: Any) -> Any:
-    """A cell's value: text that would start a formula gets a leading apostrophe; anything else as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """A cell's value: text that would start a formula gets a leading apostrophe, and control characters no .xlsx
+    may hold (openpyxl refuses them) become U+FFFD; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def cell(sheet: Any, value: Any, *, bold: bool = False) -> WriteOnlyCell:
