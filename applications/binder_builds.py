@@ -9,7 +9,7 @@ import tempfile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from applications import binder
+from applications import binder, file_reads
 from applications.models import BinderBuild
 from storage.blobs import BlobStore
 from workflow import audit, outbox
@@ -51,6 +51,19 @@ def visible_build(session: Session, actor: Actor, application_id: int, build_id:
     if build is None or build.application_id != application_id or get_visible(session, actor, application_id) is None:
         raise NotFound(f"binder build {build_id} not found")
     return build
+
+
+def opened(actor: Actor | int, application_id: int, build_id: int, request_id: str | None = None) -> BinderBuild:
+    """A built binder `actor` may see (visible_build), its download audited; NotFound as for none otherwise, and
+    while it is not built yet (nothing is written then)."""
+    with db.transaction() as session:
+        user = resolve_actor(session, actor)
+        build = visible_build(session, user, application_id, build_id)
+        app = get_visible(session, user, application_id)
+        if build.status != "done" or build.blob_key is None or app is None:
+            raise NotFound(f"binder build {build_id} not found")
+        file_reads.note_read(session, user, app, "binder", file_id=build.id, sha256=build.sha256, request_id=request_id)
+        return build
 
 
 def _progress(build_id: int, done: int, total: int, status: str = "building") -> None:

@@ -23,8 +23,10 @@ import psycopg
 from bench.engine_commands import measure_commands
 from bench.engine_memory import probe, run_probe, shared_machine_kib
 from bench.engine_raw import RAWSAME_TRIPS
-from bench.engine_setup import DEFAULT_SERVER, database, libpq_dsn, prepare
+from bench.engine_setup import CYCLE, DEFAULT_SERVER, database, libpq_dsn, prepare
 from workflow.db import db
+
+TRIGGERS = [trigger for trigger, _dest in CYCLE.values()]  # return_for_correction, then resubmit
 
 # -- report --------------------------------------------------------------------------------------------------------
 
@@ -46,25 +48,47 @@ def mib(kib: float) -> str:
     return f"{kib / 1024:,.1f} MiB"
 
 
+def report_trips(trigger: str, trips: list[str], same: list[str]) -> None:
+    """fire()'s round trips for one command, each marked where rawsame sends something else; drift warned."""
+    statements = sum(1 for s in trips if s not in ("BEGIN", "COMMIT") and not s.startswith("SELECT 1 ("))
+    ping = ", the pool's pre-ping" if any(s.startswith("SELECT 1 (") for s in trips) else ""
+    agree = "the same statements" if trips == same else "OTHER statements (marked ≠)"
+    print(
+        f"  round trips of one fire() on {trigger}: {len(trips)} = BEGIN, COMMIT{ping} and {statements} SQL "
+        f"statements; rawsame sends {len(same)}, {agree}"
+    )
+    if len(trips) != RAWSAME_TRIPS[trigger]:
+        print(
+            f"  !! fire() now makes {len(trips)} round trips on {trigger}: the rawsame column still mirrors the "
+            f"{RAWSAME_TRIPS[trigger]} it made"
+        )
+    for i, statement in enumerate(trips, 1):
+        mark = "  " if i <= len(same) and same[i - 1] == statement else "≠ "
+        print(f"    {mark}{i:>2}. {statement[:106]}")
+    for i, statement in enumerate(same[len(trips) :], len(trips) + 1):
+        print(f"    ≠ {i:>2}. rawsame only: {statement[:92]}")
+
+
 def report_commands(m: dict[str, Any], rounds: int, n: int) -> None:
     med = {name: statistics.median(lat) for name, lat in m["every"].items()}
     cpu = {name: statistics.median(values) for name, values in m["cpu"].items()}
     ratios = [f / r for f, r in zip(m["medians"]["fire"], m["medians"]["raw6"], strict=True)]
-    trips = len(m["trips"])
+    fire_trips, same_trips = m["trips"]["fire"], m["trips"]["rawsame"]
     print(f"\n(a, b) one command; {rounds} interleaved rounds x {n} per method; per-op medians")
     print("  return_for_correction (district reviewer, comment) / resubmit (applicant), with expected_version")
     print("  outbox: no sender and no kicker; the rows are left pending (the relay is not timed)")
     head = f"{'round trips':>12}{'median µs':>11}{'round medians µs':>19}{'client CPU µs':>15}{'× raw6':>8}"
     print(f"  {'method':<33}{head}")
     rows = (
-        ("raw6", "raw psycopg: the issue's SQL", 6),
-        ("rawsame", "raw psycopg: fire()'s own SQL", RAWSAME_TRIPS),
-        ("fire", "workflow.engine.fire()", trips),
+        ("raw6", "raw psycopg: the issue's SQL", "6"),
+        ("rawsame", "raw psycopg: fire()'s own SQL", "/".join(str(len(same_trips[t])) for t in TRIGGERS)),
+        ("fire", "workflow.engine.fire()", "/".join(str(len(fire_trips[t])) for t in TRIGGERS)),
     )
     for name, title, count in rows:
         spread = f"{min(m['medians'][name]):,.0f}–{max(m['medians'][name]):,.0f}"
         ratio = med[name] / med["raw6"]
         print(f"  {title:<33}{count:>12}{med[name]:>11,.0f}{spread:>19}{cpu[name]:>15,.0f}{ratio:>7.2f}×")
+    print(f"  (round trips: {' / '.join(TRIGGERS)}; each method alternates the two)")
     if "plain" in m["medians"]:
         name = "plain"
         spread = f"{min(m['medians'][name]):,.0f}–{max(m['medians'][name]):,.0f}"
@@ -81,18 +105,21 @@ def report_commands(m: dict[str, Any], rounds: int, n: int) -> None:
         f"  RATIO fire/raw6 = {ratio:.2f}× (median of the {rounds} rounds' ratios; "
         f"{min(ratios):.2f}×–{max(ratios):.2f}×); goal ≤ 2×: {'met' if ratio <= 2 else 'MISSED'}"
     )
+    more = statistics.mean(RAWSAME_TRIPS[t] for t in TRIGGERS) - 6
+    each = " on a return, ".join(str(RAWSAME_TRIPS[t]) for t in TRIGGERS)
     print(
-        f"  fire() {med['fire']:,.0f} µs = the issue's SQL {med['raw6']:,.0f} + {RAWSAME_TRIPS - 6} more round trips "
-        f"{med['rawsame'] - med['raw6']:,.0f} + ORM and Python {med['fire'] - med['rawsame']:,.0f}"
+        f"  fire() {med['fire']:,.0f} µs = the issue's SQL {med['raw6']:,.0f} + {more:g} more round trips on average "
+        f"({each} on a resubmission) and the effects' rows {med['rawsame'] - med['raw6']:,.0f} "
+        f"+ ORM and Python {med['fire'] - med['rawsame']:,.0f}"
     )
-    statements = sum(1 for s in m["trips"] if s not in ("BEGIN", "COMMIT") and not s.startswith("SELECT 1 ("))
-    print(f"  round trips of one fire(): {trips} = BEGIN, COMMIT, the pool's pre-ping and {statements} SQL statements")
-    if trips != RAWSAME_TRIPS:
-        print(
-            f"  !! fire() now makes {trips} round trips: the rawsame column still mirrors the {RAWSAME_TRIPS} it made"
+    for trigger in TRIGGERS:
+        report_trips(trigger, fire_trips[trigger], same_trips[trigger])
+    print(
+        "  rows written over each pool, fire() / rawsame: "
+        + ", ".join(
+            f"{table} {m['rows']['fire'][table]:,}/{m['rows']['rawsame'][table]:,}" for table in m["rows"]["fire"]
         )
-    for i, statement in enumerate(m["trips"], 1):
-        print(f"    {i:>2}. {statement[:108]}")
+    )
     if m["profile"]:
         print("  cProfile of fire(), by cumulative time:")
         print("\n".join("    " + line for line in m["profile"].strip().splitlines()))
@@ -157,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     if commands["wrong"]:
         ok = False
-        print(f"!! applications not where fire() should have left them: {commands['wrong'][:10]}")
+        print(f"!! applications not where fire() or rawsame should have left them: {commands['wrong'][:10]}")
+    if commands["rows"]["fire"] != commands["rows"]["rawsame"]:
+        ok = False
+        print("!! rawsame did not write the rows fire() wrote for the same commands (counts above)")
     if live["machines"] > live["versions"]:
         ok = False
         print("!! more machines than definition versions: the shared-machine design is broken")

@@ -133,6 +133,10 @@ class Pool:
         trigger, dest = CYCLE[self.state[app_id]]
         return app_id, trigger, dest, self.version[app_id]
 
+    def peek(self) -> str:
+        """The trigger the next step fires."""
+        return CYCLE[self.state[self.ids[self.i % len(self.ids)]]][0]
+
     def moved(self, app_id: int, dest: str) -> None:
         self.state[app_id] = dest
         self.version[app_id] += 1

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from applications import file_reads
 from review.models import ChecklistPhoto, ChecklistSheet
 from review.scoring import check_open, open_sheet
 from review.seats import member_of
@@ -22,6 +23,7 @@ from workflow.accounts import Actor
 from workflow.db import as_utc, db
 from workflow.engine import resolve_actor
 from workflow.errors import InvalidInput, NotFound, Problem
+from workflow.models import Application
 from workflow.visibility import get_visible
 
 PHOTO_MAX_BYTES = 20 * 1024 * 1024
@@ -147,6 +149,26 @@ def photo_for_download(session: Session, actor: Actor, photo_id: int) -> Checkli
     if photo is None or sheet is None or app is None or not _may_see_photo(session, actor, sheet):
         raise NotFound(f"photo {photo_id} not found")
     return photo
+
+
+def opened(
+    actor: Actor | int, photo_id: int, how: str, request_id: str | None = None, *, sheet_id: int | None = None
+) -> ChecklistPhoto:
+    """The photo `actor` may read (photo_for_download), its reading audited (`how`: download or view); else
+    NotFound as for none, and nothing is written. With `sheet_id`, only a photo on that sheet (the expert's page)."""
+    with db.transaction() as session:
+        user = resolve_actor(session, actor)
+        photo = photo_for_download(session, user, photo_id)
+        if sheet_id is not None and photo.sheet_id != sheet_id:
+            raise NotFound(f"photo {photo_id} not found")
+        sheet = session.get(ChecklistSheet, photo.sheet_id)
+        app = session.get(Application, sheet.application_id) if sheet is not None else None
+        if app is None:
+            raise NotFound(f"photo {photo_id} not found")
+        file_reads.note_read(
+            session, user, app, "checklist_photo", file_id=photo.id, sha256=photo.sha256, how=how, request_id=request_id
+        )
+        return photo
 
 
 def _may_see_photo(session: Session, actor: Actor, sheet: ChecklistSheet) -> bool:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from review.models import PreReview
+from workflow.db import table_of, utcnow
 from workflow.definitions import Definition
 from workflow.errors import Problem
 from workflow.registry import Context, effect, guard
+
+_prereviews = table_of(PreReview)
 
 # What seed 002 §五(一) asks the district authority to check, in its order and words: "对申报材料真实性进行初审，
 # 包括申请表、企业、数据中心或园区法人资格、运营情况及经济状况等".
@@ -110,8 +113,9 @@ def record_prereview(ctx: Context) -> None:
     opinion = str(ctx.payload.get("opinion") or "").strip()
     if not opinion and comment and normalise_points(comment) != points:
         opinion = comment  # a comment beside the points (or with a pass) is the opinion
-    ctx.session.add(
-        PreReview(
+    # A Core INSERT in the command's transaction: nothing reads the row back before the commit (fire()'s hot path).
+    ctx.session.execute(
+        insert(_prereviews).values(
             application_id=ctx.application.id,
             reviewer_id=ctx.actor.id,
             decision=ctx.trigger,
@@ -119,5 +123,6 @@ def record_prereview(ctx: Context) -> None:
             opinion=opinion,
             points=points,
             event_seq=ctx.event_seq,
+            created_at=utcnow(),
         )
     )

@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from review.models import ReturnRequest, SupplementRequest
 from review.prereview import points_of
-from workflow.db import utcnow
+from workflow.db import table_of, utcnow
 from workflow.definitions import Definition, TransitionDef
 from workflow.errors import Problem
 from workflow.models import Application
 from workflow.registry import Context, standing_effect, standing_guard
+
+_return_requests = table_of(ReturnRequest)
 
 MAX_ANSWER = 4000
 Request = TypeVar("Request", ReturnRequest, SupplementRequest)
@@ -144,14 +146,15 @@ def answered_return(session: Session, application_id: int, payload: dict[str, An
 def record_return_points(ctx: Context) -> None:
     """A return opens its points; the resubmission closes them with the answers (none, from an older client)."""
     if is_return(ctx.definition, ctx.transition):
-        ctx.session.add(
-            ReturnRequest(
+        ctx.session.execute(
+            insert(_return_requests).values(
                 application_id=ctx.application.id,
                 trigger=ctx.trigger,
                 items=items_of(points_of(ctx.payload, ctx.trigger)),
                 comment=str(ctx.payload.get("comment") or "").strip(),
                 returned_by_id=ctx.actor.id,
                 returned_seq=ctx.event_seq,
+                returned_at=utcnow(),
             )
         )
     elif is_resubmission(ctx.definition, ctx.transition, ctx.from_state):

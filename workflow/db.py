@@ -86,6 +86,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# Marks the sessions that only read (a view's db.session, db.reading()): what they work out may be kept for the
+# rest of their transaction (workflow.visibility), since nothing they do changes it.
+READS_ONLY = "reads_only"
+
+
 class Database:
     """Holds the engine and session factory; configured once by the app factory or a script."""
 
@@ -94,7 +99,7 @@ class Database:
         self.url: str | None = None
         self.sessionmaker = sessionmaker(expire_on_commit=False)
         # Request- or thread-scoped session for reads in views; writes go through transaction().
-        self._read_sessionmaker = sessionmaker(expire_on_commit=False)
+        self._read_sessionmaker = sessionmaker(expire_on_commit=False, info={READS_ONLY: True})
         self.session = scoped_session(self._read_sessionmaker)
 
     def configure(self, url: str, **engine_kwargs: Any) -> Engine:

@@ -326,6 +326,10 @@ def assign(
 # Outside parties see only their own refused attempts, never what another person tried.
 OWN_DENIALS_ONLY = frozenset({"applicant", "expert"})
 
+# Reading a file (an attachment, a photo, the binder, a printed document) is audit data like a refused attempt:
+# the outside parties see only their own reads (who on the panel opened what is not the applicant's to watch).
+READS = frozenset({"attachment_read", "file_read"})
+
 
 # The panel's working (who sits on it, their declarations, their own results) is not the applicant's to watch:
 # they meet the panel at the visit and hear its conclusion.
@@ -349,9 +353,9 @@ def shown_to(event: AuditEvent, actor: Actor, definition: Definition | None = No
     Everyone who may see the application sees every change to it (creation, edits, transitions with their
     comments, assignments), except that the applicant does not see the panel's internal working
     (PANEL_INTERNAL) nor a transition its definition hides from them (`visibility = "hidden"`: a draft award and
-    its send-back). Refused attempts are audit data: the authorities that run and oversee the programme
-    (reviewers, finance, coordinators, administrators, auditors) see all of them; the applicant and the
-    third-party experts see only their own.
+    its send-back). Refused attempts and reads of files (READS) are audit data: the authorities that run and
+    oversee the programme (reviewers, finance, coordinators, administrators, auditors) see all of them; the
+    applicant and the third-party experts see only their own.
     """
     if actor.role == "applicant":
         if event.outcome in PANEL_INTERNAL:
@@ -359,7 +363,7 @@ def shown_to(event: AuditEvent, actor: Actor, definition: Definition | None = No
         hidden = definition is not None and definition.visibility_of(event.trigger, event.from_state) == "hidden"
         if event.outcome == "transition" and hidden:
             return False
-    if event.outcome != "denied" or actor.role not in OWN_DENIALS_ONLY:
+    if (event.outcome != "denied" and event.outcome not in READS) or actor.role not in OWN_DENIALS_ONLY:
         return True
     return event.actor_id == actor.id
 
@@ -403,6 +407,7 @@ __all__ = [
     "DISCLOSED_ON_APPROVAL",
     "OWN_DENIALS_ONLY",
     "PANEL_INTERNAL",
+    "READS",
     "REVIEWERS_NOTES",
     "applicant_payload",
     "assign",

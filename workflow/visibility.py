@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, scoped_session
 
 from workflow.accounts import SYSTEM_ROLE, Actor, Organisation
-from workflow.db import table_of
+from workflow.db import READS_ONLY, table_of
 from workflow.definitions import Definition, from_stored
 from workflow.errors import NotFound
 from workflow.models import Application, Assignment, AuditEvent, ProgrammeVersion
@@ -20,11 +20,31 @@ _versions = table_of(ProgrammeVersion)
 _VERSION_DIGESTS = select(_versions.c.id, _versions.c.digest)
 
 
+def _memo(session: Session) -> dict[Any, Any] | None:
+    """What this read-only transaction has already worked out (a page asks several times); None when the session
+    may write, since its own change could alter the answer."""
+    if isinstance(session, scoped_session):  # a view's db.session: the request's own
+        session = session()
+    if not session.info.get(READS_ONLY):
+        return None
+    session.connection()  # begins the transaction the memo belongs to, if none has begun
+    transaction = session.get_transaction()
+    kept = session.info.get("visibility_memo")
+    if kept is None or kept[0] is not transaction:
+        kept = session.info["visibility_memo"] = (transaction, {})
+    return kept[1]  # type: ignore[no-any-return]
+
+
 def programme_definitions(session: Session, rows: Iterable[tuple[int, str]] | None = None) -> dict[int, Definition]:
     """Every published version by id; definition JSON is fetched once per digest. `rows`: the (id, digest) pairs,
     when the caller read them along with something else (fire() on PostgreSQL, in the actor's round trip)."""
     if rows is None:
-        rows = session.connection().execute(_VERSION_DIGESTS).all()
+        memo = _memo(session)
+        rows = memo.get("digests") if memo is not None else None
+        if rows is None:
+            rows = session.connection().execute(_VERSION_DIGESTS).all()
+            if memo is not None:
+                memo["digests"] = rows
     out: dict[int, Definition] = {}
     for pv_id, digest in rows:
         cached = _stored.get(pv_id)
@@ -161,16 +181,22 @@ def get_visible(
     definitions = definitions if definitions is not None else programme_definitions(session)
     scope = (actor.role, actor.id, actor.organisation_id, actor.district, actor.active, lock)
     key = (scope, tuple((pv_id, d.digest) for pv_id, d in definitions.items()))
+    memo = None if lock else _memo(session)
+    if memo is not None and (key, application_id) in memo:
+        return memo[(key, application_id)]  # type: ignore[no-any-return]
     query = _one_visible.get(key)
     if query is None:
         # Building the predicate costs more than running it; the statement depends only on the scope.
         query = visible_applications(session, actor, definitions).where(Application.id == bindparam("b_app_id"))
-        if lock:
-            query = query.with_for_update(of=Application)
+        # Every page and the API name the unit: loaded with the application, not by a second statement.
+        query = query.with_for_update(of=Application) if lock else query.options(joinedload(Application.organisation))
         if len(_one_visible) >= 4096:
             _one_visible.clear()
         _one_visible[key] = query
-    return session.scalars(query, {"b_app_id": application_id}).one_or_none()
+    found = session.scalars(query, {"b_app_id": application_id}).one_or_none()
+    if memo is not None:
+        memo[(key, application_id)] = found
+    return found
 
 
 def visible_or_not_found(

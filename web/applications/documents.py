@@ -9,6 +9,7 @@ back the letter to print and sign.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, url_for
@@ -20,7 +21,7 @@ from wtforms import Field, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from applications import authorisers, form_document
+from applications import authorisers, form_document, printouts
 from applications.models import AUTHORISER_ROLES
 from forms import idcard
 from web.applications.blueprints import pages as bp
@@ -122,6 +123,19 @@ def documents_card(app: Application, _definition: Definition, user: User) -> dic
     return documents_context(app, user)
 
 
+def _printed(render: Callable[..., printouts.Printout], application_id: int, *args: Any) -> printouts.Printout:
+    """A printout through its audited operation: 404 for an application the reader may not see, 403 for a
+    document that is the applicant's alone."""
+    actor = me().id
+    commit_reads()  # the view's read transaction ends before the audit's write (SQLite allows one writer)
+    try:
+        return render(actor, application_id, *args, request_id=g.request_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403, description=gettext("Only the applicant prints the applicant's documents."))
+
+
 def _applicant_app(application_id: int) -> tuple[Application, Definition]:
     user = me()
     definitions = programme_definitions(db.session)
@@ -147,36 +161,30 @@ def application_documents(application_id: int) -> Any:
 @bp.route("/applications/<int:application_id>/documents/authenticity-commitment", methods=["GET"])
 @login_required
 def authenticity_commitment_download(application_id: int) -> Any:
-    app, definition = _applicant_app(application_id)
-    return docx_response(authorisers.commitment(app, definition), authorisers.COMMITMENT_FILENAME)
+    printout = _printed(printouts.commitment, application_id)
+    assert printout.data is not None
+    return docx_response(printout.data, printout.filename)
 
 
 @bp.route("/applications/<int:application_id>/documents/application-form", methods=["GET"])
 @login_required
 def application_form_download(application_id: int) -> Any:
     """附件2 项目申请表 and 验收申请报告, for whoever may see the application."""
-    definitions = programme_definitions(db.session)
-    app = get_visible(db.session, me(), application_id, definitions=definitions)
-    if app is None:
-        abort(404)
-    definition = definitions[app.programme_version_id]
-    if not form_document.has_application_form(definition):
+    printout = _printed(printouts.application_form, application_id)
+    if printout.data is None:
         flash(gettext("This programme has no application form (附件2) to print."), "error")
-        return redirect(url_for("applications.application", application_id=app.id), 303)
-    return docx_response(form_document.application_form(app, definition), form_document.filename(definition))
+        return redirect(url_for("applications.application", application_id=application_id), 303)
+    return docx_response(printout.data, printout.filename)
 
 
 @bp.route("/applications/<int:application_id>/documents/credit-authorisation", methods=["GET"])
 @login_required
 def credit_authorisation_download(application_id: int) -> Any:
-    app, definition = _applicant_app(application_id)
-    row = authorisers.current(db.session, app.id)
-    if row is None:
+    printout = _printed(printouts.credit_letter, application_id, sealer())
+    if printout.data is None:
         flash(gettext("No one is recorded yet as authorising the credit query: fill in the form first."), "error")
-        return redirect(url_for("applications.application_documents", application_id=app.id), 303)
-    return docx_response(
-        authorisers.letter(app, definition, authorisers.opened(row, sealer())), authorisers.LETTER_FILENAME
-    )
+        return redirect(url_for("applications.application_documents", application_id=application_id), 303)
+    return docx_response(printout.data, printout.filename)
 
 
 @bp.route("/applications/<int:application_id>/documents/credit-authorisation", methods=["POST"])

@@ -29,6 +29,24 @@ REVIEW_OUTCOMES = {
     "sheet_submitted": N_("Checklist sheet signed and submitted"),
 }
 
+# What a `file_read` event names (applications.file_reads.FILES), in words.
+FILES_READ = {
+    "checklist_photo": N_("Site verification photo"),
+    "binder": N_("Binder"),
+    "credit_authorisation": N_("Credit-query authorisation letter"),
+    "application_form": N_("Application form and report"),
+    "authenticity_commitment": N_("Authenticity commitment"),
+}
+
+
+def _read(payload: dict[str, Any]) -> str:
+    """A file downloaded or viewed: `attachment_read` (an attachment) and `file_read` (any other file)."""
+    file = payload.get("file")
+    what = gettext(FILES_READ[file]) if isinstance(file, str) and file in FILES_READ else gettext("Attachment")
+    if payload.get("how") == "view":
+        return gettext("Viewed: %(file)s", file=what)
+    return gettext("Downloaded: %(file)s", file=what)
+
 
 def _shown(value: Any) -> str | list[str]:
     """A payload value as the page reads it: text, or a list of texts (the points to correct, one item each)."""
@@ -54,6 +72,8 @@ def _action(event: AuditEvent, definition: Definition, payload: dict[str, Any]) 
         return gettext(
             "Assigned %(user)s (%(role)s)", user=payload.get("user", ""), role=role_label(payload.get("role"))
         )
+    if event.outcome in ("attachment_read", "file_read"):
+        return _read(payload)
     if event.outcome in REVIEW_OUTCOMES:
         return gettext(REVIEW_OUTCOMES[event.outcome])
     return event.outcome

@@ -179,7 +179,11 @@ SCHEMAS: dict[str, Schema] = {
                     *("panel_drawn", "panel_short", "declared", "visit_scheduled"),
                     *("scored", "photo_added", "sheet_submitted", "visit_steps"),
                     *("evidence_asked", "binder_asked", "late_admitted", "archive_packed"),
-                ]
+                    *("attachment_read", "file_read"),
+                ],
+                "description": "attachment_read: an attachment downloaded or viewed (payload attachment_id, how, "
+                "sha256, version); file_read: any other file (payload file: checklist_photo, binder, "
+                "credit_authorisation, application_form or authenticity_commitment; id, sha256, how)",
             },
             "trigger": nullable(STR),
             "trigger_label": nullable(ref("Label")),

@@ -63,13 +63,14 @@ def binder_status(application_id: int, build_id: int) -> Response:
 @bp.get("/applications/<int:application_id>/binder/<int:build_id>.docx")
 @login_required
 def binder_download(application_id: int, build_id: int) -> Response:
-    """The built binder, as an attachment."""
+    """The built binder, as an attachment; each download audited."""
+    actor = me().id
+    commit_reads()  # the view's read transaction ends before the audit's write (SQLite allows one writer)
     try:
-        build = binder_builds.visible_build(db.session, me(), application_id, build_id)
+        build = binder_builds.opened(actor, application_id, build_id, request_id=g.request_id)
     except NotFound:
         abort(404)
-    if build.status != "done" or build.blob_key is None:
-        abort(404)
+    assert build.blob_key is not None  # opened serves only a built binder
     response = Response(blob_store(current_app).open(build.blob_key), mimetype=DOCX, direct_passthrough=True)
     response.content_length = build.size
     response.headers["Content-Disposition"] = content_disposition(f"申报材料-{application_id}.docx")

@@ -44,6 +44,8 @@ KIND_LABELS = {
     "audit_verified": _l("Audit chain verified"),
     "totp_enabled": _l("Second factor turned on"),
     "totp_reset": _l("Second factor reset"),
+    "attachment_read": _l("Attachment read"),
+    "file_read": _l("File read"),
 }
 
 

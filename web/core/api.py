@@ -1,7 +1,8 @@
 """The /api/v1 parent: bearer tokens checked once for every area's API, RFC 7807 problems, and what areas share.
 
 Reads use `db.session`; every change goes through an operation (its own transaction). A view never reads
-with `db.session` before it writes: on SQLite the read would hold the write lock the operation waits for.
+with `db.session` before it writes: on SQLite the read's snapshot would hide the operation's write from the view.
+The token check is the one read before the view, and it ends its read transaction before the view begins.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from web.core import security
 from web.core.extensions import csrf
 from web.core.input_guard import MAX_ID as MAX_ID  # what every area's API bounds ids with
 from web.core.problems import ApiProblem, install
-from workflow.accounts import User
 from workflow.db import db
 from workflow.errors import NotFound, Problem
 
@@ -61,15 +61,21 @@ def _authenticate() -> None:
     if scheme.lower() != "bearer" or not token.strip():
         raise _token_needed("send 'Authorization: Bearer <token>'; get a token from POST /api/v1/auth/token")
     idle = dt.timedelta(minutes=int(current_app.config["IDLE_TIMEOUT_MINUTES"]))
-    # Its own short transaction: the user is read once and the session is gone before any write.
-    with db.transaction() as session:
-        row = security.token_row(session, token.strip(), idle)
-        user = session.get(User, row.user_id) if row is not None else None
-    if row is None or user is None:
+    # Token and user in one statement of the request's own read session: the view goes on from here.
+    found = security.live_token(db.session, token.strip(), idle)
+    if found is None:
         raise _token_needed(
             "the token is invalid, expired, idle too long or revoked; get a new one from POST /api/v1/auth/token",
             "invalid_token",
         )
+    row, user = found
+    # The read ends here, before the view: a view's writes go through operations in transactions of their own (an
+    # attachment's download is audited so), and a read begun before them would, on SQLite, keep a snapshot without
+    # them; a request may also read a long body first (an upload), with no transaction open meanwhile.
+    db.session.commit()
+    if security.touch_due(row):
+        with db.transaction() as session:
+            security.touch(session, row.id)
     g.api_user = user
     g.api_token_id = row.id
 

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.sealed import Sealer
@@ -262,23 +262,33 @@ def issue_token(session: Session, user: User, ttl_hours: int, label: str = "") -
 _TOUCH_EVERY = dt.timedelta(seconds=60)
 
 
-def token_row(session: Session, token: str, idle: dt.timedelta | None = None) -> ApiToken | None:
-    """The live token row: not revoked, not expired, not idle longer than `idle`, of an active user."""
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(token))).one_or_none()
+def live_token(session: Session, token: str, idle: dt.timedelta | None = None) -> tuple[ApiToken, User] | None:
+    """The live token and its user, read in one statement: not revoked, not expired, not idle longer than `idle`,
+    of an active user. Changes nothing (the caller may be a read-only session): see `touch_due`."""
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _digest(token))
+    ).one_or_none()
+    if found is None:
+        return None
+    row, user = found
     now = utcnow()
-    if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= now:
+    if row.revoked_at is not None or as_utc(row.expires_at) <= now or not user.active:
         return None
-    last = as_utc(row.last_used_at or row.created_at)
-    if idle is not None and now - last > idle:
+    if idle is not None and now - as_utc(row.last_used_at or row.created_at) > idle:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    if now - last >= _TOUCH_EVERY or row.last_used_at is None:
-        row.last_used_at = now
-    return row
+    return row, user
+
+
+def touch_due(row: ApiToken) -> bool:
+    """Whether the token's last use is worth writing down now (at most once a minute, so reads stay reads)."""
+    return row.last_used_at is None or utcnow() - as_utc(row.last_used_at) >= _TOUCH_EVERY
+
+
+def touch(session: Session, token_id: int) -> None:
+    """Record the token's use now (what the idle timeout counts from)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def user_for_token(session: Session, token: str, idle: dt.timedelta | None = None) -> User | None:
-    row = token_row(session, token, idle)
-    return None if row is None else session.get(User, row.user_id)
+    found = live_token(session, token, idle)
+    return None if found is None else found[1]

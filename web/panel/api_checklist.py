@@ -147,11 +147,12 @@ def upload_checklist_photo(application_id: int) -> Response:
 
 @bp.get("/checklist-photos/<int:photo_id>")
 def checklist_photo(photo_id: int) -> Response:
-    """A checklist photo, always as a download, for those the module docstring names."""
+    """A checklist photo, always as a download, for those the module docstring names; each download audited."""
     if photo_id > MAX_ID:
         raise NotFound(f"photo {photo_id} not found")
-    photo = photos.photo_for_download(db.session(), me(), photo_id)
-    return _photo_response(photo)
+    actor = me().id
+    db.session.commit()  # the view's read transaction ends before the audit's write (SQLite allows one writer)
+    return _photo_response(photos.opened(actor, photo_id, "download", request_id=g.request_id))
 
 
 def _photo_response(photo: ChecklistPhoto) -> Response:

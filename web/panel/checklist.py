@@ -218,16 +218,20 @@ def checklist_photo_upload(application_id: int) -> Any:
 @bp.route("/applications/<int:application_id>/checklist/photos/<int:photo_id>")
 @login_required
 def checklist_photo(application_id: int, photo_id: int) -> Any:
-    """A photo on the expert's own sheet (only theirs: the sheet is opened as they are)."""
+    """A photo on the expert's own sheet (only theirs: the sheet is opened as they are); each view audited."""
     user = me()
+    user_id = user.id
     commit_reads()
     with db.transaction() as session:
         try:
-            ctx = scoring.open_sheet(session, user, application_id)
+            sheet_id = scoring.open_sheet(session, user, application_id).sheet.id
         except NotFound:
             abort(404)
-        photo = next((p for p in scoring.photos_of(session, ctx.sheet.id) if p.id == photo_id), None)
-    if photo is None:
+    if sheet_id is None:  # a blank sheet not yet saved holds no photo
+        abort(404)
+    try:
+        photo = photos.opened(user_id, photo_id, "view", request_id=g.request_id, sheet_id=sheet_id)
+    except NotFound:
         abort(404)
     data = b"".join(blob_store(current_app).open(photo.blob_key))
     response = Response(data, mimetype=photo.content_type)

@@ -10,6 +10,7 @@ import pytest
 from tests import factories
 from tests.factories import PASSWORD
 from tests.support.api import MISSING_ID, bearer, problem
+from tests.support.statements import selects_during
 from workflow.accounts import User
 
 
@@ -419,3 +420,14 @@ def test_programmes_carry_their_authority_award_word_window_and_local_settings(c
     for programme in (emc, monitoring):
         assert programme["local_settings"], programme["code"]
         assert all("本地设置" in s["label"]["zh"] for s in programme["local_settings"])
+
+
+def test_the_detail_api_reads_in_four_statements(client, cast):
+    """The token with its user, the programme versions, the application with its unit, the credit authoriser."""
+    app_id = factories.new_application(cast)
+    headers = bearer(client, cast.applicant)
+    assert client.get(f"/api/v1/applications/{app_id}", headers=headers).status_code == 200  # the token's first use
+    answer, sent = selects_during(lambda: client.get(f"/api/v1/applications/{app_id}", headers=headers))
+    assert answer.status_code == 200 and answer.get_json()["organisation"]["name"] == cast.org.name
+    assert len(sent) == 4, "\n".join(sent)
+    assert "FROM api_tokens JOIN users" in sent[0]

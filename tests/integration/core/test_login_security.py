@@ -295,6 +295,8 @@ def test_an_idle_token_ends_and_last_used_at_is_kept(client):
     assert client.get("/api/v1/applications", headers=auth).status_code == 200
     with db.transaction() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+        # The use 29 minutes later was written down: the idle time counts from it.
+        assert utcnow() - as_utc(row.last_used_at) < dt.timedelta(minutes=1)
         row.last_used_at = utcnow() - dt.timedelta(minutes=31)
     answer = client.get("/api/v1/applications", headers=auth)
     assert answer.status_code == 401 and "idle" in answer.get_json()["detail"]

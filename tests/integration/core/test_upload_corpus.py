@@ -21,12 +21,12 @@ from storage import contents
 from tests import factories
 from tests.support import corpus
 from tests.support.api import bearer
+from tests.support.audit import events_of
 from tests.support.pages import log_in
 from tests.support.uploads import MB, peak_allocation, post_upload, upload
 from workflow.accounts import SYSTEM, Organisation
 from workflow.db import db
 from workflow.engine import fire
-from workflow.models import AuditEvent
 
 PREFIX = "/api/v1"
 
@@ -34,12 +34,6 @@ PREFIX = "/api/v1"
 def rows_of(app_id: int) -> list[Attachment]:
     with db.transaction() as session:
         return list(session.scalars(select(Attachment).where(Attachment.application_id == app_id)))
-
-
-def events(app_id: int, outcome: str) -> list[AuditEvent]:
-    with db.transaction() as session:
-        query = select(AuditEvent).where(AuditEvent.application_id == app_id, AuditEvent.outcome == outcome)
-        return list(session.scalars(query.order_by(AuditEvent.seq)))
 
 
 def refused(client: Any, cast: Any, data: bytes, filename: str) -> tuple[int, dict[str, Any]]:
@@ -50,7 +44,7 @@ def refused(client: Any, cast: Any, data: bytes, filename: str) -> tuple[int, di
     [error] = answer.get_json()["errors"]
     assert error["field"] == "file"
     assert rows_of(app_id) == []
-    assert [e.trigger for e in events(app_id, "denied")] == ["attach"]
+    assert [e.trigger for e in events_of(app_id, "denied")] == ["attach"]
     return app_id, error
 
 
@@ -197,7 +191,7 @@ def test_identical_reuploads_keep_one_version(app, client, cast):
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json() == first.get_json()  # the same row, version 1, its first name
     assert [(r.version, r.current) for r in rows_of(app_id)] == [(1, True)]
-    assert len(events(app_id, "attached")) == 1
+    assert len(events_of(app_id, "attached")) == 1
     changed = upload(client, applicant, app_id, "equipment_list", corpus.SAMPLE_PDF + b"%v2\n", "设备清单.pdf")
     back = upload(client, applicant, app_id, "equipment_list", corpus.SAMPLE_PDF, "设备清单.pdf")
     assert (changed.get_json()["version"], back.get_json()["version"]) == (2, 3)  # going back is a change
@@ -217,7 +211,7 @@ def test_each_download_and_view_is_audited(app, client, cast):
     app_id = factories.new_application(cast)
     fire(app_id, "submit", cast.applicant)
     [row, *_] = rows_of(app_id)
-    before = len(events(app_id, "attachment_read"))
+    before = len(events_of(app_id, "attachment_read"))
     assert before == 0
     assert (
         client.get(f"{PREFIX}/attachments/{row.id}/download", headers=bearer(client, cast.applicant)).status_code == 200
@@ -225,7 +219,7 @@ def test_each_download_and_view_is_audited(app, client, cast):
     reviewer = log_in(app, cast.district_reviewer)
     assert reviewer.get(f"/attachments/{row.id}/download").status_code == 200
     assert reviewer.get(f"/attachments/{row.id}/view").status_code == 200
-    read = events(app_id, "attachment_read")
+    read = events_of(app_id, "attachment_read")
     assert [(e.actor_id, e.payload["how"], e.payload["attachment_id"]) for e in read] == [
         (cast.applicant.id, "download", row.id),
         (cast.district_reviewer.id, "download", row.id),
@@ -234,7 +228,7 @@ def test_each_download_and_view_is_audited(app, client, cast):
     assert all(e.payload["sha256"] == row.sha256 for e in read)
     # Someone who may not see it gets the 404 of a missing id, and nothing is read.
     assert log_in(app, cast.other_district_reviewer).get(f"/attachments/{row.id}/download").status_code == 404
-    assert len(events(app_id, "attachment_read")) == 3
+    assert len(events_of(app_id, "attachment_read")) == 3
 
 
 # --- exports escape formulas ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from review import photos, scoring
 from review.models import ChecklistAnswer, ChecklistPhoto, ChecklistSheet
 from tests import factories
+from tests.support.audit import events_of
 from workflow import operations
 from workflow.db import db
 from workflow.errors import InvalidInput, NotAllowedNow, NotFound
@@ -124,12 +125,7 @@ def test_save_records_result_score_and_note_and_raises_the_revision(cast, verify
     assert (_criterion(sheet, "2.2")["result"], _criterion(sheet, "2.2")["revision"]) == ("conform", 2)
     _outcome, sheet = scoring.save_answers(cast.expert, verifying, [{"criterion": "2.2", "result": None}])
     assert _criterion(sheet, "2.2")["result"] is None and "2.2" in sheet["missing"]
-    with db.transaction() as session:
-        scored = session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.application_id == verifying, AuditEvent.outcome == "scored")
-            .order_by(AuditEvent.seq)
-        ).all()
+    scored = events_of(verifying, "scored")
     assert len(scored) == 3
     assert scored[0].payload["criteria"] == {"2.2": "nonconform", "1.1": "conform"}
 

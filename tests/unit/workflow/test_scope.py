@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forms.samples import sample_form
 from tests import factories
+from tests.support.statements import selects_during
 from workflow import operations
 from workflow.accounts import User
 from workflow.db import db
 from workflow.definitions import shipped
 from workflow.engine import fire
 from workflow.errors import Forbidden, NotFound
-from workflow.models import AuditEvent
+from workflow.models import Application, AuditEvent
 from workflow.visibility import can_see, get_visible, visible_applications
 
 
@@ -179,3 +180,37 @@ def test_role_change_takes_effect_at_once(cast, submitted):
         session.get(User, stale_copy.id).role = "auditor"
     with pytest.raises(Forbidden):
         fire(submitted, "pass_prereview", stale_copy)
+
+
+# --- a read-only transaction keeps what it worked out; a new transaction or a writing session asks again -----------
+
+
+def _selects(call):  # type: ignore[no-untyped-def]
+    answer, sent = selects_during(call)
+    return answer, len(sent)
+
+
+def test_a_read_only_transaction_asks_once_and_a_new_one_sees_the_change(app, cast):
+    draft = factories.new_application(cast)
+    reviewer = cast.district_reviewer
+    with app.test_request_context():
+        found, first = _selects(lambda: get_visible(db.session, reviewer, draft))
+        assert found is None and first >= 1  # a draft is the applicant's alone
+        again, second = _selects(lambda: get_visible(db.session, reviewer, draft))
+        assert again is None and second == 0  # the same transaction: the same answer, no statement
+        db.session.commit()  # the read transaction ends, as a view's does before it writes
+        with db.transaction() as session:  # another transaction moves it (as submit would)
+            session.execute(update(Application).where(Application.id == draft).values(state="district_review"))
+        submitted, third = _selects(lambda: get_visible(db.session, reviewer, draft))
+        assert third >= 1, third
+        assert submitted is not None and submitted.id == draft
+        assert submitted.organisation.name == cast.org.name  # loaded with it: no second statement
+        db.session.remove()
+
+
+def test_a_session_that_writes_always_asks_again(cast):
+    app_id = factories.new_application(cast)
+    with db.transaction() as session:
+        _found, first = _selects(lambda: get_visible(session, cast.applicant, app_id))
+        _again, second = _selects(lambda: get_visible(session, cast.applicant, app_id))
+    assert first >= 1 and second >= 1
