@@ -108,10 +108,6 @@ def compute(rule: AwardRule, form: dict[str, Any]) -> Computation:
     return Computation(rule, parts, eligible, by_rate, min(by_rate, rule.cap))
 
 
-# What a money column holds (review.models.MONEY, NUMERIC(14, 2)): a larger amount would fail in the database.
-MAX_AMOUNT = Decimal("999999999999.99")
-
-
 def parse_amount(raw: Any, field: str = "amount") -> tuple[Decimal | None, Problem | None]:
     """Money in yuan: a number, more than 0, at most two decimals (fen)."""
     try:
@@ -122,6 +118,4 @@ def parse_amount(raw: Any, field: str = "amount") -> tuple[Decimal | None, Probl
         return None, Problem(field, "not_positive", f"{field} must be more than 0 yuan, not {raw}")
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         return None, Problem(field, "too_precise", f"{field} has at most 2 decimals (fen), not {raw}")
-    if amount > MAX_AMOUNT:
-        return None, Problem(field, "too_large", f"{field} is at most {MAX_AMOUNT:,} yuan, not {raw}")
     return amount, None

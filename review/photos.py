@@ -23,7 +23,6 @@ from workflow.accounts import Actor
 from workflow.db import as_utc, db
 from workflow.engine import resolve_actor
 from workflow.errors import InvalidInput, NotFound, Problem
-from workflow.models import Application
 from workflow.visibility import get_visible
 
 PHOTO_MAX_BYTES = 20 * 1024 * 1024
@@ -162,7 +161,7 @@ def opened(
         if sheet_id is not None and photo.sheet_id != sheet_id:
             raise NotFound(f"photo {photo_id} not found")
         sheet = session.get(ChecklistSheet, photo.sheet_id)
-        app = session.get(Application, sheet.application_id) if sheet is not None else None
+        app = get_visible(session, user, sheet.application_id) if sheet is not None else None
         if app is None:
             raise NotFound(f"photo {photo_id} not found")
         file_reads.note_read(
