@@ -84,16 +84,14 @@ RAWSAME = {
     "%(checks)s::JSONB, %(opinion)s::VARCHAR, %(points)s::JSONB, %(event_seq)s::BIGINT, "
     "%(created_at)s::TIMESTAMP WITH TIME ZONE) RETURNING prereviews.id",
     "return": "INSERT INTO return_requests (application_id, trigger, items, comment, returned_by_id, returned_seq, "
-    "returned_at, answered_at, answered_seq) VALUES (%(application_id)s::INTEGER, %(trigger)s::VARCHAR, "
-    "%(items)s::JSONB, %(comment)s::VARCHAR, %(returned_by_id)s::INTEGER, %(returned_seq)s::BIGINT, "
-    "%(returned_at)s::TIMESTAMP WITH TIME ZONE, %(answered_at)s::TIMESTAMP WITH TIME ZONE, "
-    "%(answered_seq)s::BIGINT) RETURNING return_requests.id",
+    "returned_at) VALUES (%(application_id)s::INTEGER, %(trigger)s::VARCHAR, %(items)s::JSONB, %(comment)s::VARCHAR, "
+    "%(returned_by_id)s::INTEGER, %(returned_seq)s::BIGINT, %(returned_at)s::TIMESTAMP WITH TIME ZONE) "
+    "RETURNING return_requests.id",
     # resubmit's effects: review.revisions.record_revision and review.returns.record_return_points.
     "number": "SELECT max(revisions.number) AS max_1 FROM revisions "
     "WHERE revisions.application_id = %(application_id_1)s::INTEGER",
-    "snapshot": "SELECT attachments.id, attachments.application_id, attachments.category, attachments.filename, "
-    "attachments.content_type, attachments.size, attachments.sha256, attachments.blob_key, attachments.version, "
-    "attachments.uploaded_by_id, attachments.uploaded_at, attachments.superseded_at FROM attachments "
+    "snapshot": "SELECT attachments.id, attachments.category, attachments.filename, attachments.sha256, "
+    "attachments.version FROM attachments "
     "WHERE attachments.application_id = %(application_id_1)s::INTEGER AND attachments.superseded_at IS NULL",
     "revision": "INSERT INTO revisions (application_id, number, trigger, form, attachments, supplement, "
     "return_answers, created_at, created_by_id, event_seq) VALUES (%(application_id)s::INTEGER, "
@@ -151,7 +149,7 @@ def _record_return(cur: psycopg.Cursor[Any], app_id: int, who: Any, seq: int, no
     cur.execute(RAWSAME["prereview"], prereview).fetchone()
     request = {"application_id": app_id, "trigger": trigger, "items": Jsonb([{"id": "1", "text": comment}])}
     request |= {"comment": comment, "returned_by_id": who.id, "returned_seq": seq, "returned_at": now}
-    cur.execute(RAWSAME["return"], {**request, "answered_at": None, "answered_seq": None}).fetchone()
+    cur.execute(RAWSAME["return"], request).fetchone()
 
 
 def _record_resubmission(
@@ -160,10 +158,9 @@ def _record_resubmission(
     """resubmit's effects: revision n+1 (the form, the current attachments) and the open return answered."""
     by_app = {"application_id_1": app_id}
     number = cur.execute(RAWSAME["number"], by_app).fetchone()[0]  # type: ignore[index]
-    rows = sorted(cur.execute(RAWSAME["snapshot"], by_app).fetchall(), key=lambda a: (_ORDER.get(a[2], 99), a[2], a[0]))
-    snapshot = [
-        {"attachment_id": a[0], "category": a[2], "filename": a[3], "sha256": a[6], "version": a[8]} for a in rows
-    ]
+    rows = sorted(cur.execute(RAWSAME["snapshot"], by_app).fetchall(), key=lambda a: (_ORDER.get(a[1], 99), a[1], a[0]))
+    keys = ("attachment_id", "category", "filename", "sha256", "version")
+    snapshot = [dict(zip(keys, a, strict=True)) for a in rows]
     revision = {"application_id": app_id, "number": (number or 0) + 1, "trigger": "resubmit", "form": Jsonb(form)}
     revision |= {"attachments": Jsonb(snapshot), "supplement": Jsonb(None), "return_answers": Jsonb(None)}
     cur.execute(RAWSAME["revision"], {**revision, "created_at": now, "created_by_id": who.id, "event_seq": seq})
